@@ -1,0 +1,42 @@
+"""Hallway's source of truth: DCE exports parsed into a SQLite archive with revisions, tombstones and provenance."""
+
+from archive.dce import ExportHeader, ExportReader
+from archive.errors import (
+    ArchiveError,
+    ChannelNotFound,
+    ExportFormatError,
+    MessageNotFound,
+    PolicyError,
+    SchemaTooNewError,
+    UserNotFound,
+)
+from archive.ingest import Ingester, file_sha256, iter_export_files
+from archive.models import FileResult, IndexRecord, IngestSummary
+from archive.policy import POLICY_FILE, Policy, load_policy, save_policy
+from archive.store import ARCHIVE_FILE, connect, generation, stats
+
+__all__ = [
+    "ARCHIVE_FILE",
+    "POLICY_FILE",
+    "ArchiveError",
+    "ChannelNotFound",
+    "ExportFormatError",
+    "ExportHeader",
+    "ExportReader",
+    "FileResult",
+    "IndexRecord",
+    "IngestSummary",
+    "Ingester",
+    "MessageNotFound",
+    "Policy",
+    "PolicyError",
+    "SchemaTooNewError",
+    "UserNotFound",
+    "connect",
+    "file_sha256",
+    "generation",
+    "iter_export_files",
+    "load_policy",
+    "save_policy",
+    "stats",
+]

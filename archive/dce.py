@@ -1,0 +1,301 @@
+"""Stream a DiscordChatExporter JSON export: its header, then its messages in batches, in bounded memory.
+
+DCE writes indented JSON (`Utf8JsonWriter`, Indented=true), so every message of the top-level
+`messages` array closes with a newline, the array's item indentation and `}`. JSON strings cannot
+hold a raw newline, so that byte sequence can only be the end of a message: the reader splits on
+it with `bytes.split` and hands each message to orjson, which is several times faster than an
+event parser and gives exact byte offsets for errors. Minified or otherwise re-formatted files fall
+back to ijson's C backend.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import ijson  # type: ignore[import-untyped]
+import orjson
+
+from archive.errors import ExportFormatError
+from archive.normalize import parse_timestamp_ms
+
+CHUNK_SIZE = 8 * 1024 * 1024
+HEADER_LIMIT = 64 * 1024 * 1024
+BATCH_SIZE = 2000
+_WS = b" \t\r\n"
+_TAIL_TS_RE = re.compile(rb'"timestamp(?:Edited)?"\s*:\s*"([^"]+)"')
+
+RawMessage = tuple[int, bytes | None, dict[str, Any]]
+"""(byte offset in the file or -1, the raw bytes when known, the parsed message)."""
+
+
+@dataclass
+class ExportHeader:
+    """The part of an export written before its messages."""
+
+    guild: dict[str, Any]
+    channel: dict[str, Any]
+    date_range: dict[str, Any]
+    exported_at: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ExportReader:
+    """Reads one export file; iterate `batches()` after construction (which parses the header)."""
+
+    def __init__(self, path: Path, *, batch_size: int = BATCH_SIZE) -> None:
+        self.path = path
+        self.batch_size = batch_size
+        self.declared_count: int | None = None
+        self.messages_read = 0
+        self._fh: BinaryIO = path.open("rb")
+        try:
+            self._head = self._read_head()
+            self.header, self._after_array = self._parse_header()
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def close(self) -> None:
+        """Close the underlying file."""
+        self._fh.close()
+
+    def __enter__(self) -> ExportReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fail(self, where: str, reason: str) -> ExportFormatError:
+        return ExportFormatError(self.path, where, reason)
+
+    def _read_head(self) -> bytes:
+        head = self._fh.read(1024 * 1024)
+        if not head:
+            raise self._fail("", "the file is empty")
+        if head.startswith(codecs.BOM_UTF8):
+            head = head[3:]
+            self._bom = 3
+        else:
+            self._bom = 0
+        if head.lstrip(_WS)[:1] != b"{":
+            if b"\x00" in head[:4096]:
+                raise self._fail("byte 0", "not JSON: the file is binary")
+            raise self._fail("byte 0", "not JSON: a DCE export starts with '{'")
+        return head
+
+    def _parse_header(self) -> tuple[ExportHeader, int]:
+        """Find the top-level "messages" key; parse the bytes before it as the header object."""
+        head = self._head
+        start = 0
+        while True:
+            pos = head.find(b'"messages"', start)
+            if pos == -1:
+                if len(head) >= HEADER_LIMIT:
+                    raise self._fail("byte 0", 'not a DCE export: no "messages" array in the first 64 MB')
+                more = self._fh.read(CHUNK_SIZE)
+                if not more:
+                    break
+                head += more
+                continue
+            start = pos + 1
+            rest = head[pos + 10 :].lstrip(_WS)
+            if not rest.startswith(b":"):
+                continue
+            rest = rest[1:].lstrip(_WS)
+            if not rest.startswith(b"["):
+                if rest.startswith(b"null") or rest.startswith(b"{") or rest[:1].isdigit():
+                    raise self._fail(f"byte {pos + self._bom}", '"messages" is not an array')
+                continue
+            candidate = head[:pos].rstrip(_WS)
+            if candidate.endswith(b","):
+                candidate = candidate[:-1]
+            try:
+                obj = orjson.loads(candidate + b"}")
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(obj, dict):
+                continue
+            self._head = head
+            array_at = len(head) - len(rest) + 1  # just after "["
+            return self._header_from(obj, pos), array_at
+        # No messages array found: maybe the whole (small) document is something else.
+        try:
+            obj = orjson.loads(head)
+        except orjson.JSONDecodeError as e:
+            raise self._fail(f"byte {e.pos + self._bom}", f"not valid JSON ({e.msg})") from None
+        raise self._fail("byte 0", 'not a DCE export: no "messages" array')
+
+    def _header_from(self, obj: dict[str, Any], pos: int) -> ExportHeader:
+        guild = obj.pop("guild", None)
+        channel = obj.pop("channel", None)
+        if not isinstance(channel, dict) or not isinstance(channel.get("id"), str | int):
+            raise self._fail("byte 0", 'not a DCE export: no "channel" object with an "id" before "messages"')
+        if guild is not None and not isinstance(guild, dict):
+            raise self._fail("byte 0", 'not a DCE export: "guild" is not an object')
+        date_range = obj.pop("dateRange", None)
+        exported_at = obj.pop("exportedAt", None)
+        return ExportHeader(
+            guild=guild or {},
+            channel=channel,
+            date_range=date_range if isinstance(date_range, dict) else {},
+            exported_at=exported_at if isinstance(exported_at, str) else None,
+            extra=obj,
+        )
+
+    def tail_as_of_ms(self) -> int | None:
+        """Newest message or edit time found in the last 256 KB: an export's time when it has no exportedAt."""
+        size = self.path.stat().st_size
+        with self.path.open("rb") as fh:
+            fh.seek(max(0, size - 256 * 1024))
+            tail = fh.read()
+        times = [parse_timestamp_ms(m.decode("utf-8", "replace")) for m in _TAIL_TS_RE.findall(tail)]
+        found = [t for t in times if t is not None]
+        return max(found) if found else None
+
+    def batches(self) -> Iterator[list[RawMessage]]:
+        """Yield lists of parsed messages; raise ExportFormatError at the first damage."""
+        buf = self._head[self._after_array :]
+        base = self._after_array + self._bom  # file offset of buf[0]
+        stripped = buf.lstrip(_WS)
+        while not stripped and len(buf) < 4096:
+            more = self._fh.read(CHUNK_SIZE)
+            if not more:
+                break
+            buf += more
+            stripped = buf.lstrip(_WS)
+        if stripped.startswith(b"]"):
+            self._finish_tail(stripped[1:], base + len(buf) - len(stripped))
+            return
+        lead = buf[: len(buf) - len(stripped)]
+        if stripped.startswith(b"{") and b"\n" in lead:
+            indent = lead.rsplit(b"\n", 1)[1]
+            if indent.strip(_WS) == b"":
+                yield from self._split_batches(buf, base, b"\n" + indent + b"}")
+                return
+        yield from self._ijson_batches()
+
+    def _split_batches(self, buf: bytes, base: int, marker: bytes) -> Iterator[list[RawMessage]]:
+        loads = orjson.loads
+        eof = False
+        index = 0
+        while True:
+            last = buf.rfind(marker)
+            if last == -1:
+                if eof:
+                    break
+                more = self._fh.read(CHUNK_SIZE)
+                if not more:
+                    eof = True
+                    continue
+                buf += more
+                continue
+            cut = last + len(marker)
+            parts = buf[:last].split(marker)
+            batch: list[RawMessage] = []
+            offset = base
+            for part in parts:
+                brace = part.find(b"{")
+                sep = part[:brace] if brace != -1 else part
+                if brace == -1 or sep.strip(b", \t\r\n"):
+                    where = offset + (brace if brace > 0 else 0)
+                    raise self._fail(
+                        f"byte {where} (message {index + 1})", "unexpected data between messages"
+                    )
+                raw = part[brace:] + b"}"
+                try:
+                    obj = loads(raw)
+                except orjson.JSONDecodeError as e:
+                    pos, reason = e.pos, f"invalid JSON ({e.msg})"
+                    if "UTF-8" in e.msg:
+                        try:
+                            raw.decode("utf-8")
+                        except UnicodeDecodeError as u:
+                            pos, reason = u.start, f"invalid UTF-8 ({u.reason})"
+                    raise self._fail(f"byte {offset + brace + pos} (message {index + 1})", reason) from None
+                if not isinstance(obj, dict):
+                    raise self._fail(f"byte {offset + brace} (message {index + 1})", "a message is not an object")
+                batch.append((offset + brace, raw, obj))
+                index += 1
+                offset += len(part) + len(marker)
+                if len(batch) >= self.batch_size:
+                    self.messages_read = index
+                    yield batch
+                    batch = []
+            self.messages_read = index
+            if batch:
+                yield batch
+            base += cut
+            buf = buf[cut:]
+            if eof:
+                break
+            more = self._fh.read(CHUNK_SIZE)
+            if more:
+                buf += more
+            else:
+                eof = True
+                if marker not in buf:
+                    break
+        # buf now holds what follows the last message: separators, "]", messageCount, "}".
+        rest = buf.lstrip(b", \t\r\n")
+        rest_at = base + len(buf) - len(rest)
+        if rest.startswith(b"]"):
+            self._finish_tail(rest[1:], rest_at + 1)
+            return
+        if rest.startswith(b"{"):
+            raise self._fail(
+                f"byte {rest_at} (message {index + 1})",
+                f"truncated: the file ends inside message {index + 1} (after {index} complete messages)",
+            )
+        raise self._fail(
+            f"byte {rest_at} (message {index + 1})",
+            f"truncated or damaged after message {index}: expected ',' or ']'",
+        )
+
+    def _finish_tail(self, tail: bytes, at: int) -> None:
+        tail += self._fh.read()
+        body = tail.strip(_WS)
+        if not body.endswith(b"}"):
+            raise self._fail(f"byte {at}", "truncated: the file ends after the messages array")
+        body = body.lstrip(b",").strip(_WS)
+        try:
+            obj = orjson.loads(b"{" + body) if body != b"}" else {}
+        except orjson.JSONDecodeError as e:
+            raise self._fail(f"byte {at + e.pos}", f"invalid JSON after the messages array ({e.msg})") from None
+        count = obj.get("messageCount") if isinstance(obj, dict) else None
+        if isinstance(count, int) and not isinstance(count, bool):
+            self.declared_count = count
+
+    def _ijson_batches(self) -> Iterator[list[RawMessage]]:
+        """Slow path for minified or re-formatted files: an event parser over the whole document."""
+        self._fh.seek(self._bom)
+        batch: list[RawMessage] = []
+        index = 0
+        try:
+            for obj in ijson.items(self._fh, "messages.item", use_float=True):
+                if not isinstance(obj, dict):
+                    raise self._fail(f"message {index + 1}", "a message is not an object")
+                batch.append((-1, None, obj))
+                index += 1
+                if len(batch) >= self.batch_size:
+                    self.messages_read = index
+                    yield batch
+                    batch = []
+        except ijson.common.JSONError as e:
+            self.messages_read = index
+            if batch:
+                yield batch
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            kind = "truncated" if isinstance(e, ijson.common.IncompleteJSONError) and "premature" in reason else "invalid JSON"
+            raise self._fail(
+                f"about byte {self._fh.tell()} (message {index + 1})", f"{kind} ({reason.strip()})"
+            ) from None
+        except UnicodeDecodeError as e:
+            raise self._fail(f"message {index + 1}", f"invalid UTF-8 ({e.reason})") from None
+        self.messages_read = index
+        if batch:
+            yield batch

@@ -1,0 +1,391 @@
+"""Turn one parsed DCE message (any era) into archive rows, applying the privacy policy on the way.
+
+Every key is optional. Known quirks handled here: numeric-string message types, emoji ids null vs "",
+discriminators as numbers, `reference` that is not a reply, forwards, `--media` paths with `\\`.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from archive.errors import ExportFormatError
+from archive.normalize import media_path, parse_snowflake, parse_timestamp_ms, snowflake_ms
+from archive.policy import Policy, pseudonym_for
+from archive.schema import (
+    HAS_CODE,
+    HAS_EMBED,
+    HAS_FILE,
+    HAS_IMAGE,
+    HAS_LINK,
+    HAS_SOUND,
+    HAS_STICKER,
+    HAS_VIDEO,
+)
+
+# Keys stored in columns or tables; anything else in a message is kept verbatim in `extra`.
+MODELED_KEYS = frozenset(
+    {
+        "id",
+        "type",
+        "timestamp",
+        "timestampEdited",
+        "isPinned",
+        "content",
+        "author",
+        "attachments",
+        "embeds",
+        "stickers",
+        "reactions",
+        "mentions",
+        "reference",
+        "inlineEmojis",  # derived from content by DCE; nothing is lost without it
+    }
+)
+SYSTEM_TYPES = frozenset(
+    {
+        "RecipientAdd",
+        "RecipientRemove",
+        "Call",
+        "ChannelNameChange",
+        "ChannelIconChange",
+        "ChannelPinnedMessage",
+        "GuildMemberJoin",
+        "ThreadCreated",
+    }
+    | {str(n) for n in range(1, 19)}
+)
+IMAGE_EXT = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif", "heic"})
+VIDEO_EXT = frozenset({"mp4", "webm", "mov", "mkv", "avi", "m4v"})
+SOUND_EXT = frozenset({"mp3", "ogg", "wav", "flac", "m4a", "opus", "aac"})
+_LINK_RE = re.compile(r"https?://", re.IGNORECASE)
+_CODE_RE = re.compile(r"```|`[^`\n]+`")
+REDACTED_AUTHOR = "author opted out"
+
+
+def is_system_type(kind: str) -> bool:
+    """Discord's system notifications: kinds 1-18, by name or numeric string."""
+    return kind in SYSTEM_TYPES
+
+
+@dataclass(slots=True)
+class UserRow:
+    """A user as one export saw them (already pseudonymized when the policy says so)."""
+
+    id: int
+    name: str
+    discriminator: str | None
+    nickname: str | None
+    avatar_url: str | None
+    color: str | None
+    is_bot: bool
+    pseudonym: bool
+
+
+@dataclass(slots=True)
+class MessageRow:
+    """One message ready to write, with its detail rows."""
+
+    id: int
+    channel_id: int
+    author_id: int | None
+    type: str
+    ts: int
+    edited_ts: int | None
+    content: str | None
+    pinned: bool
+    reply_to: int | None
+    ref_kind: str | None
+    ref_message_id: int | None
+    ref_channel_id: int | None
+    ref_guild_id: int | None
+    flags: int
+    reaction_count: int
+    extra: bytes | None
+    fp: int
+    redacted: str | None
+    attachments: list[tuple[Any, ...]] = field(default_factory=list)
+    embeds: list[tuple[Any, ...]] = field(default_factory=list)
+    stickers: list[tuple[Any, ...]] = field(default_factory=list)
+    reactions: list[tuple[Any, ...]] = field(default_factory=list)
+    mentions: list[int] = field(default_factory=list)
+
+
+def _ext(name: str | None) -> str:
+    if not name or "." not in name:
+        return ""
+    return name.rsplit(".", 1)[1].split("?", 1)[0].lower()
+
+
+class Normalizer:
+    """Normalizes messages of one export file (one channel); collects the users it sees."""
+
+    def __init__(self, path: str, channel_id: int, guild_id: int, policy: Policy, secret: bytes) -> None:
+        self.path = path
+        self.channel_id = channel_id
+        self.guild_id = guild_id
+        self.policy = policy
+        self.secret = secret
+        self.users: dict[int, UserRow] = {}
+        # Real display texts of withheld users -> replacement, for mentions inside other messages.
+        self._renames: dict[str, str] = {}
+        # The same for JSON kept verbatim in `extra` (e.g. interaction.user): quoted names and ids.
+        self._json_renames: dict[str, str] = {}
+        self._pseudo: dict[int, tuple[int, str]] = {}
+
+    def _fail(self, offset: int, index: int, reason: str) -> ExportFormatError:
+        where = f"byte {offset} (message {index})" if offset >= 0 else f"message {index}"
+        return ExportFormatError(self.path, where, reason)
+
+    def _map_user(self, obj: Any) -> int | None:
+        """Record a user object; return the id to store (pseudonymous or None when dropped)."""
+        if not isinstance(obj, dict):
+            return None
+        uid = parse_snowflake(obj.get("id"))
+        if uid is None:
+            return None
+        name = obj.get("name")
+        nick = obj.get("nickname")
+        name = name if isinstance(name, str) else str(uid)
+        nick = nick if isinstance(nick, str) and nick else None
+        if uid in self.policy.drop_users:
+            for text in (name, nick):
+                if text:
+                    self._renames["@" + text] = "@removed-user"
+                    self._json_renames[orjson.dumps(text).decode()] = '"removed-user"'
+            self._json_renames[f'"{uid}"'] = '"0"'
+            return None
+        if uid in self.policy.pseudonymize_users:
+            pid, pname = self._pseudo.get(uid) or pseudonym_for(self.secret, uid)
+            self._pseudo[uid] = (pid, pname)
+            for text in (name, nick):
+                if text:
+                    self._renames["@" + text] = "@" + pname
+                    self._json_renames[orjson.dumps(text).decode()] = f'"{pname}"'
+            self._json_renames[f'"{uid}"'] = f'"{pid}"'
+            self._renames[f"<@{uid}>"] = f"<@{pid}>"
+            self._renames[f"<@!{uid}>"] = f"<@{pid}>"
+            if pid not in self.users:
+                self.users[pid] = UserRow(pid, pname, None, pname, None, None, False, True)
+            return pid
+        existing = self.users.get(uid)
+        disc = obj.get("discriminator")
+        color = obj.get("color")
+        avatar = obj.get("avatarUrl")
+        row = UserRow(
+            uid,
+            name,
+            str(disc).zfill(4) if isinstance(disc, int | str) and not isinstance(disc, bool) else None,
+            nick,
+            avatar if isinstance(avatar, str) else None,
+            color if isinstance(color, str) else None,
+            obj.get("isBot") is True,
+            False,
+        )
+        if existing is not None:
+            # The same export may show a user fully (author) and partly (reaction users, old mentions).
+            row.color = row.color or existing.color
+            row.discriminator = row.discriminator or existing.discriminator
+            row.avatar_url = row.avatar_url or existing.avatar_url
+            row.nickname = row.nickname or existing.nickname
+        self.users[uid] = row
+        return uid
+
+    def _apply_renames(self, text: str) -> str:
+        for old, new in self._renames.items():
+            if old in text:
+                text = re.sub(re.escape(old) + r"(?![\w])", new, text)
+        return text
+
+    def message(self, offset: int, index: int, raw: bytes | None, obj: dict[str, Any]) -> MessageRow:
+        """Normalize one message; raise ExportFormatError when a modeled field has the wrong type."""
+        mid = parse_snowflake(obj.get("id"))
+        if mid is None:
+            raise self._fail(offset, index, f"message id {obj.get('id')!r} is not a snowflake")
+        kind = obj.get("type", "Default")
+        if isinstance(kind, int) and not isinstance(kind, bool):
+            kind = str(kind)
+        if not isinstance(kind, str):
+            raise self._fail(offset, index, f"message {mid}: type is {type(kind).__name__}, not a string")
+        content = obj.get("content", "")
+        if content is None:
+            content = ""
+        if not isinstance(content, str):
+            raise self._fail(offset, index, f"message {mid}: content is {type(content).__name__}, not a string")
+        if "\x00" in content:
+            content = content.replace("\x00", "\ufffd")
+        ts_value = obj.get("timestamp")
+        if ts_value is not None and not isinstance(ts_value, str):
+            raise self._fail(offset, index, f"message {mid}: timestamp is not a string")
+        ts = snowflake_ms(mid)
+        if ts_value is not None and parse_timestamp_ms(ts_value) is None:
+            raise self._fail(offset, index, f"message {mid}: timestamp {ts_value[:40]!r} is not a date")
+        edited_value = obj.get("timestampEdited")
+        edited_ts = parse_timestamp_ms(edited_value) if edited_value is not None else None
+        if edited_value is not None and edited_ts is None:
+            raise self._fail(offset, index, f"message {mid}: timestampEdited {str(edited_value)[:40]!r} is not a date")
+        author = obj.get("author")
+        if author is not None and not isinstance(author, dict):
+            raise self._fail(offset, index, f"message {mid}: author is not an object")
+        for key in ("attachments", "embeds", "stickers", "reactions", "mentions"):
+            value = obj.get(key)
+            if value is not None and not isinstance(value, list):
+                raise self._fail(offset, index, f"message {mid}: {key} is not a list")
+        fp = zlib.crc32(raw) if raw is not None else zlib.crc32(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
+        fp = (fp << 20) ^ len(raw or b"")
+
+        author_dropped = isinstance(author, dict) and parse_snowflake(author.get("id")) in self.policy.drop_users
+        author_id = self._map_user(author)
+        mention_ids: list[int] = []
+        for m in obj.get("mentions") or ():
+            uid = self._map_user(m)
+            if uid is not None and uid not in mention_ids:
+                mention_ids.append(uid)
+
+        redacted = None
+        if author_dropped:
+            redacted = REDACTED_AUTHOR
+        elif mid in self.policy.takedowns:
+            redacted = self.policy.takedowns[mid]
+        if redacted is not None:
+            return MessageRow(
+                mid, self.channel_id, None, kind, ts, None, None, False, None, None, None, None, None,
+                0, 0, None, fp, redacted,
+            )
+        if self._renames:
+            content = self._apply_renames(content)
+
+        # reference: a reply only when the type says so (DCE writes reference for pins, threads, forwards too)
+        ref = obj.get("reference")
+        reply_to = ref_kind = ref_mid = ref_cid = ref_gid = None
+        if isinstance(ref, dict):
+            ref_mid = parse_snowflake(ref.get("messageId"))
+            ref_cid = parse_snowflake(ref.get("channelId"))
+            ref_gid = parse_snowflake(ref.get("guildId"))
+            if kind == "Reply":
+                ref_kind, reply_to = "reply", ref_mid
+            elif kind == "ChannelPinnedMessage":
+                ref_kind = "pin"
+            elif kind == "ThreadCreated":
+                ref_kind = "thread"
+            elif ref.get("type") == "Forward" or "forwardedMessage" in obj:
+                ref_kind = "forward"
+            elif kind == "21":
+                ref_kind = "starter"
+            elif ref_cid is not None and ref_cid != self.channel_id:
+                ref_kind = "crosspost"
+            else:
+                ref_kind = "reference"
+
+        flags = 0
+        if _LINK_RE.search(content):
+            flags |= HAS_LINK
+        if _CODE_RE.search(content):
+            flags |= HAS_CODE
+        attachments = []
+        for pos, a in enumerate(obj.get("attachments") or ()):
+            if not isinstance(a, dict):
+                continue
+            url = a.get("url") if isinstance(a.get("url"), str) else None
+            name = a.get("fileName") if isinstance(a.get("fileName"), str) else None
+            size = a.get("fileSizeBytes")
+            size = size if isinstance(size, int) and not isinstance(size, bool) else None
+            attachments.append((mid, pos, parse_snowflake(a.get("id")), url, media_path(url), name, size))
+            flags |= HAS_FILE
+            ext = _ext(name or url)
+            if ext in IMAGE_EXT:
+                flags |= HAS_IMAGE
+            elif ext in VIDEO_EXT:
+                flags |= HAS_VIDEO
+            elif ext in SOUND_EXT:
+                flags |= HAS_SOUND
+        embeds = []
+        for pos, e in enumerate(obj.get("embeds") or ()):
+            if not isinstance(e, dict):
+                continue
+            flags |= HAS_EMBED
+            url = e.get("url") if isinstance(e.get("url"), str) else None
+            if url:
+                flags |= HAS_LINK
+            if e.get("video"):
+                flags |= HAS_VIDEO
+            if e.get("image") or e.get("images"):
+                flags |= HAS_IMAGE
+            title = e.get("title") if isinstance(e.get("title"), str) else None
+            desc = e.get("description") if isinstance(e.get("description"), str) else None
+            if self._renames:
+                title = self._apply_renames(title) if title else title
+                desc = self._apply_renames(desc) if desc else desc
+            embeds.append((mid, pos, url, title, desc, orjson.dumps(e)))
+        stickers = []
+        for pos, s in enumerate(obj.get("stickers") or ()):
+            if not isinstance(s, dict):
+                continue
+            flags |= HAS_STICKER
+            fmt = s.get("format")
+            fmt = "Apng" if fmt == "PngAnimated" else fmt
+            stickers.append(
+                (mid, pos, parse_snowflake(s.get("id")), s.get("name"), fmt, s.get("sourceUrl"))
+            )
+        reactions = []
+        reaction_count = 0
+        for pos, r in enumerate(obj.get("reactions") or ()):
+            if not isinstance(r, dict):
+                continue
+            emoji = r.get("emoji") if isinstance(r.get("emoji"), dict) else {}
+            count = r.get("count")
+            count = count if isinstance(count, int) and not isinstance(count, bool) else 0
+            users = r.get("users")
+            user_ids = None
+            if isinstance(users, list):
+                user_ids = [u for u in (self._map_user(x) for x in users) if u is not None]
+            reaction_count += count
+            reactions.append(
+                (
+                    mid,
+                    pos,
+                    parse_snowflake(emoji.get("id")),  # "" (2.33+) and null (older) both mean Unicode
+                    emoji.get("name"),
+                    emoji.get("code"),
+                    1 if emoji.get("isAnimated") is True else 0,
+                    emoji.get("imageUrl"),
+                    count,
+                    orjson.dumps(user_ids) if user_ids is not None else None,
+                )
+            )
+        extra_keys = obj.keys() - MODELED_KEYS
+        extra = orjson.dumps({k: obj[k] for k in extra_keys}) if extra_keys else None
+        if extra is not None and (self._renames or self._json_renames):
+            text = self._apply_renames(extra.decode())
+            for old, new in self._json_renames.items():
+                text = text.replace(old, new)
+            extra = text.encode()
+        return MessageRow(
+            mid,
+            self.channel_id,
+            author_id,
+            kind,
+            ts,
+            edited_ts,
+            content,
+            obj.get("isPinned") is True,
+            reply_to,
+            ref_kind,
+            ref_mid,
+            ref_cid,
+            ref_gid,
+            flags,
+            reaction_count,
+            extra,
+            fp,
+            None,
+            attachments,
+            embeds,
+            stickers,
+            reactions,
+            mention_ids,
+        )

@@ -1,0 +1,165 @@
+"""The archive's SQLite schema, spelled once, with numbered migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from archive.errors import SchemaTooNewError
+
+SCHEMA_VERSION = 1
+
+# Message flag bits, shared with the indexer's `has:` filters.
+HAS_LINK = 1
+HAS_EMBED = 2
+HAS_FILE = 4
+HAS_IMAGE = 8
+HAS_VIDEO = 16
+HAS_SOUND = 32
+HAS_STICKER = 64
+HAS_CODE = 128
+HAS_FLAGS = {
+    "link": HAS_LINK,
+    "embed": HAS_EMBED,
+    "file": HAS_FILE,
+    "image": HAS_IMAGE,
+    "video": HAS_VIDEO,
+    "sound": HAS_SOUND,
+    "sticker": HAS_STICKER,
+    "code": HAS_CODE,
+}
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE guilds (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, icon_url TEXT, seen_ts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE channels (
+    id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    topic TEXT,
+    parent_id INTEGER,          -- threads and forum posts: the channel or forum they belong to
+    parent_name TEXT,
+    category_id INTEGER,        -- ordinary channels: their category (NULL when none or unknown)
+    category TEXT,
+    is_thread INTEGER NOT NULL DEFAULT 0,
+    seen_ts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX channels_parent ON channels(parent_id);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    discriminator TEXT,
+    nickname TEXT,
+    avatar_url TEXT,
+    color TEXT,
+    is_bot INTEGER NOT NULL DEFAULT 0,
+    pseudonym INTEGER NOT NULL DEFAULT 0,
+    seen_ts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE exports (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    channel_id INTEGER,
+    guild_id INTEGER,
+    range_after INTEGER,
+    range_before INTEGER,
+    exported_at INTEGER,
+    as_of INTEGER NOT NULL DEFAULT 0,  -- when the export was made (exportedAt, else its newest message)
+    first_id INTEGER,
+    last_id INTEGER,
+    message_count INTEGER NOT NULL DEFAULT 0,
+    declared_count INTEGER,
+    status TEXT NOT NULL,              -- ok | partial | excluded
+    note TEXT,
+    generation INTEGER NOT NULL,
+    ingested_at INTEGER NOT NULL
+);
+CREATE INDEX exports_channel ON exports(channel_id, first_id, last_id);
+CREATE INDEX exports_stat ON exports(path, size, mtime_ns);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    channel_id INTEGER NOT NULL,
+    author_id INTEGER,
+    type TEXT NOT NULL,
+    ts INTEGER NOT NULL,               -- Unix ms UTC, from the snowflake
+    edited_ts INTEGER,
+    content TEXT,                      -- NULL when redacted
+    pinned INTEGER NOT NULL DEFAULT 0,
+    reply_to INTEGER,                  -- only for type Reply
+    ref_kind TEXT,                     -- reply | pin | thread | forward | crosspost | reference
+    ref_message_id INTEGER,
+    ref_channel_id INTEGER,
+    ref_guild_id INTEGER,
+    flags INTEGER NOT NULL DEFAULT 0,  -- HAS_* bits
+    reaction_count INTEGER NOT NULL DEFAULT 0,
+    extra BLOB,                        -- JSON of keys the parser does not model
+    fp INTEGER,                        -- fingerprint of the raw message as last seen
+    seen_ts INTEGER NOT NULL,          -- as_of of the newest export that contains it
+    deleted INTEGER NOT NULL DEFAULT 0,-- missing from a newer export that covers its id
+    redacted TEXT,                     -- reason, when policy withheld its content
+    generation INTEGER NOT NULL        -- archive generation of the last change (drives the index)
+);
+CREATE INDEX messages_channel ON messages(channel_id, id);
+CREATE INDEX messages_author ON messages(author_id, id);
+CREATE INDEX messages_generation ON messages(generation);
+CREATE INDEX messages_reply ON messages(reply_to) WHERE reply_to IS NOT NULL;
+CREATE TABLE revisions (
+    message_id INTEGER NOT NULL,
+    edited_ts INTEGER,                 -- NULL for the original text
+    content TEXT NOT NULL,
+    export_id INTEGER
+);
+CREATE INDEX revisions_message ON revisions(message_id, edited_ts);
+CREATE TABLE attachments (
+    message_id INTEGER NOT NULL, pos INTEGER NOT NULL, id INTEGER, url TEXT, path TEXT,
+    file_name TEXT, size INTEGER, export_id INTEGER,
+    PRIMARY KEY (message_id, pos)
+) WITHOUT ROWID;
+CREATE TABLE embeds (
+    message_id INTEGER NOT NULL, pos INTEGER NOT NULL, url TEXT, title TEXT, description TEXT,
+    data BLOB NOT NULL,
+    PRIMARY KEY (message_id, pos)
+) WITHOUT ROWID;
+CREATE TABLE stickers (
+    message_id INTEGER NOT NULL, pos INTEGER NOT NULL, id INTEGER, name TEXT, format TEXT, url TEXT,
+    PRIMARY KEY (message_id, pos)
+) WITHOUT ROWID;
+CREATE TABLE reactions (
+    message_id INTEGER NOT NULL, pos INTEGER NOT NULL, emoji_id INTEGER, emoji_name TEXT,
+    emoji_code TEXT, animated INTEGER NOT NULL DEFAULT 0, image_url TEXT, count INTEGER NOT NULL,
+    users BLOB,                        -- JSON list of user ids, when the export lists them
+    PRIMARY KEY (message_id, pos)
+) WITHOUT ROWID;
+CREATE TABLE mentions (
+    message_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+    PRIMARY KEY (message_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX mentions_user ON mentions(user_id);
+CREATE TABLE provenance (
+    message_id INTEGER NOT NULL, export_id INTEGER NOT NULL,
+    PRIMARY KEY (message_id, export_id)
+) WITHOUT ROWID;
+CREATE TABLE removed (
+    message_id INTEGER PRIMARY KEY,    -- purged by policy: ids only, so the index can drop them
+    generation INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1}
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create or migrate the schema to SCHEMA_VERSION; refuse an archive from a newer Hallway."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"the archive has schema v{version}, but this Hallway only knows up to v{SCHEMA_VERSION}: "
+            "upgrade Hallway to read it"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        conn.executescript("BEGIN IMMEDIATE;" + MIGRATIONS[target] + f"PRAGMA user_version = {target}; COMMIT;")

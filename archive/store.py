@@ -1,0 +1,106 @@
+"""The archive database: opening it (WAL, schema, secret) and the queries every reader shares."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from archive.errors import ArchiveError, SchemaTooNewError
+from archive.schema import SCHEMA_VERSION, ensure_schema
+
+ARCHIVE_FILE = "archive.sqlite"
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the archive at `path`; writers get the schema created or migrated."""
+    if readonly:
+        if not path.exists():
+            raise ArchiveError(f"no archive at {path}: run `hallway ingest PATH` first")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA cache_size = -65536")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    if readonly:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"the archive has schema v{version}, but this Hallway only knows up to v{SCHEMA_VERSION}: "
+                "upgrade Hallway to read it"
+            )
+    else:
+        ensure_schema(conn)
+    return conn
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+    """Read one value from the meta table."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    """Write one value to the meta table (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, str(value)),
+    )
+
+
+def ensure_secret(conn: sqlite3.Connection) -> bytes:
+    """The archive's random secret, used to key pseudonyms (created on first use)."""
+    value = get_meta(conn, "secret")
+    if value is None:
+        value = secrets.token_hex(32)
+        conn.execute("BEGIN IMMEDIATE")
+        set_meta(conn, "secret", value)
+        conn.execute("COMMIT")
+    return bytes.fromhex(value)
+
+
+def generation(conn: sqlite3.Connection) -> int:
+    """The archive's change counter: every committed change bumps it."""
+    return int(get_meta(conn, "generation", "0") or 0)
+
+
+def stats(conn: sqlite3.Connection) -> dict[str, int]:
+    """Counts for `hallway stats`."""
+
+    def one(sql: str) -> int:
+        return int(conn.execute(sql).fetchone()[0])
+
+    return {
+        "messages": one("SELECT count(*) FROM messages WHERE deleted = 0 AND redacted IS NULL"),
+        "deleted": one("SELECT count(*) FROM messages WHERE deleted = 1 OR redacted IS NOT NULL"),
+        "revisions": one("SELECT count(*) FROM revisions"),
+        "channels": one("SELECT count(*) FROM channels WHERE is_thread = 0"),
+        "threads": one("SELECT count(*) FROM channels WHERE is_thread = 1"),
+        "guilds": one("SELECT count(*) FROM guilds"),
+        "users": one("SELECT count(*) FROM users"),
+        "exports": one("SELECT count(*) FROM exports"),
+        "partial_exports": one("SELECT count(*) FROM exports WHERE status = 'partial'"),
+        "attachments": one("SELECT count(*) FROM attachments"),
+        "reactions": one("SELECT count(*) FROM reactions"),
+        "generation": generation(conn),
+        "size_bytes": _db_size(conn),
+    }
+
+
+def _db_size(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    path = row[2] if row else ""
+    total = 0
+    for suffix in ("", "-wal"):
+        try:
+            total += os.path.getsize(path + suffix)
+        except OSError:
+            pass
+    return total

@@ -1,0 +1,173 @@
+"""Learn the weights of the conversation untangler from the TRAIN split.
+
+Usage::
+
+    python bench/train_disentangle.py DATA_DIR [--out archive/conversation_weights.json]
+        [--epochs 12] [--l2 1e-6] [--seed 13] [--dev]
+
+Model: a log-linear ranking model.  For every annotated line i, the candidates are i itself
+("starts a conversation") and the previous WINDOW lines; each (i, candidate) pair is a set
+of categorical features (see ``archive.conversations.featurize``); the score is the sum of
+their weights and the candidates are normalised with a softmax.  Training maximises the
+log of the total probability of the gold antecedents (a line may have several), with L2
+regularisation, using mini-batch Adam.  Reproducible: fixed seed, deterministic order.
+
+``--dev`` evaluates the trained weights on the dev split afterwards (never used for
+anything automatic; the test split is never read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from archive.conversations import WINDOW, Model, featurize, untangle  # noqa: E402
+from disentangle import clusters_for_file, file_key, read_irc_file  # noqa: E402
+from disentangle_eval import evaluate, format_report, parse_clusters, read_clusters  # noqa: E402
+
+
+def read_antecedents(path: Path) -> dict[int, set[int]]:
+    gold: dict[int, set[int]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) < 2:
+                continue
+            a, b = int(parts[0]), int(parts[1])
+            child, parent = max(a, b), min(a, b)
+            gold.setdefault(child, set()).add(parent)
+    return gold
+
+
+def build(files: list[Path], window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[int]]:
+    idx_parts, valid_parts, gold_parts = [], [], []
+    names: list[str] = []
+    sizes: list[int] = []
+    skipped = 0
+    for path in files:
+        lines = read_irc_file(path)
+        anno = read_antecedents(path.with_name(path.name.replace(".ascii.txt", ".annotation.txt")))
+        idx, valid, names, sizes = featurize(lines, window)
+        rows, golds = [], []
+        for child, parents in sorted(anno.items()):
+            if child >= len(lines):
+                continue
+            g = np.zeros(window + 1, dtype=bool)
+            for p in parents:
+                k = child - p
+                if 0 <= k <= window:
+                    g[k] = True
+            if not g.any():
+                skipped += 1
+                continue
+            rows.append(child)
+            golds.append(g)
+        if rows:
+            r = np.asarray(rows)
+            idx_parts.append(idx[r])
+            valid_parts.append(valid[r])
+            gold_parts.append(np.stack(golds))
+    print(f"  {sum(len(v) for v in valid_parts)} training lines ({skipped} with no gold link in the window)")
+    dtype = np.int16 if sum(sizes) < 32767 else np.int32
+    return (
+        np.concatenate(idx_parts).astype(dtype),
+        np.concatenate(valid_parts),
+        np.concatenate(gold_parts),
+        names,
+        sizes,
+    )
+
+
+def train(
+    idx: np.ndarray, valid: np.ndarray, gold: np.ndarray, n_feat: int, *, epochs: int, l2: float,
+    lr: float, batch: int, seed: int,
+) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    w = np.zeros(n_feat)
+    m = np.zeros(n_feat)
+    v = np.zeros(n_feat)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    step = 0
+    n = len(idx)
+    n_slots = idx.shape[-1]
+    for epoch in range(epochs):
+        order = rng.permutation(n)
+        total_ll = 0.0
+        for start in range(0, n, batch):
+            rows = order[start : start + batch]
+            bi, bv, bg = idx[rows].astype(np.int64), valid[rows], gold[rows]
+            s = w[bi].sum(axis=-1)
+            s = np.where(bv, s, -np.inf)
+            s -= s.max(axis=1, keepdims=True)
+            e = np.exp(s)
+            p = e / e.sum(axis=1, keepdims=True)
+            pg = np.where(bg, p, 0.0)
+            z = pg.sum(axis=1, keepdims=True)
+            total_ll += float(np.log(z).sum())
+            q = pg / z
+            g = (p - q) / len(rows)
+            grad = np.bincount(bi.reshape(-1), weights=np.repeat(g.reshape(-1), n_slots), minlength=n_feat)
+            grad += l2 * w
+            step += 1
+            m = b1 * m + (1 - b1) * grad
+            v = b2 * v + (1 - b2) * grad * grad
+            mh = m / (1 - b1**step)
+            vh = v / (1 - b2**step)
+            w -= lr * mh / (np.sqrt(vh) + eps)
+        print(f"  epoch {epoch + 1}: mean log-likelihood {total_ll / n:.4f}")
+    return w
+
+
+def evaluate_split(data_dir: Path, split: str, model: Model) -> dict[str, float]:
+    files = sorted((data_dir / split).glob("*.ascii.txt"))
+    out: list[str] = []
+    for path in files:
+        lines = read_irc_file(path)
+        links = untangle(lines, model=model)
+        out.extend(clusters_for_file(file_key(path), len(lines), [(lk.id, lk.parent) for lk in links]))
+    gold = read_clusters(data_dir / f"gold.{split}.clusters.txt")
+    return evaluate(gold, parse_clusters(out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("data_dir", type=Path)
+    ap.add_argument("--out", type=Path, default=ROOT / "archive" / "conversation_weights.json")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--l2", type=float, default=1e-6)
+    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--dev", action="store_true", help="report dev scores after training")
+    args = ap.parse_args(argv)
+
+    files = sorted((args.data_dir / "train").glob("*.ascii.txt"))
+    t0 = time.perf_counter()
+    print(f"featurising {len(files)} train files")
+    idx, valid, gold, names, sizes = build(files, WINDOW)
+    print(f"  done in {time.perf_counter() - t0:.1f}s; {sum(sizes)} features in {len(sizes)} slots")
+    w = train(
+        idx, valid, gold, sum(sizes), epochs=args.epochs, l2=args.l2, lr=args.lr, batch=args.batch,
+        seed=args.seed,
+    )
+    model = Model(weights=w, slot_names=tuple(names), slot_sizes=tuple(sizes), window=WINDOW)
+    data = model.to_json()
+    args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {time.perf_counter() - t0:.1f}s")
+    if args.dev:
+        model = Model.from_json(data)  # evaluate exactly what was shipped (rounded weights)
+        print(format_report(evaluate_split(args.data_dir, "dev", model)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
