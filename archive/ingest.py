@@ -12,6 +12,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,8 @@ class Ingester:
         self, path: Path, *, salvage: bool = False, force: bool = False, progress: Progress | None = None
     ) -> FileResult:
         """Ingest one file in one transaction; never raises for bad input (the result says what failed)."""
+        shown = path
+        path = path.resolve()  # stored absolute: the viewer serves --media files relative to it
         try:
             st = path.stat()
             if not force:
@@ -231,7 +234,7 @@ class Ingester:
                     (str(path), st.st_size, st.st_mtime_ns),
                 ).fetchone()
                 if row is not None:
-                    return FileResult(str(path), "unchanged")
+                    return FileResult(str(shown), "unchanged")
             digest = file_sha256(path)
             known = self.conn.execute("SELECT id, path FROM exports WHERE sha256 = ?", (digest,)).fetchone()
             if known is not None and not force:
@@ -240,15 +243,16 @@ class Ingester:
                     self.conn.execute(
                         "UPDATE exports SET path = ?, mtime_ns = ? WHERE id = ?", (str(path), st.st_mtime_ns, known[0])
                     )
-                return FileResult(str(path), "unchanged")
-            with ExportReader(path) as reader:
-                return self._ingest_reader(path, st, digest, reader, salvage=salvage, progress=progress)
+                return FileResult(str(shown), "unchanged")
+            with ExportReader(shown) as reader:
+                result = self._ingest_reader(path, st, digest, reader, salvage=salvage, progress=progress)
+                return replace(result, path=str(shown))
         except ExportFormatError as e:
-            return FileResult(str(path), "failed", error=str(e))
+            return FileResult(str(shown), "failed", error=str(e))
         except OSError as e:
-            return FileResult(str(path), "failed", error=f"{path}: cannot read ({e.strerror or e})")
+            return FileResult(str(shown), "failed", error=f"{shown}: cannot read ({e.strerror or e})")
         except RecursionError:
-            return FileResult(str(path), "failed", error=f"{path}: nested too deeply to parse")
+            return FileResult(str(shown), "failed", error=f"{shown}: nested too deeply to parse")
 
     def _ingest_reader(
         self,
