@@ -120,7 +120,9 @@ def run_ingest(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Export files or folders (searched recursively for *.json).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Export files or folders (searched recursively for *.json).")
+    ],
     data_dir: DataDir = DEFAULT_DATA_DIR,
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Privacy policy TOML; saved as <data-dir>/policy.toml.")
@@ -164,7 +166,9 @@ def redact(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     message: Annotated[list[str] | None, typer.Option("--message", help="Message id to take down.")] = None,
     reason: Annotated[str, typer.Option("--reason", help="Shown on the tombstone.")] = "taken down",
-    user: Annotated[list[str] | None, typer.Option("--user", help="User id whose messages are withheld.")] = None,
+    user: Annotated[
+        list[str] | None, typer.Option("--user", help="User id whose messages are withheld.")
+    ] = None,
     pseudonymize: Annotated[
         list[str] | None, typer.Option("--pseudonymize", help="User id to show under a stable pseudonym.")
     ] = None,

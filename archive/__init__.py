@@ -12,8 +12,8 @@ from archive.errors import (
 )
 from archive.ingest import Ingester, file_sha256, iter_export_files
 from archive.models import FileResult, IndexRecord, IngestSummary
-from archive.records import iter_index_records
 from archive.policy import POLICY_FILE, Policy, load_policy, save_policy
+from archive.records import iter_index_records
 from archive.store import ARCHIVE_FILE, connect, generation, stats
 
 __all__ = [

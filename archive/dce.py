@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import ijson  # type: ignore[import-untyped]
+import ijson
 import orjson
 
 from archive.errors import ExportFormatError
@@ -218,7 +218,9 @@ class ExportReader:
                             pos, reason = u.start, f"invalid UTF-8 ({u.reason})"
                     raise self._fail(f"byte {offset + brace + pos} (message {index + 1})", reason) from None
                 if not isinstance(obj, dict):
-                    raise self._fail(f"byte {offset + brace} (message {index + 1})", "a message is not an object")
+                    raise self._fail(
+                        f"byte {offset + brace} (message {index + 1})", "a message is not an object"
+                    )
                 batch.append((offset + brace, raw, obj))
                 index += 1
                 offset += len(part) + len(marker)
@@ -265,7 +267,9 @@ class ExportReader:
         try:
             obj = orjson.loads(b"{" + body) if body != b"}" else {}
         except orjson.JSONDecodeError as e:
-            raise self._fail(f"byte {at + e.pos}", f"invalid JSON after the messages array ({e.msg})") from None
+            raise self._fail(
+                f"byte {at + e.pos}", f"invalid JSON after the messages array ({e.msg})"
+            ) from None
         count = obj.get("messageCount") if isinstance(obj, dict) else None
         if isinstance(count, int) and not isinstance(count, bool):
             self.declared_count = count
@@ -290,7 +294,11 @@ class ExportReader:
             if batch:
                 yield batch
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-            kind = "truncated" if isinstance(e, ijson.common.IncompleteJSONError) and "premature" in reason else "invalid JSON"
+            kind = (
+                "truncated"
+                if isinstance(e, ijson.common.IncompleteJSONError) and "premature" in reason
+                else "invalid JSON"
+            )
             raise self._fail(
                 f"about byte {self._fh.tell()} (message {index + 1})", f"{kind} ({reason.strip()})"
             ) from None

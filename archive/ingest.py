@@ -7,6 +7,7 @@ of its channel, inside the id range that export covers, becomes a tombstone.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import sqlite3
@@ -43,7 +44,9 @@ def iter_export_files(paths: Iterable[Path]) -> Iterator[Path]:
             found = []
             # followlinks=False: a symlink loop can't trap the walk.
             for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not d.endswith("_Files"))
+                dirnames[:] = sorted(
+                    d for d in dirnames if not d.startswith(".") and not d.endswith("_Files")
+                )
                 found += [Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(".json")]
             candidates = found
         else:
@@ -111,7 +114,15 @@ class Ingester:
                 (gen, cid),
             )
             ids = "SELECT id FROM messages WHERE channel_id = ?"
-            for table in ("revisions", "attachments", "embeds", "stickers", "reactions", "mentions", "provenance"):
+            for table in (
+                "revisions",
+                "attachments",
+                "embeds",
+                "stickers",
+                "reactions",
+                "mentions",
+                "provenance",
+            ):
                 conn.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", (cid,))
             purged += conn.execute("DELETE FROM messages WHERE channel_id = ?", (cid,)).rowcount
             conn.execute("DELETE FROM channels WHERE id = ?", (cid,))
@@ -151,7 +162,9 @@ class Ingester:
 
     def _pseudonymize(self, uid: int, gen: int) -> None:
         conn = self.conn
-        row = conn.execute("SELECT name, nickname FROM users WHERE id = ? AND pseudonym = 0", (uid,)).fetchone()
+        row = conn.execute(
+            "SELECT name, nickname FROM users WHERE id = ? AND pseudonym = 0", (uid,)
+        ).fetchone()
         if row is None:
             return
         pid, pname = pseudonym_for(self.secret, uid)
@@ -175,11 +188,18 @@ class Ingester:
             if replacement is not None:
                 users.append(replacement)
             self.conn.execute(
-                "UPDATE reactions SET users = ? WHERE message_id = ? AND pos = ?", (orjson.dumps(users), mid, pos)
+                "UPDATE reactions SET users = ? WHERE message_id = ? AND pos = ?",
+                (orjson.dumps(users), mid, pos),
             )
 
     def _rewrite_names(
-        self, row: tuple[str, str | None], new: str, gen: int, *, uid: int | None = None, pid: int | None = None
+        self,
+        row: tuple[str, str | None],
+        new: str,
+        gen: int,
+        *,
+        uid: int | None = None,
+        pid: int | None = None,
     ) -> None:
         """Replace @mentions of a withheld user's names (and raw ids) in content, revisions and extras."""
         pairs = [("@" + n, "@" + new) for n in row if n]
@@ -194,7 +214,10 @@ class Ingester:
                 "UPDATE messages SET content = replace(content, ?, ?), generation = ? WHERE content LIKE ?",
                 (old, repl, gen, like),
             )
-            conn.execute("UPDATE revisions SET content = replace(content, ?, ?) WHERE content LIKE ?", (old, repl, like))
+            conn.execute(
+                "UPDATE revisions SET content = replace(content, ?, ?) WHERE content LIKE ?",
+                (old, repl, like),
+            )
             conn.execute(
                 "UPDATE embeds SET title = replace(title, ?, ?), description = replace(description, ?, ?),"
                 " data = CAST(replace(CAST(data AS TEXT), ?, ?) AS BLOB)"
@@ -211,7 +234,12 @@ class Ingester:
     # -- files ----------------------------------------------------------------------------------
 
     def ingest(
-        self, paths: Iterable[Path], *, salvage: bool = False, force: bool = False, progress: Progress | None = None
+        self,
+        paths: Iterable[Path],
+        *,
+        salvage: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
     ) -> IngestSummary:
         """Ingest every export under `paths`; a failing file is reported and the others go on."""
         self.apply_policy()
@@ -241,12 +269,21 @@ class Ingester:
                 if known[1] != str(path):
                     # A renamed or moved copy: remember where it is now so the next check is a stat.
                     self.conn.execute(
-                        "UPDATE exports SET path = ?, mtime_ns = ? WHERE id = ?", (str(path), st.st_mtime_ns, known[0])
+                        "UPDATE exports SET path = ?, mtime_ns = ? WHERE id = ?",
+                        (str(path), st.st_mtime_ns, known[0]),
                     )
                 return FileResult(str(shown), "unchanged")
-            with ExportReader(shown) as reader:
-                result = self._ingest_reader(path, st, digest, reader, salvage=salvage, progress=progress)
-                return replace(result, path=str(shown))
+            # Parsed messages are acyclic: reference counting frees them, and the cyclic collector
+            # would otherwise walk every live dict thousands of times per file.
+            gc_was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                with ExportReader(shown) as reader:
+                    result = self._ingest_reader(path, st, digest, reader, salvage=salvage, progress=progress)
+                    return replace(result, path=str(shown))
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
         except ExportFormatError as e:
             return FileResult(str(shown), "failed", error=str(e))
         except OSError as e:
@@ -274,8 +311,11 @@ class Ingester:
         ctype = str(channel.get("type") or "GuildTextChat")
         is_thread = ctype in THREAD_TYPES
         parent_id = parse_snowflake(channel.get("categoryId")) if is_thread else None
-        parent_name = channel.get("category") if is_thread and isinstance(channel.get("category"), str) else None
-        name = channel.get("name") if isinstance(channel.get("name"), str) else str(cid)
+        parent_name = (
+            channel.get("category") if is_thread and isinstance(channel.get("category"), str) else None
+        )
+        name_value = channel.get("name")
+        name: str = name_value if isinstance(name_value, str) else str(cid)
         exported_at = parse_timestamp_ms(header.exported_at)
         range_after = parse_timestamp_ms(header.date_range.get("after"))
         range_before = parse_timestamp_ms(header.date_range.get("before"))
@@ -288,7 +328,8 @@ class Ingester:
             set_meta(conn, "generation", gen)
             # --force re-reads a file already ingested: its old record is replaced, its messages merge as usual.
             conn.execute(
-                "DELETE FROM provenance WHERE export_id IN (SELECT id FROM exports WHERE sha256 = ?)", (digest,)
+                "DELETE FROM provenance WHERE export_id IN (SELECT id FROM exports WHERE sha256 = ?)",
+                (digest,),
             )
             conn.execute("DELETE FROM exports WHERE sha256 = ?", (digest,))
             export_id = conn.execute(
@@ -296,8 +337,18 @@ class Ingester:
                 " exported_at, as_of, declared_count, status, generation, ingested_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'pending', ?, ?)",
                 (
-                    digest, str(path), st.st_size, st.st_mtime_ns, cid, gid, range_after, range_before,
-                    exported_at, as_of, gen, int(time.time() * 1000),
+                    digest,
+                    str(path),
+                    st.st_size,
+                    st.st_mtime_ns,
+                    cid,
+                    gid,
+                    range_after,
+                    range_before,
+                    exported_at,
+                    as_of,
+                    gen,
+                    int(time.time() * 1000),
                 ),
             ).lastrowid
             assert export_id is not None
@@ -335,7 +386,15 @@ class Ingester:
             conn.execute(
                 "UPDATE exports SET first_id = ?, last_id = ?, message_count = ?, declared_count = ?, status = ?,"
                 " note = ? WHERE id = ?",
-                (first, last, writer.count, reader.declared_count, status, str(error) if error else None, export_id),
+                (
+                    first,
+                    last,
+                    writer.count,
+                    reader.declared_count,
+                    status,
+                    str(error) if error else None,
+                    export_id,
+                ),
             )
             deleted = 0
             if first is not None and last is not None:
@@ -345,8 +404,13 @@ class Ingester:
             conn.execute("ROLLBACK")
             raise
         return FileResult(
-            str(path), status, messages=writer.count, added=writer.added, updated=writer.updated,
-            deleted=deleted, error=str(error) if error else None,
+            str(path),
+            status,
+            messages=writer.count,
+            added=writer.added,
+            updated=writer.updated,
+            deleted=deleted,
+            error=str(error) if error else None,
         )
 
     def _upsert_channel(
@@ -362,7 +426,11 @@ class Ingester:
         as_of: int,
     ) -> None:
         guild = header.guild
-        gname = guild.get("name") if isinstance(guild.get("name"), str) else ("Direct Messages" if gid == 0 else str(gid))
+        gname = (
+            guild.get("name")
+            if isinstance(guild.get("name"), str)
+            else ("Direct Messages" if gid == 0 else str(gid))
+        )
         icon = guild.get("iconUrl") if isinstance(guild.get("iconUrl"), str) else None
         self.conn.execute(
             "INSERT INTO guilds(id, name, icon_url, seen_ts) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
@@ -388,7 +456,19 @@ class Ingester:
             " category_id = coalesce(excluded.category_id, channels.category_id),"
             " category = coalesce(excluded.category, channels.category), is_thread = excluded.is_thread,"
             " seen_ts = excluded.seen_ts WHERE excluded.seen_ts >= channels.seen_ts",
-            (cid, gid, ctype, name, topic, parent_id, parent_name, category_id, category, int(is_thread), as_of),
+            (
+                cid,
+                gid,
+                ctype,
+                name,
+                topic,
+                parent_id,
+                parent_name,
+                category_id,
+                category,
+                int(is_thread),
+                as_of,
+            ),
         )
 
     def _refresh_tombstones(self, cid: int, first: int, last: int, export_id: int, gen: int) -> int:
@@ -445,7 +525,17 @@ class _FileWriter:
             " color = coalesce(excluded.color, users.color), is_bot = excluded.is_bot, seen_ts = excluded.seen_ts"
             " WHERE excluded.seen_ts >= users.seen_ts AND users.pseudonym = 0",
             [
-                (u.id, u.name, u.discriminator, u.nickname, u.avatar_url, u.color, int(u.is_bot), int(u.pseudonym), self.as_of)
+                (
+                    u.id,
+                    u.name,
+                    u.discriminator,
+                    u.nickname,
+                    u.avatar_url,
+                    u.color,
+                    int(u.is_bot),
+                    int(u.pseudonym),
+                    self.as_of,
+                )
                 for u in users.values()
             ],
         )
@@ -497,9 +587,26 @@ class _FileWriter:
             " generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    r.id, r.channel_id, r.author_id, r.type, r.ts, r.edited_ts, r.content, int(r.pinned), r.reply_to,
-                    r.ref_kind, r.ref_message_id, r.ref_channel_id, r.ref_guild_id, r.flags, r.reaction_count,
-                    r.extra, r.fp, as_of, r.redacted, gen,
+                    r.id,
+                    r.channel_id,
+                    r.author_id,
+                    r.type,
+                    r.ts,
+                    r.edited_ts,
+                    r.content,
+                    int(r.pinned),
+                    r.reply_to,
+                    r.ref_kind,
+                    r.ref_message_id,
+                    r.ref_channel_id,
+                    r.ref_guild_id,
+                    r.flags,
+                    r.reaction_count,
+                    r.extra,
+                    r.fp,
+                    as_of,
+                    r.redacted,
+                    gen,
                 )
                 for r in rows
             ],
@@ -508,7 +615,7 @@ class _FileWriter:
 
     def _insert_details(self, rows: list[MessageRow]) -> None:
         conn = self.conn
-        atts = [a + (self.export_id,) for r in rows for a in r.attachments]
+        atts = [(*a, self.export_id) for r in rows for a in r.attachments]
         if atts:
             conn.executemany("INSERT OR REPLACE INTO attachments VALUES (?, ?, ?, ?, ?, ?, ?, ?)", atts)
         embeds = [e for r in rows for e in r.embeds]
@@ -551,7 +658,9 @@ class _FileWriter:
         elif r.content != content and newer_export:
             # Same edit time, different text: the exporter rendered it differently (e.g. mentions by
             # display name since DCE 2.40). Not an edit: the newer export's rendering wins.
-            conn.execute("UPDATE messages SET content = ?, generation = ? WHERE id = ?", (r.content, self.gen, r.id))
+            conn.execute(
+                "UPDATE messages SET content = ?, generation = ? WHERE id = ?", (r.content, self.gen, r.id)
+            )
             changed = True
         if newer_export:
             # Reactions, pins, embeds and the rest follow the newest export.
@@ -563,8 +672,21 @@ class _FileWriter:
                 " ref_message_id = ?, ref_channel_id = ?, ref_guild_id = ?, flags = ?, reaction_count = ?,"
                 " extra = ?, fp = ?, seen_ts = ?, generation = ? WHERE id = ?",
                 (
-                    r.author_id, r.type, int(r.pinned), r.reply_to, r.ref_kind, r.ref_message_id, r.ref_channel_id,
-                    r.ref_guild_id, r.flags, r.reaction_count, r.extra, r.fp, self.as_of, self.gen, r.id,
+                    r.author_id,
+                    r.type,
+                    int(r.pinned),
+                    r.reply_to,
+                    r.ref_kind,
+                    r.ref_message_id,
+                    r.ref_channel_id,
+                    r.ref_guild_id,
+                    r.flags,
+                    r.reaction_count,
+                    r.extra,
+                    r.fp,
+                    self.as_of,
+                    self.gen,
+                    r.id,
                 ),
             )
             changed = True

@@ -65,6 +65,7 @@ SOUND_EXT = frozenset({"mp3", "ogg", "wav", "flac", "m4a", "opus", "aac"})
 _LINK_RE = re.compile(r"https?://", re.IGNORECASE)
 _CODE_RE = re.compile(r"```|`[^`\n]+`")
 REDACTED_AUTHOR = "author opted out"
+_MISSING = object()
 
 
 def is_system_type(kind: str) -> bool:
@@ -136,6 +137,7 @@ class Normalizer:
         # The same for JSON kept verbatim in `extra` (e.g. interaction.user): quoted names and ids.
         self._json_renames: dict[str, str] = {}
         self._pseudo: dict[int, tuple[int, str]] = {}
+        self._user_cache: dict[tuple[Any, ...], int | None] = {}
 
     def _fail(self, offset: int, index: int, reason: str) -> ExportFormatError:
         where = f"byte {offset} (message {index})" if offset >= 0 else f"message {index}"
@@ -145,6 +147,17 @@ class Normalizer:
         """Record a user object; return the id to store (pseudonymous or None when dropped)."""
         if not isinstance(obj, dict):
             return None
+        # Most messages repeat an author already seen in this file: skip the work when nothing differs.
+        key = (obj.get("id"), obj.get("name"), obj.get("nickname"), obj.get("avatarUrl"), obj.get("color"))
+        cached = self._user_cache.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        uid = self._map_user_uncached(obj)
+        if len(self._user_cache) < 100_000:
+            self._user_cache[key] = uid
+        return uid
+
+    def _map_user_uncached(self, obj: dict[str, Any]) -> int | None:
         uid = parse_snowflake(obj.get("id"))
         if uid is None:
             return None
@@ -215,19 +228,22 @@ class Normalizer:
         if content is None:
             content = ""
         if not isinstance(content, str):
-            raise self._fail(offset, index, f"message {mid}: content is {type(content).__name__}, not a string")
+            raise self._fail(
+                offset, index, f"message {mid}: content is {type(content).__name__}, not a string"
+            )
         if "\x00" in content:
             content = content.replace("\x00", "\ufffd")
         ts_value = obj.get("timestamp")
         if ts_value is not None and not isinstance(ts_value, str):
             raise self._fail(offset, index, f"message {mid}: timestamp is not a string")
+        # The snowflake is the true time; `timestamp` carries the exporter's offset and rounding.
         ts = snowflake_ms(mid)
-        if ts_value is not None and parse_timestamp_ms(ts_value) is None:
-            raise self._fail(offset, index, f"message {mid}: timestamp {ts_value[:40]!r} is not a date")
         edited_value = obj.get("timestampEdited")
         edited_ts = parse_timestamp_ms(edited_value) if edited_value is not None else None
         if edited_value is not None and edited_ts is None:
-            raise self._fail(offset, index, f"message {mid}: timestampEdited {str(edited_value)[:40]!r} is not a date")
+            raise self._fail(
+                offset, index, f"message {mid}: timestampEdited {str(edited_value)[:40]!r} is not a date"
+            )
         author = obj.get("author")
         if author is not None and not isinstance(author, dict):
             raise self._fail(offset, index, f"message {mid}: author is not an object")
@@ -235,10 +251,14 @@ class Normalizer:
             value = obj.get(key)
             if value is not None and not isinstance(value, list):
                 raise self._fail(offset, index, f"message {mid}: {key} is not a list")
-        fp = zlib.crc32(raw) if raw is not None else zlib.crc32(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
+        fp = (
+            zlib.crc32(raw) if raw is not None else zlib.crc32(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
+        )
         fp = (fp << 20) ^ len(raw or b"")
 
-        author_dropped = isinstance(author, dict) and parse_snowflake(author.get("id")) in self.policy.drop_users
+        author_dropped = (
+            isinstance(author, dict) and parse_snowflake(author.get("id")) in self.policy.drop_users
+        )
         author_id = self._map_user(author)
         mention_ids: list[int] = []
         for m in obj.get("mentions") or ():
@@ -253,8 +273,24 @@ class Normalizer:
             redacted = self.policy.takedowns[mid]
         if redacted is not None:
             return MessageRow(
-                mid, self.channel_id, None, kind, ts, None, None, False, None, None, None, None, None,
-                0, 0, None, fp, redacted,
+                mid,
+                self.channel_id,
+                None,
+                kind,
+                ts,
+                None,
+                None,
+                False,
+                None,
+                None,
+                None,
+                None,
+                None,
+                0,
+                0,
+                None,
+                fp,
+                redacted,
             )
         if self._renames:
             content = self._apply_renames(content)
@@ -328,15 +364,14 @@ class Normalizer:
             flags |= HAS_STICKER
             fmt = s.get("format")
             fmt = "Apng" if fmt == "PngAnimated" else fmt
-            stickers.append(
-                (mid, pos, parse_snowflake(s.get("id")), s.get("name"), fmt, s.get("sourceUrl"))
-            )
+            stickers.append((mid, pos, parse_snowflake(s.get("id")), s.get("name"), fmt, s.get("sourceUrl")))
         reactions = []
         reaction_count = 0
         for pos, r in enumerate(obj.get("reactions") or ()):
             if not isinstance(r, dict):
                 continue
-            emoji = r.get("emoji") if isinstance(r.get("emoji"), dict) else {}
+            emoji_value = r.get("emoji")
+            emoji: dict[str, Any] = emoji_value if isinstance(emoji_value, dict) else {}
             count = r.get("count")
             count = count if isinstance(count, int) and not isinstance(count, bool) else 0
             users = r.get("users")

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from archive.errors import PolicyError
 
 POLICY_FILE = "policy.toml"
@@ -43,9 +45,7 @@ class Policy:
         keys = [str(i) for i in ids if i is not None] + [n for n in names if n]
 
         def matches(patterns: tuple[str, ...]) -> bool:
-            return any(
-                fnmatch.fnmatchcase(k.lower(), p.lower()) for p in patterns for k in keys
-            )
+            return any(fnmatch.fnmatchcase(k.lower(), p.lower()) for p in patterns for k in keys)
 
         return matches(self.include) and not matches(self.exclude)
 
@@ -88,7 +88,7 @@ def load_policy(path: Path) -> Policy:
     for n, entry in enumerate(entries, 1):
         msg = str(entry.get("message", "")).strip() if isinstance(entry, dict) else ""
         if not msg.isdigit():
-            raise PolicyError(f"{path}: takedown #{n} needs message = \"<message id>\"")
+            raise PolicyError(f'{path}: takedown #{n} needs message = "<message id>"')
         takedowns[int(msg)] = str(entry.get("reason") or "taken down")
     return Policy(
         include=tuple(str(v) for v in include),
@@ -102,14 +102,15 @@ def load_policy(path: Path) -> Policy:
 def save_policy(policy: Policy, path: Path) -> None:
     """Write the policy as TOML (atomically), e.g. after `hallway redact`."""
 
-    def strs(values: Any) -> str:
-        return "[" + ", ".join(f'"{v}"' for v in sorted(values, key=str)) + "]"
+    def strs(values: Any, keep_order: bool = False) -> str:
+        items = list(values) if keep_order else sorted(values, key=str)
+        return "[" + ", ".join(orjson.dumps(str(v)).decode() for v in items) + "]"
 
     lines = [
         "# Hallway privacy policy: applied at every ingest; changes purge the archive.",
         "[channels]",
-        f"include = {strs(policy.include)}",
-        f"exclude = {strs(policy.exclude)}",
+        f"include = {strs(policy.include, keep_order=True)}",
+        f"exclude = {strs(policy.exclude, keep_order=True)}",
         "",
         "[users]",
         f"drop = {strs(policy.drop_users)}",

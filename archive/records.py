@@ -60,7 +60,8 @@ def iter_index_records(
         row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         upto_generation = int(row[0]) if row else 0
     for (mid,) in conn.execute(
-        "SELECT message_id FROM removed WHERE generation > ? AND generation <= ?", (after_generation, upto_generation)
+        "SELECT message_id FROM removed WHERE generation > ? AND generation <= ?",
+        (after_generation, upto_generation),
     ):
         yield mid, None
     cur = conn.execute(_SELECT, (after_generation, upto_generation))
@@ -69,9 +70,34 @@ def iter_index_records(
         if not batch:
             return
         for r in batch:
-            (mid, cid, cname, gid, gname, parent_id, is_thread, author_id, uname, udisplay, is_bot, ts, kind,
-             content, pinned, edited_ts, reply_to, starts_thread, mentions, embeds, atts, flags, reactions,
-             deleted, redacted, extra) = r
+            (
+                mid,
+                cid,
+                cname,
+                gid,
+                gname,
+                parent_id,
+                is_thread,
+                author_id,
+                uname,
+                udisplay,
+                is_bot,
+                ts,
+                kind,
+                content,
+                pinned,
+                edited_ts,
+                reply_to,
+                starts_thread,
+                mentions,
+                embeds,
+                atts,
+                flags,
+                reactions,
+                deleted,
+                redacted,
+                extra,
+            ) = r
             if deleted or redacted is not None or content is None:
                 yield mid, None
                 continue
@@ -80,29 +106,32 @@ def iter_index_records(
                 if isinstance(forwarded, dict) and isinstance(forwarded.get("content"), str):
                     content = (content + "\n" + forwarded["content"]).strip()
             names = tuple(n for n in orjson.loads(atts) if n) if atts and atts != "[null]" else ()
-            yield mid, IndexRecord(
-                id=mid,
-                channel_id=cid,
-                channel_name=cname,
-                guild_id=gid,
-                guild_name=gname,
-                parent_id=parent_id,
-                thread_id=cid if is_thread else None,
-                author_id=author_id,
-                author_name=uname,
-                author_display=udisplay,
-                author_is_bot=bool(is_bot),
-                ts=ts,
-                type=kind,
-                content=content,
-                is_system=is_system_type(kind),
-                pinned=bool(pinned),
-                edited=edited_ts is not None,
-                reply_to=reply_to,
-                starts_thread=starts_thread,
-                mention_ids=tuple(int(x) for x in mentions.split(",")) if mentions else (),
-                embed_text=_embed_text(embeds),
-                attachment_names=names,
-                flags=flags,
-                reaction_count=reactions,
+            yield (
+                mid,
+                IndexRecord(
+                    id=mid,
+                    channel_id=cid,
+                    channel_name=cname,
+                    guild_id=gid,
+                    guild_name=gname,
+                    parent_id=parent_id,
+                    thread_id=cid if is_thread else None,
+                    author_id=author_id,
+                    author_name=uname,
+                    author_display=udisplay,
+                    author_is_bot=bool(is_bot),
+                    ts=ts,
+                    type=kind,
+                    content=content,
+                    is_system=is_system_type(kind),
+                    pinned=bool(pinned),
+                    edited=edited_ts is not None,
+                    reply_to=reply_to,
+                    starts_thread=starts_thread,
+                    mention_ids=tuple(int(x) for x in mentions.split(",")) if mentions else (),
+                    embed_text=_embed_text(embeds),
+                    attachment_names=names,
+                    flags=flags,
+                    reaction_count=reactions,
+                ),
             )

@@ -162,4 +162,6 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
             "upgrade Hallway to read it"
         )
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        conn.executescript("BEGIN IMMEDIATE;" + MIGRATIONS[target] + f"PRAGMA user_version = {target}; COMMIT;")
+        conn.executescript(
+            "BEGIN IMMEDIATE;" + MIGRATIONS[target] + f"PRAGMA user_version = {target}; COMMIT;"
+        )

@@ -25,12 +25,36 @@ def iso(offset_s: float, tz: str = "+00:00") -> str:
     return dt.isoformat(timespec="milliseconds")
 
 
-ALICE = {"id": "100000000000000001", "name": "alice", "discriminator": "0000", "nickname": "Alice A",
-         "color": None, "isBot": False, "roles": [], "avatarUrl": "https://cdn.discordapp.com/embed/avatars/1.png"}
-BOB = {"id": "100000000000000002", "name": "bob", "discriminator": "0000", "nickname": "Bob B",
-       "color": None, "isBot": False, "roles": [], "avatarUrl": "https://cdn.discordapp.com/embed/avatars/2.png"}
-CAROL = {"id": "100000000000000003", "name": "carol", "discriminator": "0000", "nickname": "Carol C",
-         "color": None, "isBot": False, "roles": [], "avatarUrl": "https://cdn.discordapp.com/embed/avatars/3.png"}
+ALICE = {
+    "id": "100000000000000001",
+    "name": "alice",
+    "discriminator": "0000",
+    "nickname": "Alice A",
+    "color": None,
+    "isBot": False,
+    "roles": [],
+    "avatarUrl": "https://cdn.discordapp.com/embed/avatars/1.png",
+}
+BOB = {
+    "id": "100000000000000002",
+    "name": "bob",
+    "discriminator": "0000",
+    "nickname": "Bob B",
+    "color": None,
+    "isBot": False,
+    "roles": [],
+    "avatarUrl": "https://cdn.discordapp.com/embed/avatars/2.png",
+}
+CAROL = {
+    "id": "100000000000000003",
+    "name": "carol",
+    "discriminator": "0000",
+    "nickname": "Carol C",
+    "color": None,
+    "isBot": False,
+    "roles": [],
+    "avatarUrl": "https://cdn.discordapp.com/embed/avatars/3.png",
+}
 
 
 def msg(offset_s: float, content: str, author: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
@@ -68,9 +92,19 @@ def export_doc(
     exported_at: str | None = "2025-01-01T00:00:00.0000000+00:00",
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "guild": {"id": guild_id, "name": guild_name, "iconUrl": "https://cdn.discordapp.com/embed/avatars/0.png"},
-        "channel": {"id": channel_id, "type": channel_type, "categoryId": category_id, "category": category,
-                    "name": channel_name, "topic": None},
+        "guild": {
+            "id": guild_id,
+            "name": guild_name,
+            "iconUrl": "https://cdn.discordapp.com/embed/avatars/0.png",
+        },
+        "channel": {
+            "id": channel_id,
+            "type": channel_type,
+            "categoryId": category_id,
+            "category": category,
+            "name": channel_name,
+            "topic": None,
+        },
         "dateRange": {"after": None, "before": None},
     }
     if exported_at is not None:
@@ -82,7 +116,11 @@ def export_doc(
 
 def write_json(path: Path, doc: dict[str, Any], *, indent: int | None = 2) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(doc, indent=indent, ensure_ascii=False) if indent else json.dumps(doc, separators=(",", ":"))
+    text = (
+        json.dumps(doc, indent=indent, ensure_ascii=False)
+        if indent
+        else json.dumps(doc, separators=(",", ":"))
+    )
     path.write_text(text, encoding="utf-8")
     return path
 

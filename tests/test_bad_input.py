@@ -21,8 +21,10 @@ def _truncated(tmp_path: Path, n: int = 10) -> tuple[Path, int]:
     return path, cut
 
 
-def test_truncated_file_fails_whole_with_place(tmp_path: Path, conn: sqlite3.Connection, ingester: Make) -> None:
-    path, cut = _truncated(tmp_path)
+def test_truncated_file_fails_whole_with_place(
+    tmp_path: Path, conn: sqlite3.Connection, ingester: Make
+) -> None:
+    path, _cut = _truncated(tmp_path)
     good = write_export(tmp_path / "good.json", [msg(100, "fine")], channel_id="200000000000000002")
     results = {Path(f.path).name: f for f in ingester().ingest([path, good]).files}
     assert results["good.json"].status == "ok"
@@ -30,14 +32,17 @@ def test_truncated_file_fails_whole_with_place(tmp_path: Path, conn: sqlite3.Con
     assert failed.status == "failed"
     assert failed.error is not None
     assert failed.error.startswith(f"{path} at byte ")
-    assert failed.error.endswith("(message 8): truncated: the file ends inside message 8 (after 7 complete messages)")
+    assert failed.error.endswith(
+        "(message 8): truncated: the file ends inside message 8 (after 7 complete messages)"
+    )
     assert "\n" not in failed.error
     assert rows(conn, "SELECT count(*) FROM messages WHERE channel_id = 200000000000000001") == [(0,)]
     assert rows(conn, "SELECT count(*) FROM exports") == [(1,)]
 
 
-def test_salvage_keeps_complete_messages_and_marks_partial(tmp_path: Path, conn: sqlite3.Connection,
-                                                          ingester: Make) -> None:
+def test_salvage_keeps_complete_messages_and_marks_partial(
+    tmp_path: Path, conn: sqlite3.Connection, ingester: Make
+) -> None:
     path, _ = _truncated(tmp_path)
     result = ingester().ingest([path], salvage=True).files[0]
     assert (result.status, result.added) == ("partial", 7)
@@ -80,8 +85,8 @@ def test_error_lines_for_each_kind(tmp_path: Path, ingester: Make) -> None:
         "badutf8.json": f"{p}/badutf8.json at byte 70 (message 1): invalid UTF-8 (invalid start byte)",
         "binary.json": f"{p}/binary.json at byte 0: not JSON: the file is binary",
         "empty.json": f"{p}/empty.json: the file is empty",
-        "msgnull.json": f"{p}/msgnull.json at byte 25: \"messages\" is not an array",
-        "nodce.json": f"{p}/nodce.json at byte 0: not a DCE export: no \"messages\" array",
+        "msgnull.json": f'{p}/msgnull.json at byte 25: "messages" is not an array',
+        "nodce.json": f'{p}/nodce.json at byte 0: not a DCE export: no "messages" array',
         "text.json": f"{p}/text.json at byte 0: not JSON: a DCE export starts with '{{'",
     }
 

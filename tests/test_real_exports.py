@@ -1,0 +1,59 @@
+"""The real public DCE exports in ../shared (read in place; skipped when absent)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from archive import ExportReader, Ingester
+from tests.conftest import REAL, rows
+
+Make = Callable[..., Ingester]
+pytestmark = pytest.mark.skipif(not REAL.exists(), reason=f"real exports not found at {REAL}")
+
+EXAMPLE = REAL / "slatinsky__DiscordChatExporter-frontend" / "example_guild"
+
+
+def test_every_real_json_export_ingests(tmp_path: Path, conn: sqlite3.Connection, ingester: Make) -> None:
+    summary = ingester().ingest([REAL])
+    assert summary.files, "no JSON files found"
+    assert [(Path(f.path).name, f.status) for f in summary.files if f.status != "ok"] == []
+    for f in summary.files:
+        with ExportReader(Path(f.path)) as reader:
+            # messages counts distinct ids: a hand-edited file repeats one.
+            assert f.messages == len({m[2]["id"] for b in reader.batches() for m in b})
+
+
+def test_real_thread_links_to_its_parent_channel(
+    tmp_path: Path, conn: sqlite3.Connection, ingester: Make
+) -> None:
+    ingester().ingest([EXAMPLE])
+    threads = rows(conn, "SELECT id, name, parent_id, parent_name FROM channels WHERE is_thread = 1")
+    assert threads == [(1060927310439657577, "Thomas is Thomas", 1012224565567721552, "general")]
+    # The parent's ThreadCreated message points at the thread, whose id is the starter message's id.
+    created = rows(
+        conn,
+        "SELECT ref_channel_id FROM messages WHERE type = 'ThreadCreated' AND channel_id = ?",
+        1012224565567721552,
+    )
+    assert (1060927310439657577,) in created
+
+
+def test_real_reexport_without_a_message_merges(
+    tmp_path: Path, conn: sqlite3.Connection, ingester: Make
+) -> None:
+    files = sorted(EXAMPLE.glob("*chill talk*.json"))
+    assert len(files) == 2
+    ing = ingester()
+    ing.ingest(files)
+    # The file name says [1012224565567125544]; the header is the truth.
+    total = rows(conn, "SELECT count(*) FROM messages WHERE channel_id = 1012224565567875236")[0][0]
+    assert total == 6  # the union of both exports, nothing duplicated
+    assert rows(
+        conn,
+        "SELECT count(*) FROM provenance p JOIN messages m ON m.id = p.message_id"
+        " WHERE m.channel_id = 1012224565567875236",
+    ) == [(11,)]
