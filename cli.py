@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
 
 DataDir = Annotated[
@@ -102,6 +102,7 @@ def run_ingest(
             if result.error:
                 label = "warning" if result.status == "partial" else "error"
                 err.print(f"{label}: {result.error}", markup=False, soft_wrap=True)
+    ingester.update_conversations()
     elapsed = time.perf_counter() - started
     summary = archive.IngestSummary(results)
     ok = summary.count("ok") + summary.count("partial")

@@ -52,8 +52,8 @@ Runtime dependencies: stdlib + numpy.
 
 from __future__ import annotations
 
+import itertools
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -63,7 +63,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["WINDOW", "ChatLine", "Link", "Model", "load_model", "untangle"]
+__all__ = [
+    "WINDOW",
+    "ChatLine",
+    "Link",
+    "Model",
+    "conversations",
+    "link_probabilities",
+    "load_model",
+    "untangle",
+]
 
 #: How many earlier lines are considered as antecedents of a line.
 WINDOW = 100
@@ -98,15 +107,157 @@ class Link:
 # --------------------------------------------------------------------------- text cues
 
 _STOP = frozenset(
-    """a about above after again all am an and any are as at be because been before being
-    but by can could did do does doing don dont down during each few for from further had has
-    have having he her here hers him his how i i'm if im in into is isn it it's its itself
-    just me more most my no nor not now of off on once only or other our out over own same
-    she should so some such than that thats the their them then there these they this those
-    through to too under until up very was we were what when where which while who whom why
-    will with would you your yours yes yeah ok okay hi hello hey thanks thank thx ty lol get
-    got know like one also use using try tried need want think see well still really
-    """.split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "don",
+        "dont",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "i'm",
+        "if",
+        "im",
+        "in",
+        "into",
+        "is",
+        "isn",
+        "it",
+        "it's",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "thats",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yes",
+        "yeah",
+        "ok",
+        "okay",
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "lol",
+        "get",
+        "got",
+        "know",
+        "like",
+        "one",
+        "also",
+        "use",
+        "using",
+        "try",
+        "tried",
+        "need",
+        "want",
+        "think",
+        "see",
+        "well",
+        "still",
+        "really",
+    ]
 )
 _CUES: dict[str, int] = {}
 for _code, _words in (
@@ -288,9 +439,7 @@ def _lexical_cosine(m: _Msgs, window: int) -> np.ndarray:
         ok = same & (dist <= window)
         if not ok.any():
             break
-        out += np.bincount(
-            msg[lag:][ok] * (window + 1) + dist[ok], weights=w2[lag:][ok], minlength=out.size
-        )
+        out += np.bincount(msg[lag:][ok] * (window + 1) + dist[ok], weights=w2[lag:][ok], minlength=out.size)
         lag += 1
     res = out.reshape(n, window + 1)
     k = np.arange(window + 1)
@@ -316,33 +465,84 @@ def _next_same_author(author: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Slots:
-    """Collects categorical feature slots into one (n, k, S) index array."""
+    """Categorical feature slots.  Link slots hold an (n, window+1) value array (used for
+    k >= 1), self slots an (n,) array (used for k = 0).  Each slot's value 0 is reserved for
+    "not applicable" (the other kind of candidate), so a slot of ``size`` values takes
+    ``size + 1`` weights; slots follow each other in one weight vector from ``base``."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: int = 0) -> None:
+        self.base = base
         self.names: list[str] = []
         self.sizes: list[int] = []
-        self.values: list[np.ndarray] = []
+        self.offsets: list[int] = []
+        self.link_slots: list[tuple[int, np.ndarray]] = []
+        self.self_slots: list[tuple[int, np.ndarray]] = []
 
-    def add(self, name: str, values: np.ndarray, size: int) -> None:
+    def _new(self, name: str, size: int) -> int:
+        off = self.base + sum(self.sizes)
         self.names.append(name)
-        self.sizes.append(size)
-        self.values.append(values)
+        self.sizes.append(size + 1)
+        self.offsets.append(off)
+        return off
 
-    def stack(self) -> np.ndarray:
-        offsets = np.cumsum([0, *self.sizes[:-1]])
-        return np.stack([v + o for v, o in zip(self.values, offsets, strict=True)], axis=-1).astype(np.int32)
+    def add_link(self, name: str, values: np.ndarray, size: int) -> None:
+        off = self._new(name, size)
+        self.link_slots.append((off, values + (off + 1)))
+
+    def add_self(self, name: str, values: np.ndarray, size: int) -> None:
+        off = self._new(name, size)
+        self.self_slots.append((off, values + (off + 1)))
+
+    def index(self, n: int, width: int) -> np.ndarray:
+        """Dense (n, width, S) int32 index array (for training)."""
+        out = np.empty((n, width, len(self.names)), dtype=np.int32)
+        s = 0
+        for off, v in self.link_slots:
+            out[:, :, s] = v
+            out[:, 0, s] = off
+            s += 1
+        for off, v in self.self_slots:
+            out[:, :, s] = off
+            out[:, 0, s] = v
+            s += 1
+        return out
+
+    def score(self, w: np.ndarray, n: int, width: int) -> np.ndarray:
+        """Sum of the weights of every (i, k) pair, without building the dense index."""
+        total = np.zeros((n, width))
+        for _, v in self.link_slots:
+            total += w[v]
+        self_col = np.zeros(n)
+        for _, v in self.self_slots:
+            self_col += w[v]
+        total[:, 0] = self_col + sum(float(w[off]) for off, _ in self.link_slots)
+        total[:, 1:] += sum(float(w[off]) for off, _ in self.self_slots)
+        return total
 
 
 @dataclass(slots=True)
 class Features:
-    """Stage-1 feature indices for every (line i, candidate i-k), k = 0..window
+    """Stage-1 features for every (line i, candidate i-k), k = 0..window
     (k = 0: "starts a new conversation"), plus what stage 2 needs."""
 
-    idx: np.ndarray  # (n, window+1, S) int32, already offset into one weight vector
+    slots: _Slots
     valid: np.ndarray  # (n, window+1) bool: candidate exists
-    names: list[str]
-    sizes: list[int]
     ctx: dict[str, Any]
+
+    @property
+    def names(self) -> list[str]:
+        return self.slots.names
+
+    @property
+    def sizes(self) -> list[int]:
+        return self.slots.sizes
+
+    @property
+    def idx(self) -> np.ndarray:
+        return self.slots.index(*self.valid.shape)
+
+    def score(self, w: np.ndarray) -> np.ndarray:
+        return self.slots.score(w, *self.valid.shape)
 
 
 def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
@@ -354,12 +554,10 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
     jj = ii - kk[None, :]
     valid = jj >= 0
     j = np.clip(jj, 0, None)
-    is_self = kk[None, :] == 0
-    link = ~is_self
-    self_b = np.broadcast_to(is_self, (n, window + 1))
 
     def at_j(arr: np.ndarray) -> np.ndarray:
-        return arr[j]
+        out: np.ndarray = arr[j]
+        return out
 
     def at_i(arr: np.ndarray) -> np.ndarray:
         return np.broadcast_to(arr[:, None], (n, window + 1))
@@ -391,12 +589,7 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
     other_i = has_ment_i & ~addresses_cand & ~mentions_cand
     addr_j = at_j(m.addressed) >= 0
     rel = (
-        addresses_cand * 1
-        + mentions_cand * 2
-        + cand_mentions_me * 4
-        + same * 8
-        + other_i * 16
-        + addr_j * 32
+        addresses_cand * 1 + mentions_cand * 2 + cand_mentions_me * 4 + same * 8 + other_i * 16 + addr_j * 32
     )
 
     nxt, prv = _next_same_author(m.author)
@@ -426,8 +619,6 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
             if w >= 0:
                 seen_mention[w] = i
     is_last_mention = at_i(last_mention) == j
-    mention_gap = at_i(last_mention)
-    recent_mention = (mention_gap >= 0) & ((ii - mention_gap) <= window)
     # minutes since my previous line
     gap_own = np.where(prv >= 0, m.minutes - m.minutes[np.maximum(prv, 0)], 1e9)
     gap_own_b = np.where(prv >= 0, np.searchsorted(_GAP_EDGES, gap_own) + 1, 0)  # 0 = none
@@ -439,47 +630,51 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
     cb = np.searchsorted(_COS_EDGES, cos)
 
     S = _Slots()
-    # link features (value 0 reserved for the self candidate)
-    def linkv(v: np.ndarray, size: int) -> tuple[np.ndarray, int]:
-        return np.where(link, v + 1, 0), size + 1
-
-    S.add("dist_sys", *linkv(dist * 4 + sys_j * 2 + sys_i, 16 * 4))
-    S.add("time_dist", *linkv(tb * 16 + dist, 9 * 16))
-    S.add("rel_coarse", *linkv(rel * 6 + coarse, 64 * 6))
-    S.add("between_rel", *linkv(
+    # link features
+    S.add_link("dist_sys", dist * 4 + sys_j * 2 + sys_i, 16 * 4)
+    S.add_link("time_dist", tb * 16 + dist, 9 * 16)
+    S.add_link("rel_coarse", rel * 6 + coarse, 64 * 6)
+    S.add_link(
+        "between_rel",
         (between_cand * 3 + np.minimum(between_me, 2)) * 8
-        + (addresses_cand | mentions_cand) * 4 + cand_mentions_me * 2 + same, 12 * 8))
-    S.add("prev_own_time", *linkv(prev_own * 54 + tb * 6 + coarse, 2 * 54))
-    S.add("talk", *linkv(
-        talked * 16 + cand_mentions_me * 8 + cand_latest * 4 + has_ment_i * 2 + same, 32))
-    S.add("last_mention", *linkv(is_last_mention * 4 + addresses_cand * 2 + cand_latest, 8))
-    S.add("cos_coarse", *linkv(cb * 6 + coarse, 9 * 6))
-    S.add("cos_rel", *linkv(cb * 4 + (addresses_cand | mentions_cand) * 2 + same, 9 * 4))
-    S.add("q_cue", *linkv((q_j * 2 + q_i) * N_CUES + cue_i, 4 * N_CUES))
-    S.add("cues", *linkv(cue_j * N_CUES + cue_i, N_CUES * N_CUES))
-    S.add("len_q", *linkv((len_i * 5 + len_j) * 2 + q_j, 50))
-    S.add("url", *linkv(url_i * 2 + url_j, 4))
-    S.add("latest_coarse", *linkv((cand_latest * 2 + has_ment_i) * 6 + coarse, 24))
-    # self features (value 0 reserved for link candidates)
-    def selfv(v: np.ndarray, size: int) -> tuple[np.ndarray, int]:
-        return np.where(self_b, v + 1, 0), size + 1
-
-    addr_own = at_i(m.addressed >= 0)
-    S.add("self_basic", *selfv(((sys_i * 2 + addr_own) * 2 + has_ment_i) * 2 + q_i, 16))
-    S.add("self_cue_len", *selfv(cue_i * 5 + len_i, N_CUES * 5))
-    S.add("self_gap", *selfv(at_i(gap_own_b) * 2 + addr_own, 8 * 2))
-    S.add("self_mentioned", *selfv(
-        recent_mention * 2 + at_i(m.question), 4))
-    S.add("self_prev_gap", *selfv(at_i(prev_gap_b) * 2 + at_i(m.system), 18))
-    S.add("self_url_q", *selfv(url_i * 2 + q_i, 4))
-    idx = S.stack()
+        + (addresses_cand | mentions_cand) * 4
+        + cand_mentions_me * 2
+        + same,
+        12 * 8,
+    )
+    S.add_link("prev_own_time", prev_own * 54 + tb * 6 + coarse, 2 * 54)
+    S.add_link("talk", talked * 16 + cand_mentions_me * 8 + cand_latest * 4 + has_ment_i * 2 + same, 32)
+    S.add_link("last_mention", is_last_mention * 4 + addresses_cand * 2 + cand_latest, 8)
+    S.add_link("cos_coarse", cb * 6 + coarse, 9 * 6)
+    S.add_link("cos_rel", cb * 4 + (addresses_cand | mentions_cand) * 2 + same, 9 * 4)
+    S.add_link("q_cue", (q_j * 2 + q_i) * N_CUES + cue_i, 4 * N_CUES)
+    S.add_link("cues", cue_j * N_CUES + cue_i, N_CUES * N_CUES)
+    S.add_link("len_q", (len_i * 5 + len_j) * 2 + q_j, 50)
+    S.add_link("url", url_i * 2 + url_j, 4)
+    S.add_link("latest_coarse", (cand_latest * 2 + has_ment_i) * 6 + coarse, 24)
+    # self features ("this line starts a new conversation")
+    addr_own = m.addressed >= 0
+    has_ment = m.mentions[:, 0] >= 0
+    recent_mention = (last_mention >= 0) & ((np.arange(n) - last_mention) <= window)
+    S.add_self("self_basic", ((m.system * 2 + addr_own) * 2 + has_ment) * 2 + m.question, 16)
+    S.add_self("self_cue_len", m.cue * 5 + m.length, N_CUES * 5)
+    S.add_self("self_gap", gap_own_b * 2 + addr_own, 8 * 2)
+    S.add_self("self_mentioned", recent_mention * 2 + m.question, 4)
+    S.add_self("self_prev_gap", prev_gap_b * 2 + m.system, 18)
+    S.add_self("self_url_q", m.url * 2 + m.question, 4)
     ctx = {
-        "m": m, "window": window, "j": j, "link": link, "coarse": coarse, "same": same,
-        "prv": prv, "p2": p2, "a_i": a_i, "a_j": a_j, "addresses_cand": addresses_cand,
-        "mentions_cand": mentions_cand, "cand_latest": cand_latest, "has_ment_i": has_ment_i,
-        "cand_mentions_me": cand_mentions_me,
+        "m": m,
+        "window": window,
+        "j": j,
+        "coarse": coarse,
+        "same": same,
+        "prv": prv,
+        "p2": p2,
+        "addresses_cand": addresses_cand,
+        "cand_latest": cand_latest,
+        "has_ment_i": has_ment_i,
     }
-    return Features(idx, valid, S.names, S.sizes, ctx)
+    return Features(S, valid, ctx)
 
 
 _CONF_EDGES = np.array([0.3, 0.5, 0.7, 0.9])  # -> 5 buckets
@@ -497,18 +692,17 @@ def _conversations_from_choice(choice: np.ndarray) -> np.ndarray:
     return conv
 
 
-def stage2_features(f: Features, choice: np.ndarray, conf: np.ndarray) -> tuple[np.ndarray, list[str], list[int]]:
+def stage2_features(f: Features, choice: np.ndarray, conf: np.ndarray) -> _Slots:
     """Conversation-level features computed from a first (stage-1) linking of the batch:
     whether the candidate is the latest line of its conversation, whether my own previous
     lines / the person I address are in the candidate's conversation, the stage-1 pick and
-    its confidence.  Returned indices are offset to follow the stage-1 slots."""
+    its confidence.  Slot indices follow the stage-1 slots in the stage-2 weight vector."""
     c = f.ctx
     m: _Msgs = c["m"]
     n, window = m.n, c["window"]
-    j, link, coarse, same = c["j"], c["link"], c["coarse"], c["same"]
+    j, coarse, same = c["j"], c["coarse"], c["same"]
     ii = np.arange(n)[:, None]
     kk = np.arange(window + 1)[None, :]
-    is_self = kk == 0
     conv = _conversations_from_choice(choice)
     # next line of the same (stage-1) conversation
     nxt_conv = np.full(n, n + window + 1, dtype=np.int64)
@@ -535,7 +729,9 @@ def stage2_features(f: Features, choice: np.ndarray, conf: np.ndarray) -> tuple[
             addr_last[i] = latest_by.get(ad, -1)
         latest_by[a_list[i]] = i
     has_addr_last = (addr_last >= 0)[:, None]
-    addr_conv = has_addr_last & (np.where(addr_last >= 0, conv[np.maximum(addr_last, 0)], -2)[:, None] == conv_j)
+    addr_conv = has_addr_last & (
+        np.where(addr_last >= 0, conv[np.maximum(addr_last, 0)], -2)[:, None] == conv_j
+    )
     addr_code = np.where(has_addr_last, 1 + addr_conv, 0)  # 0 none, 1 elsewhere, 2 same conv
     starts = choice[j] == 0  # candidate started its conversation
     age = ii - conv_j  # lines since the candidate's conversation started
@@ -543,63 +739,54 @@ def stage2_features(f: Features, choice: np.ndarray, conf: np.ndarray) -> tuple[
     pick = choice[:, None] == kk
     confb = np.searchsorted(_CONF_EDGES, conf)[:, None]
     # my previous line: how far back (coarse) and was it the latest of its conversation?
-    prev_conv_active = np.zeros(n, dtype=bool)
     pv = np.maximum(prv, 0)
     prev_conv_active = (prv >= 0) & (nxt_conv[pv] >= np.arange(n))
 
-    S = _Slots()
-    S.add("s1_pick", np.broadcast_to(is_self * 10 + pick * 5 + confb, (n, window + 1)), 20)
-    S.add("conv_latest", np.where(link, 1 + (conv_latest * 6 + coarse) * 2 + c["has_ment_i"], 0), 25)
-    S.add(
-        "own_conv",
-        np.where(link, 1 + (((has_prev * 2 + own1) * 2 + own2) * 2 + conv_latest) * 2 + same, 0),
-        33,
-    )
-    S.add(
-        "addr_conv",
-        np.where(link, 1 + (addr_code * 2 + conv_latest) * 2 + c["addresses_cand"], 0),
-        13,
-    )
-    S.add("conv_age", np.where(link, 1 + (age_b * 2 + starts) * 2 + conv_latest, 0), 21)
-    S.add(
-        "self_prev_conv",
-        np.broadcast_to(np.where(is_self, 1 + (prv >= 0)[:, None] * 2 + prev_conv_active[:, None], 0), (n, window + 1)),
-        5,
-    )
-    idx2 = S.stack() + sum(f.sizes)
-    return idx2, S.names, S.sizes
-
-
-# --------------------------------------------------------------------------- model
+    S = _Slots(base=sum(f.sizes))
+    S.add_link("s1_pick", pick * 5 + confb, 10)
+    S.add_self("s1_pick_self", (choice == 0) * 5 + confb[:, 0], 10)
+    S.add_link("conv_latest", (conv_latest * 6 + coarse) * 2 + c["has_ment_i"], 24)
+    S.add_link("own_conv", (((has_prev * 2 + own1) * 2 + own2) * 2 + conv_latest) * 2 + same, 32)
+    S.add_link("addr_conv", (addr_code * 2 + conv_latest) * 2 + c["addresses_cand"], 12)
+    S.add_link("conv_age", (age_b * 2 + starts) * 2 + conv_latest, 20)
+    S.add_self("self_prev_conv", (prv >= 0) * 2 + prev_conv_active, 4)
+    return S
 
 
 @dataclass(frozen=True, slots=True)
 class Model:
-    weights: np.ndarray
-    slot_names: tuple[str, ...]
-    slot_sizes: tuple[int, ...]
+    """Stage-1 weights over the stage-1 slots; optional stage-2 weights over stage-1 +
+    stage-2 slots (one flat vector each)."""
+
+    stage1: np.ndarray
+    slots1: tuple[tuple[str, int], ...]
+    stage2: np.ndarray | None = None
+    slots2: tuple[tuple[str, int], ...] = ()
     window: int = WINDOW
 
-    def scores(self, idx: np.ndarray) -> np.ndarray:
-        return self.weights[idx].sum(axis=-1)
-
     def to_json(self) -> dict[str, Any]:
+        def r(w: np.ndarray | None) -> list[float] | None:
+            return None if w is None else [round(float(x), 4) for x in w]
+
         return {
             "feature_version": FEATURE_VERSION,
             "window": self.window,
-            "slots": [[n, s] for n, s in zip(self.slot_names, self.slot_sizes, strict=True)],
-            "weights": [round(float(w), 4) for w in self.weights],
+            "slots1": [list(s) for s in self.slots1],
+            "slots2": [list(s) for s in self.slots2],
+            "stage1": r(self.stage1),
+            "stage2": r(self.stage2),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Model:
         if data.get("feature_version") != FEATURE_VERSION:
             raise ValueError("conversation weights were trained for a different feature version")
-        slots = data["slots"]
+        s2 = data.get("stage2")
         return cls(
-            weights=np.asarray(data["weights"], dtype=np.float64),
-            slot_names=tuple(s[0] for s in slots),
-            slot_sizes=tuple(int(s[1]) for s in slots),
+            stage1=np.asarray(data["stage1"], dtype=np.float64),
+            slots1=tuple((str(a), int(b)) for a, b in data["slots1"]),
+            stage2=None if s2 is None else np.asarray(s2, dtype=np.float64),
+            slots2=tuple((str(a), int(b)) for a, b in data.get("slots2") or ()),
             window=int(data["window"]),
         )
 
@@ -610,16 +797,46 @@ def load_model(path: str | None = None) -> Model:
         return Model.from_json(json.load(fh))
 
 
-def _check_slots(model: Model, names: Sequence[str], sizes: Sequence[int]) -> None:
-    if tuple(names) != model.slot_names or tuple(sizes) != model.slot_sizes:
+def _check_slots(expected: Sequence[tuple[str, int]], names: Sequence[str], sizes: Sequence[int]) -> None:
+    if tuple(expected) != tuple(zip(names, sizes, strict=True)):
         raise ValueError("conversation weights do not match the feature layout; retrain them")
+
+
+def link_probabilities(
+    lines: Sequence[ChatLine],
+    model: Model,
+    *,
+    allowed: np.ndarray | None = None,
+    forced: np.ndarray | None = None,
+) -> np.ndarray:
+    """(n, window+1) probability that line i links to line i-k (k = 0: starts a conversation).
+
+    ``allowed`` masks candidates out (False); ``forced`` (n,) gives, for lines whose parent
+    is already decided (known/explicit), its offset k (or -1: undecided), which stage 2 uses
+    for the conversation structure of the context.
+    """
+    f = featurize(lines, model.window)
+    _check_slots(model.slots1, f.names, f.sizes)
+    ok = f.valid if allowed is None else f.valid & allowed
+    p1 = _softmax_rows(f.score(model.stage1), ok)
+    if model.stage2 is None:
+        return p1
+    choice = p1.argmax(axis=1)
+    if forced is not None:
+        choice = np.where(forced >= 0, forced, choice)
+    conf = p1[np.arange(len(choice)), choice]
+    s2 = stage2_features(f, choice, conf)
+    _check_slots(model.slots2, f.names + s2.names, f.sizes + s2.sizes)
+    w = model.stage2
+    return _softmax_rows(f.score(w) + s2.score(w, *ok.shape), ok)
 
 
 def _softmax_rows(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     s = np.where(allowed, scores, -np.inf)
     s = s - s.max(axis=1, keepdims=True)
     e = np.exp(s)
-    return e / e.sum(axis=1, keepdims=True)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
 
 
 # --------------------------------------------------------------------------- untangle
@@ -642,7 +859,7 @@ def untangle(
     if n == 0:
         return []
     ids = [ln.id for ln in lines]
-    if any(b <= a for a, b in zip(ids, ids[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(ids)):
         raise ValueError("lines must have strictly increasing ids")
     todo = [i for i, ln in enumerate(lines) if ln.id not in known]
     if not todo:
@@ -655,33 +872,45 @@ def untangle(
     need_model: list[int] = []
     for i in todo:
         ln = lines[i]
-        if ln.reply_to is not None and ln.reply_to < ln.id:
-            if ln.thread_id is None or _thread_of(ln.reply_to, lines, pos, known) == ln.thread_id:
-                continue
+        if (
+            ln.reply_to is not None
+            and ln.reply_to < ln.id
+            and (ln.thread_id is None or _thread_of(ln.reply_to, lines, pos) == ln.thread_id)
+        ):
+            continue
         need_model.append(i)
 
-    probs = None
+    chosen: dict[int, tuple[int, float]] = {}
     if need_model:
         start = max(0, min(need_model) - window)
         sub = lines[start:]
-        idx, valid, names, sizes = featurize(sub, window)
-        _check_slots(model, names, sizes)
-        rows = np.asarray(need_model, dtype=np.int64) - start
-        idx, valid = idx[rows], valid[rows]
-        allowed = valid.copy()
+        ns = len(sub)
         # explicit thread structure restricts candidates: thread lines link within their thread
         threads = np.array([-1 if ln.thread_id is None else ln.thread_id for ln in sub], dtype=np.int64)
         sub_ids = np.array([ln.id for ln in sub], dtype=np.int64)
-        jj = np.clip(rows[:, None] - np.arange(window + 1)[None, :], 0, None)
-        own_thread = threads[rows][:, None]
-        cand_thread = threads[jj]
-        in_thread = (cand_thread == own_thread) | ((own_thread >= 0) & (sub_ids[jj] == own_thread))
-        allowed[:, 1:] &= in_thread[:, 1:]
-        probs = _softmax_rows(model.scores(idx), allowed)
-        choice = probs.argmax(axis=1)
-        chosen = dict(zip(need_model, zip(choice.tolist(), probs[np.arange(len(rows)), choice].tolist(), strict=True), strict=True))
-    else:
-        chosen = {}
+        jj = np.clip(np.arange(ns)[:, None] - np.arange(window + 1)[None, :], 0, None)
+        own_thread = threads[:, None]
+        allowed = (threads[jj] == own_thread) | ((own_thread >= 0) & (sub_ids[jj] == own_thread))
+        allowed[:, 0] = True
+        # already-decided parents (known links, explicit replies) inform stage 2
+        forced = np.full(ns, -1, dtype=np.int64)
+        for r, ln in enumerate(sub):
+            lk = known.get(ln.id)
+            par = (
+                lk.parent
+                if lk is not None
+                else (ln.reply_to if ln.reply_to is not None and ln.reply_to < ln.id else -1)
+            )
+            if lk is not None and par is None:
+                forced[r] = 0
+            elif par is not None and par in pos and 0 < start + r - pos[par] <= window:
+                forced[r] = start + r - pos[par]
+        probs = link_probabilities(sub, model, allowed=allowed, forced=forced)
+        rows = np.asarray(need_model, dtype=np.int64) - start
+        pr = probs[rows]
+        choice = pr.argmax(axis=1)
+        conf = pr[np.arange(len(rows)), choice]
+        chosen = dict(zip(need_model, zip(choice.tolist(), conf.tolist(), strict=True), strict=True))
 
     links: dict[int, Link] = dict(known)
     out: list[Link] = []
@@ -713,9 +942,7 @@ def untangle(
     return out
 
 
-def _thread_of(
-    line_id: int, lines: Sequence[ChatLine], pos: Mapping[int, int], known: Mapping[int, Link]
-) -> int | None:
+def _thread_of(line_id: int, lines: Sequence[ChatLine], pos: Mapping[int, int]) -> int | None:
     p = pos.get(line_id)
     if p is not None:
         return lines[p].thread_id
@@ -728,7 +955,3 @@ def conversations(links: Sequence[Link]) -> dict[int, list[int]]:
     for lk in links:
         groups.setdefault(lk.conversation, []).append(lk.id)
     return groups
-
-
-def _finite(x: float) -> float:
-    return x if math.isfinite(x) else 0.0

@@ -26,6 +26,7 @@ from archive.normalize import parse_snowflake, parse_timestamp_ms
 from archive.normalizer import MessageRow, Normalizer, UserRow
 from archive.policy import Policy, pseudonym_for
 from archive.store import ensure_secret, generation, get_meta, set_meta
+from archive.threads import update_links
 
 THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
 FALLBACK_CATEGORIES = frozenset({"Text", "Private", "Group", "News", "Default", "Category"})
@@ -122,6 +123,7 @@ class Ingester:
                 "reactions",
                 "mentions",
                 "provenance",
+                "links",
             ):
                 conn.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", (cid,))
             purged += conn.execute("DELETE FROM messages WHERE channel_id = ?", (cid,)).rowcount
@@ -246,7 +248,12 @@ class Ingester:
         summary = IngestSummary()
         for path in iter_export_files(paths):
             summary.files.append(self.ingest_file(path, salvage=salvage, force=force, progress=progress))
+        self.update_conversations()
         return summary
+
+    def update_conversations(self, progress: Callable[[int], None] | None = None) -> int:
+        """Link new messages into conversations (explicit structure first, then inferred); return lines linked."""
+        return update_links(self.conn, progress)
 
     def ingest_file(
         self, path: Path, *, salvage: bool = False, force: bool = False, progress: Progress | None = None

@@ -6,7 +6,7 @@ import sqlite3
 
 from archive.errors import SchemaTooNewError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Message flag bits, shared with the indexer's `has:` filters.
 HAS_LINK = 1
@@ -150,7 +150,21 @@ CREATE TABLE removed (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1}
+# v2: conversations. Every message gets the conversation it belongs to and, where it has one, the
+# message it responds to (explicit reply/thread structure, else inferred with a confidence).
+_V2 = """
+CREATE TABLE links (
+    message_id INTEGER PRIMARY KEY,
+    parent_id INTEGER,                 -- the message it responds to (may be outside the archive)
+    conversation_id INTEGER NOT NULL,  -- id of the conversation's first message (or thread id)
+    confidence REAL NOT NULL,
+    explicit INTEGER NOT NULL          -- 1: Discord reply / thread; 0: inferred
+);
+CREATE INDEX links_conversation ON links(conversation_id, message_id);
+CREATE INDEX links_parent ON links(parent_id) WHERE parent_id IS NOT NULL;
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:

@@ -27,14 +27,62 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive.conversations import ChatLine, Link, untangle  # noqa: E402
+from archive.conversations import ChatLine, Link, untangle
 
 ANNOTATED_FROM = 1000
 _LINE_RE = re.compile(r"^\[(\d\d):(\d\d)\] (.*)$")
 _NICK_RE = re.compile(r"[A-Za-z0-9_\-\[\]\\^{}|`]+")
 _COMMON = frozenset(
-    "a an and are as at be but by can do for from go have he hi how i if in is it me my no not of "
-    "ok on or so that the this to up was we what when where who why will with yes you".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "do",
+        "for",
+        "from",
+        "go",
+        "have",
+        "he",
+        "hi",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "ok",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "this",
+        "to",
+        "up",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "who",
+        "why",
+        "will",
+        "with",
+        "yes",
+        "you",
+    ]
 )
 
 
@@ -74,7 +122,14 @@ def parse_irc(text_lines: Sequence[str]) -> list[tuple[float, str, str, bool]]:
         elif rest.startswith("-") and ":" in rest:  # -nick:#chan- notice
             out.append((minutes, _clean_nick(rest[1:].split(":", 1)[0]), rest.split("- ", 1)[-1], False))
         elif rest.startswith("(") and ")" in rest:  # (nick/#chan) text
-            out.append((minutes, _clean_nick(rest[1:].split("/", 1)[0].split(")", 1)[0]), rest.split(") ", 1)[-1], False))
+            out.append(
+                (
+                    minutes,
+                    _clean_nick(rest[1:].split("/", 1)[0].split(")", 1)[0]),
+                    rest.split(") ", 1)[-1],
+                    False,
+                )
+            )
         else:
             out.append((minutes, "", rest, False))
     return out

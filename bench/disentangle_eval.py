@@ -149,7 +149,9 @@ def one_to_one_overlap(table: Mapping[tuple[int, int], int], n_gold: int, n_auto
     return max_weight_matching(mat)
 
 
-def exact_match_counts(gold: Sequence[frozenset[int]], auto: Sequence[frozenset[int]]) -> tuple[int, int, int]:
+def exact_match_counts(
+    gold: Sequence[frozenset[int]], auto: Sequence[frozenset[int]]
+) -> tuple[int, int, int]:
     g = {c for c in gold if len(c) > 1}
     a = {c for c in auto if len(c) > 1}
     return len(g & a), len(a), len(g)

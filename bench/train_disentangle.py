@@ -3,7 +3,7 @@
 Usage::
 
     python bench/train_disentangle.py DATA_DIR [--out archive/conversation_weights.json]
-        [--epochs 12] [--l2 1e-6] [--seed 13] [--dev]
+        [--epochs 10] [--lr 0.02] [--l2 1e-6] [--seed 13] [--dev]
 
 Model: a log-linear ranking model.  For every annotated line i, the candidates are i itself
 ("starts a conversation") and the previous WINDOW lines; each (i, candidate) pair is a set
@@ -30,9 +30,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from archive.conversations import WINDOW, Model, featurize, untangle  # noqa: E402
 from disentangle import clusters_for_file, file_key, read_irc_file  # noqa: E402
 from disentangle_eval import evaluate, format_report, parse_clusters, read_clusters  # noqa: E402
+
+from archive.conversations import (  # noqa: E402
+    WINDOW,
+    ChatLine,
+    Model,
+    _softmax_rows,
+    featurize,
+    stage2_features,
+    untangle,
+)
 
 
 def read_antecedents(path: Path) -> dict[int, set[int]]:
@@ -48,48 +57,76 @@ def read_antecedents(path: Path) -> dict[int, set[int]]:
     return gold
 
 
-def build(files: list[Path], window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[int]]:
-    idx_parts, valid_parts, gold_parts = [], [], []
+def gold_rows(anno: dict[int, set[int]], n: int, window: int) -> tuple[list[int], list[np.ndarray], int]:
+    rows, golds, skipped = [], [], 0
+    for child, parents in sorted(anno.items()):
+        if child >= n:
+            continue
+        g = np.zeros(window + 1, dtype=bool)
+        for p in parents:
+            k = child - p
+            if 0 <= k <= window:
+                g[k] = True
+        if not g.any():
+            skipped += 1
+            continue
+        rows.append(child)
+        golds.append(g)
+    return rows, golds, skipped
+
+
+def build(
+    corpus: list[tuple[list[ChatLine], dict[int, set[int]]]], window: int, weights_for_file=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str], list[int]]:
+    """Training rows of every file.  Without ``weights_for_file``: stage-1 features; with it
+    (file number -> stage-1 weights): stage-1 + stage-2 features, stage 2 computed from a
+    stage-1 linking by those weights."""
+    idx_parts, valid_parts, gold_parts, file_parts = [], [], [], []
     names: list[str] = []
     sizes: list[int] = []
     skipped = 0
-    for path in files:
-        lines = read_irc_file(path)
-        anno = read_antecedents(path.with_name(path.name.replace(".ascii.txt", ".annotation.txt")))
-        idx, valid, names, sizes = featurize(lines, window)
-        rows, golds = [], []
-        for child, parents in sorted(anno.items()):
-            if child >= len(lines):
-                continue
-            g = np.zeros(window + 1, dtype=bool)
-            for p in parents:
-                k = child - p
-                if 0 <= k <= window:
-                    g[k] = True
-            if not g.any():
-                skipped += 1
-                continue
-            rows.append(child)
-            golds.append(g)
+    for fno, (lines, anno) in enumerate(corpus):
+        f = featurize(lines, window)
+        idx, names, sizes = f.idx, f.names, f.sizes
+        if weights_for_file is not None:
+            w1 = weights_for_file(fno)
+            p1 = _softmax_rows(f.score(w1), f.valid)
+            choice = p1.argmax(axis=1)
+            conf = p1[np.arange(len(choice)), choice]
+            s2 = stage2_features(f, choice, conf)
+            idx = np.concatenate([idx, s2.index(*f.valid.shape)], axis=-1)
+            names, sizes = names + s2.names, sizes + s2.sizes
+        rows, golds, sk = gold_rows(anno, len(lines), window)
+        skipped += sk
         if rows:
             r = np.asarray(rows)
             idx_parts.append(idx[r])
-            valid_parts.append(valid[r])
+            valid_parts.append(f.valid[r])
             gold_parts.append(np.stack(golds))
+            file_parts.append(np.full(len(r), fno))
     print(f"  {sum(len(v) for v in valid_parts)} training lines ({skipped} with no gold link in the window)")
     dtype = np.int16 if sum(sizes) < 32767 else np.int32
     return (
         np.concatenate(idx_parts).astype(dtype),
         np.concatenate(valid_parts),
         np.concatenate(gold_parts),
+        np.concatenate(file_parts),
         names,
         sizes,
     )
 
 
 def train(
-    idx: np.ndarray, valid: np.ndarray, gold: np.ndarray, n_feat: int, *, epochs: int, l2: float,
-    lr: float, batch: int, seed: int,
+    idx: np.ndarray,
+    valid: np.ndarray,
+    gold: np.ndarray,
+    n_feat: int,
+    *,
+    epochs: int,
+    l2: float,
+    lr: float,
+    batch: int,
+    seed: int,
 ) -> np.ndarray:
     rng = np.random.default_rng(seed)
     w = np.zeros(n_feat)
@@ -142,25 +179,56 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data_dir", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "archive" / "conversation_weights.json")
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--l2", type=float, default=1e-6)
-    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--stage1-only", action="store_true", help="no conversation-level second stage")
     ap.add_argument("--dev", action="store_true", help="report dev scores after training")
     args = ap.parse_args(argv)
 
     files = sorted((args.data_dir / "train").glob("*.ascii.txt"))
     t0 = time.perf_counter()
-    print(f"featurising {len(files)} train files")
-    idx, valid, gold, names, sizes = build(files, WINDOW)
-    print(f"  done in {time.perf_counter() - t0:.1f}s; {sum(sizes)} features in {len(sizes)} slots")
-    w = train(
-        idx, valid, gold, sum(sizes), epochs=args.epochs, l2=args.l2, lr=args.lr, batch=args.batch,
-        seed=args.seed,
+    print(f"reading {len(files)} train files")
+    corpus = [
+        (read_irc_file(p), read_antecedents(p.with_name(p.name.replace(".ascii.txt", ".annotation.txt"))))
+        for p in files
+    ]
+    hyper = {"epochs": args.epochs, "l2": args.l2, "lr": args.lr, "batch": args.batch}
+    print("stage 1 features")
+    idx, valid, gold, fno, names1, sizes1 = build(corpus, WINDOW)
+    print(f"  {sum(sizes1)} features in {len(sizes1)} slots ({time.perf_counter() - t0:.1f}s)")
+    print("stage 1: all train files")
+    w1 = train(idx, valid, gold, sum(sizes1), seed=args.seed, **hyper)
+    folds = []
+    if not args.stage1_only:
+        # cross-fitting: stage-2 features of a file come from stage-1 weights not trained on it
+        for fold in range(2):
+            print(f"stage 1: fold {fold} (files with parity {1 - fold})")
+            keep = (fno % 2) != fold
+            folds.append(
+                train(idx[keep], valid[keep], gold[keep], sum(sizes1), seed=args.seed + 1 + fold, **hyper)
+            )
+    del idx, valid, gold
+    w2 = None
+    names2: list[str] = []
+    sizes2: list[int] = []
+    if not args.stage1_only:
+        print("stage 2 features")
+        idx, valid, gold, fno, names2, sizes2 = build(corpus, WINDOW, lambda f: folds[f % 2])
+        print("stage 2")
+        w2 = train(idx, valid, gold, sum(sizes2), seed=args.seed + 3, **hyper)
+    model = Model(
+        stage1=w1,
+        slots1=tuple(zip(names1, sizes1, strict=True)),
+        stage2=w2,
+        slots2=tuple(zip(names2, sizes2, strict=True)),
+        window=WINDOW,
     )
-    model = Model(weights=w, slot_names=tuple(names), slot_sizes=tuple(sizes), window=WINDOW)
     data = model.to_json()
+    data["trained_on"] = "irc-disentanglement train split (Kummerfeld et al. 2019)"
+    data["hyper"] = {**hyper, "seed": args.seed}
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {time.perf_counter() - t0:.1f}s")
     if args.dev:

@@ -1,0 +1,125 @@
+"""Conversations in the archive: run the untangler over each channel's new messages and store the links.
+
+Explicit structure (Discord replies, threads and forum posts) comes first; the untangler infers the
+rest with a confidence (see archive/conversations.py and bench/DISENTANGLE.md). Links are recomputed
+incrementally: from a channel's earliest message without a link onwards, with the preceding
+`WINDOW` messages and their stored links as context.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from archive.conversations import WINDOW, ChatLine, Link, Model, load_model, untangle
+from archive.normalizer import is_system_type
+
+CHUNK = 20_000
+
+_LINES = """
+SELECT m.id, m.ts, m.author_id, coalesce(m.content, ''), m.type, m.reply_to, c.is_thread, m.channel_id,
+       u.name, u.nickname, (SELECT group_concat(user_id) FROM mentions WHERE message_id = m.id)
+FROM messages m
+JOIN channels c ON c.id = m.channel_id
+LEFT JOIN users u ON u.id = m.author_id
+WHERE m.channel_id = ? AND m.id {op} ?
+ORDER BY m.id {order}
+LIMIT ?
+"""
+
+
+def _line(row: tuple[object, ...]) -> ChatLine:
+    mid, ts, author_id, content, kind, reply_to, is_thread, cid, name, nick, mentions = row
+    names = tuple(n.lower() for n in (name, nick) if isinstance(n, str) and n)
+    return ChatLine(
+        id=int(mid),  # type: ignore[call-overload]
+        ts=int(ts) / 1000.0,  # type: ignore[call-overload]
+        author=str(author_id) if author_id is not None else "?",
+        text=str(content),
+        is_system=is_system_type(str(kind)),
+        reply_to=int(reply_to) if reply_to is not None else None,  # type: ignore[call-overload]
+        thread_id=int(cid) if is_thread else None,  # type: ignore[call-overload]
+        mentions=tuple(str(mentions).split(",")) if mentions else (),
+        names=names,
+    )
+
+
+def _known(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Link]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT message_id, parent_id, confidence, explicit, conversation_id FROM links"
+        " WHERE message_id IN (SELECT value FROM json_each(?))",
+        ("[" + ",".join(map(str, ids)) + "]",),
+    )
+    return {r[0]: Link(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows}
+
+
+def channels_needing_links(conn: sqlite3.Connection) -> list[tuple[int, int]]:
+    """(channel id, earliest message id without a link) for every channel with new messages."""
+    return [
+        (r[0], r[1])
+        for r in conn.execute(
+            "SELECT m.channel_id, min(m.id) FROM messages m LEFT JOIN links l ON l.message_id = m.id"
+            " WHERE l.message_id IS NULL GROUP BY m.channel_id"
+        )
+    ]
+
+
+def update_channel_links(
+    conn: sqlite3.Connection,
+    channel_id: int,
+    start_id: int,
+    model: Model,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Recompute links of one channel from start_id on (inside the caller's transaction); return lines linked."""
+    done = 0
+    cursor = start_id
+    first = True
+    while True:
+        context_rows = conn.execute(
+            _LINES.format(op="<", order="DESC"), (channel_id, cursor, WINDOW)
+        ).fetchall()
+        context = [_line(r) for r in reversed(context_rows)]
+        op = ">=" if first else ">"
+        rows = conn.execute(_LINES.format(op=op, order="ASC"), (channel_id, cursor, CHUNK)).fetchall()
+        first = False
+        if not rows:
+            return done
+        new = [_line(r) for r in rows]
+        wanted = [ln.id for ln in context]
+        wanted += [ln.reply_to for ln in new if ln.reply_to is not None and ln.reply_to < new[0].id]
+        known = _known(conn, wanted)
+        for ln in new:
+            known.pop(ln.id, None)
+        links = untangle(context + new, known=known, model=model)[len(context) :]
+        conn.executemany(
+            "INSERT OR REPLACE INTO links(message_id, parent_id, conversation_id, confidence, explicit)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(k.id, k.parent, k.conversation, round(k.confidence, 4), int(k.explicit)) for k in links],
+        )
+        done += len(new)
+        if progress:
+            progress(done)
+        cursor = new[-1].id
+        if len(rows) < CHUNK:
+            return done
+
+
+def update_links(conn: sqlite3.Connection, progress: Callable[[int], None] | None = None) -> int:
+    """Link every message that has no link yet (and the ones after it in its channel); return lines linked."""
+    work = channels_needing_links(conn)
+    if not work:
+        return 0
+    model = load_model()
+    total = 0
+    for channel_id, start in work:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            total += update_channel_links(conn, channel_id, start, model, progress)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return total

@@ -1,0 +1,279 @@
+"""Ingest benchmark: Hallway end to end against its raw limit and the FTS5 pipeline, in one run.
+
+    python bench/ingest_bench.py --size 1m            # generates bench/corpus/1m if missing
+    python bench/ingest_bench.py --size 100k --repeat 3
+
+Each pipeline runs in its own process (peak RSS measured per process with wait4):
+  raw limit  orjson parse of each file + tantivy add_document of every message, one commit; no archive
+  fts5       orjson parse + SQLite table insert + FTS5 index (what a sqlite-utils/Datasette user builds)
+  hallway    `hallway ingest` (archive + index, searchable at the end)
+Also: re-ingest of the unchanged export, and ingest of the same export plus 1% new messages.
+Results: printed table, bench/out/ingest-<size>.json, and a section in bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from _results import machine_info, record  # noqa: E402
+from corpus import generate, parse_size  # noqa: E402
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Run a command; return (wall seconds, peak RSS bytes of that process, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
+    return elapsed, usage.ru_maxrss * 1024, out
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# -- the two baselines, run as `python ingest_bench.py --baseline NAME CORPUS OUT` ------------------
+
+
+def baseline_raw(corpus: Path, out: Path) -> int:
+    import tantivy
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("id", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("channel_id", indexed=True, fast=True)
+    sb.add_integer_field("author_id", indexed=True, fast=True)
+    sb.add_integer_field("ts", indexed=True, fast=True)
+    sb.add_text_field("content", tokenizer_name="en_stem")
+    sb.add_text_field("author", tokenizer_name="default")
+    schema = sb.build()
+    out.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(schema, path=str(out))
+    writer = index.writer(heap_size=256_000_000)
+    n = 0
+    for path in sorted(corpus.glob("*.json")):
+        doc = orjson.loads(path.read_bytes())
+        cid = int(doc["channel"]["id"])
+        for m in doc["messages"]:
+            author = m["author"]
+            mid = int(m["id"])
+            writer.add_document(
+                tantivy.Document(
+                    id=mid,
+                    channel_id=cid,
+                    author_id=int(author["id"]),
+                    ts=(mid >> 22) + 1420070400000,
+                    content=m["content"],
+                    author=author.get("nickname") or author["name"],
+                )
+            )
+            n += 1
+        del doc
+    writer.commit()
+    writer.wait_merging_threads()
+    return n
+
+
+def baseline_fts5(corpus: Path, out: Path) -> int:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(out)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute(
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY, channel_id INTEGER, author_id INTEGER, author TEXT,"
+        " ts TEXT, content TEXT)"
+    )
+    n = 0
+    for path in sorted(corpus.glob("*.json")):
+        doc = orjson.loads(path.read_bytes())
+        cid = int(doc["channel"]["id"])
+        rows = [
+            (
+                int(m["id"]),
+                cid,
+                int(m["author"]["id"]),
+                m["author"].get("nickname") or m["author"]["name"],
+                m["timestamp"],
+                m["content"],
+            )
+            for m in doc["messages"]
+        ]
+        with db:
+            db.executemany("INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?, ?, ?)", rows)
+        n += len(rows)
+        del doc, rows
+    # sqlite-utils enable_fts(): an external-content FTS5 table filled from the rows.
+    with db:
+        db.execute(
+            "CREATE VIRTUAL TABLE messages_fts USING fts5(content, author, content='messages', content_rowid='id')"
+        )
+        db.execute(
+            "INSERT INTO messages_fts (rowid, content, author) SELECT id, content, author FROM messages"
+        )
+    db.close()
+    return n
+
+
+# -- the driver -------------------------------------------------------------------------------------
+
+
+def ensure_corpus(size: str, single: bool) -> Path:
+    name = size + ("-single" if single else "")
+    path = HERE / "corpus" / name
+    if not (path / ".done").exists():
+        shutil.rmtree(path, ignore_errors=True)
+        generate(parse_size(size), path, single=single, partition=0, seed=7)
+        (path / ".done").write_text("ok")
+    return path
+
+
+def one_percent_more(corpus: Path, dest: Path) -> int:
+    """Copy the corpus with 1% new messages appended to each channel (a newer export)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    added = 0
+    for path in sorted(corpus.glob("*.json")):
+        doc = orjson.loads(path.read_bytes())
+        msgs = doc["messages"]
+        extra = max(1, len(msgs) // 100)
+        last = int(msgs[-1]["id"])
+        for i in range(extra):
+            m = dict(msgs[-1 - (i % len(msgs))])
+            m["id"] = str(last + ((i + 1) << 22))
+            m["content"] = f"fresh message {i} " + m["content"]
+            msgs.append(m)
+        doc["exportedAt"] = "2030-01-01T00:00:00.0000000+00:00"
+        doc["messageCount"] = len(msgs)
+        (dest / path.name).write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+        added += extra
+    return added
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", default="100k")
+    ap.add_argument("--single", action="store_true", help="one channel in one file")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per pipeline (medians reported)")
+    ap.add_argument("--baseline", nargs=3, metavar=("NAME", "CORPUS", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--no-record", action="store_true", help="don't append to bench/RESULTS.md")
+    args = ap.parse_args()
+    if args.baseline:
+        name, corpus, out = args.baseline
+        fn = {"raw": baseline_raw, "fts5": baseline_fts5}[name]
+        print(fn(Path(corpus), Path(out)))
+        return
+
+    corpus = ensure_corpus(args.size, args.single)
+    corpus_bytes = sum(p.stat().st_size for p in corpus.glob("*.json"))
+    work = Path(tempfile.mkdtemp(prefix="hallway-bench-"))
+    hallway = [sys.executable, str(ROOT / "cli.py")]
+    results: dict[str, list[dict[str, float]]] = {"raw": [], "fts5": [], "hallway": []}
+    messages = 0
+    try:
+        for r in range(args.repeat):
+            # Interleave pipelines so machine noise hits all of them alike.
+            for name in ("raw", "fts5", "hallway"):
+                out = work / f"{name}-{r}"
+                if name == "hallway":
+                    cmd = [*hallway, "ingest", str(corpus), "--data-dir", str(out), "--quiet"]
+                else:
+                    target = out / "fts.sqlite" if name == "fts5" else out
+                    cmd = [sys.executable, __file__, "--baseline", name, str(corpus), str(target)]
+                secs, rss, stdout = run_measured(cmd)
+                if name != "hallway":
+                    messages = int(stdout.strip())
+                results[name].append({"seconds": secs, "rss": rss, "disk": dir_size(out)})
+                if r < args.repeat - 1 or name != "hallway":
+                    shutil.rmtree(out, ignore_errors=True)
+        data = work / f"hallway-{args.repeat - 1}"
+        reingest = [
+            run_measured([*hallway, "ingest", str(corpus), "--data-dir", str(data), "--quiet"])[0]
+            for _ in range(3)
+        ]
+        newer = work / "newer"
+        added = one_percent_more(corpus, newer)
+        more_secs, more_rss, _ = run_measured(
+            [*hallway, "ingest", str(newer), "--data-dir", str(data), "--quiet"]
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    def med(name: str, key: str) -> float:
+        return statistics.median(x[key] for x in results[name])
+
+    rows = []
+    for name, label in (
+        ("raw", "raw limit (orjson + tantivy)"),
+        ("fts5", "FTS5 pipeline (orjson + SQLite FTS5)"),
+        ("hallway", "hallway ingest (archive + index)"),
+    ):
+        secs = med(name, "seconds")
+        rows.append(
+            {
+                "pipeline": label,
+                "seconds": round(secs, 2),
+                "msgs_per_s": round(messages / secs),
+                "peak_rss_mb": round(med(name, "rss") / 2**20),
+                "disk_mb": round(med(name, "disk") / 2**20, 1),
+            }
+        )
+    hall = med("hallway", "seconds")
+    summary = {
+        "size": args.size,
+        "single_file": args.single,
+        "messages": messages,
+        "corpus_mb": round(corpus_bytes / 2**20),
+        "repeat": args.repeat,
+        "pipelines": rows,
+        "hallway_vs_raw": round(med("raw", "seconds") / hall, 2),
+        "hallway_vs_fts5": round(med("fts5", "seconds") / hall, 2),
+        "reingest_unchanged_s": round(statistics.median(reingest), 3),
+        "ingest_1pct_new": {
+            "added": added,
+            "seconds": round(more_secs, 2),
+            "peak_rss_mb": round(more_rss / 2**20),
+        },
+        "machine": machine_info(),
+    }
+    lines = [f"{'pipeline':40} {'seconds':>8} {'msg/s':>9} {'RSS MB':>7} {'disk MB':>8}"]
+    lines += [
+        f"{r['pipeline']:40} {r['seconds']:>8} {r['msgs_per_s']:>9,} {r['peak_rss_mb']:>7} {r['disk_mb']:>8}"
+        for r in rows
+    ]
+    lines += [
+        f"hallway vs raw limit: {summary['hallway_vs_raw']}x   hallway vs FTS5: {summary['hallway_vs_fts5']}x "
+        "(speed ratios; >1 means hallway is faster)",
+        f"re-ingest unchanged: {summary['reingest_unchanged_s']} s   "
+        f"ingest +1% ({added} new): {summary['ingest_1pct_new']['seconds']} s",
+    ]
+    print("\n".join(lines))
+    record(
+        f"ingest-{args.size}{'-single' if args.single else ''}",
+        summary,
+        lines,
+        " ".join(sys.argv),
+        write_md=not args.no_record,
+    )
+
+
+if __name__ == "__main__":
+    main()
