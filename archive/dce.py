@@ -26,6 +26,7 @@ from archive.normalize import parse_timestamp_ms
 CHUNK_SIZE = 8 * 1024 * 1024
 HEADER_LIMIT = 64 * 1024 * 1024
 BATCH_SIZE = 2000
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a Discord message with its embeds is a few KB
 _WS = b" \t\r\n"
 _TAIL_TS_RE = re.compile(rb'"timestamp(?:Edited)?"\s*:\s*"([^"]+)"')
 
@@ -76,12 +77,14 @@ class ExportReader:
     def _read_head(self) -> bytes:
         head = self._fh.read(1024 * 1024)
         if not head:
-            raise self._fail("", "the file is empty")
+            raise self._fail("byte 0", "the file is empty")
         if head.startswith(codecs.BOM_UTF8):
             head = head[3:]
             self._bom = 3
         else:
             self._bom = 0
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise self._fail("byte 0", "the file is UTF-16; DCE writes UTF-8 (re-save it as UTF-8)")
         if head.lstrip(_WS)[:1] != b"{":
             if b"\x00" in head[:4096]:
                 raise self._fail("byte 0", "not JSON: the file is binary")
@@ -186,6 +189,11 @@ class ExportReader:
         while True:
             last = buf.rfind(marker)
             if last == -1:
+                if len(buf) > MAX_MESSAGE_BYTES:
+                    raise self._fail(
+                        f"byte {base} (message {index + 1})",
+                        f"message {index + 1} is over {MAX_MESSAGE_BYTES >> 20} MB: not a Discord message",
+                    )
                 if eof:
                     break
                 more = self._fh.read(CHUNK_SIZE)

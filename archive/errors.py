@@ -20,6 +20,10 @@ class ExportFormatError(ArchiveError):
         super().__init__(f"{self.path}{place}: {reason}")
 
 
+class MessageSkipped(ExportFormatError):
+    """One message is invalid (wrong field type, not a snowflake id): it is skipped, the file goes on."""
+
+
 class SchemaTooNewError(ArchiveError):
     """The archive was written by a newer Hallway than this one."""
 

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from archive.dce import ExportHeader, ExportReader
-from archive.errors import ArchiveError, ExportFormatError
+from archive.errors import ArchiveError, ExportFormatError, MessageSkipped
 from archive.models import FileResult, IngestSummary
 from archive.normalize import parse_snowflake, parse_timestamp_ms
 from archive.normalizer import MessageRow, Normalizer, UserRow
@@ -31,6 +31,7 @@ from archive.threads import update_links
 THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
 FALLBACK_CATEGORIES = frozenset({"Text", "Private", "Group", "News", "Default", "Category"})
 
+MAX_WARNINGS = 20
 Progress = Callable[[str, int], None]
 """Called with (path, messages done in this file) as ingest goes."""
 
@@ -312,7 +313,7 @@ class Ingester:
         channel = header.channel
         cid = parse_snowflake(channel.get("id"))
         if cid is None:
-            raise ExportFormatError(path, "channel", f"channel id {channel.get('id')!r} is not a snowflake")
+            raise ExportFormatError(path, "header", f"channel id {channel.get('id')!r} is not a snowflake")
         gid = parse_snowflake(header.guild.get("id"))
         gid = 0 if gid is None else gid
         ctype = str(channel.get("type") or "GuildTextChat")
@@ -370,13 +371,21 @@ class Ingester:
             writer = _FileWriter(conn, export_id, gen, as_of)
             norm = Normalizer(str(path), cid, gid, self.policy, self.secret)
             error: ExportFormatError | None = None
+            warnings: list[str] = []
+            skipped = 0
             index = 0
             try:
                 for batch in reader.batches():
                     rows: list[MessageRow] = []
                     for offset, raw, obj in batch:
                         index += 1
-                        rows.append(norm.message(offset, index, raw, obj))
+                        try:
+                            rows.append(norm.message(offset, index, raw, obj))
+                        except MessageSkipped as e:
+                            # One invalid message never costs the file: skip it, say where, go on.
+                            skipped += 1
+                            if len(warnings) < MAX_WARNINGS:
+                                warnings.append(str(e))
                     writer.users(norm.users)
                     norm.users = {}
                     writer.messages(rows)
@@ -388,7 +397,8 @@ class Ingester:
                 error = e
                 # Keep the complete messages before the damage, but only those already normalized.
                 writer.users(norm.users)
-            status = "partial" if error else "ok"
+            status = "partial" if error or skipped else "ok"
+            note = str(error) if error else (f"{skipped} invalid messages skipped" if skipped else None)
             first, last = writer.first_id, writer.last_id
             conn.execute(
                 "UPDATE exports SET first_id = ?, last_id = ?, message_count = ?, declared_count = ?, status = ?,"
@@ -399,7 +409,7 @@ class Ingester:
                     writer.count,
                     reader.declared_count,
                     status,
-                    str(error) if error else None,
+                    note,
                     export_id,
                 ),
             )
@@ -418,6 +428,8 @@ class Ingester:
             updated=writer.updated,
             deleted=deleted,
             error=str(error) if error else None,
+            skipped=skipped,
+            warnings=tuple(warnings),
         )
 
     def _upsert_channel(

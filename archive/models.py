@@ -16,6 +16,8 @@ class FileResult:
     updated: int = 0
     deleted: int = 0
     error: str | None = None
+    skipped: int = 0  # invalid messages left out (each one named in warnings)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from archive.errors import ExportFormatError
+from archive.errors import MessageSkipped
 from archive.normalize import media_path, parse_snowflake, parse_timestamp_ms, snowflake_ms
 from archive.policy import Policy, pseudonym_for
 from archive.schema import (
@@ -66,6 +66,9 @@ _LINK_RE = re.compile(r"https?://", re.IGNORECASE)
 _CODE_RE = re.compile(r"```|`[^`\n]+`")
 REDACTED_AUTHOR = "author opted out"
 _MISSING = object()
+# Snowflakes from 2015-01-01 (Discord's epoch, + 1 s) to 2200: anything else is not a Discord id.
+MIN_SNOWFLAKE = 1000 << 22
+MAX_SNOWFLAKE = (185 * 365 * 86_400_000) << 22
 
 
 def is_system_type(kind: str) -> bool:
@@ -139,9 +142,9 @@ class Normalizer:
         self._pseudo: dict[int, tuple[int, str]] = {}
         self._user_cache: dict[tuple[Any, ...], int | None] = {}
 
-    def _fail(self, offset: int, index: int, reason: str) -> ExportFormatError:
+    def _fail(self, offset: int, index: int, reason: str) -> MessageSkipped:
         where = f"byte {offset} (message {index})" if offset >= 0 else f"message {index}"
-        return ExportFormatError(self.path, where, reason)
+        return MessageSkipped(self.path, where, reason)
 
     def _map_user(self, obj: Any) -> int | None:
         """Record a user object; return the id to store (pseudonymous or None when dropped)."""
@@ -217,8 +220,9 @@ class Normalizer:
     def message(self, offset: int, index: int, raw: bytes | None, obj: dict[str, Any]) -> MessageRow:
         """Normalize one message; raise ExportFormatError when a modeled field has the wrong type."""
         mid = parse_snowflake(obj.get("id"))
-        if mid is None:
-            raise self._fail(offset, index, f"message id {obj.get('id')!r} is not a snowflake")
+        if mid is None or not MIN_SNOWFLAKE <= mid <= MAX_SNOWFLAKE:
+            shown = repr(obj.get("id")) if "id" in obj else "missing"
+            raise self._fail(offset, index, f"message id {shown[:40]} is not a Discord snowflake")
         kind = obj.get("type", "Default")
         if isinstance(kind, int) and not isinstance(kind, bool):
             kind = str(kind)
@@ -234,8 +238,12 @@ class Normalizer:
         if "\x00" in content:
             content = content.replace("\x00", "\ufffd")
         ts_value = obj.get("timestamp")
-        if ts_value is not None and not isinstance(ts_value, str):
-            raise self._fail(offset, index, f"message {mid}: timestamp is not a string")
+        if ts_value is not None and (
+            not isinstance(ts_value, str)
+            or not ts_value[:4].isdigit()
+            or not 2015 <= int(ts_value[:4]) <= 2200
+        ):
+            raise self._fail(offset, index, f"message {mid}: timestamp {str(ts_value)[:40]!r} is not a date")
         # The snowflake is the true time; `timestamp` carries the exporter's offset and rounding.
         ts = snowflake_ms(mid)
         edited_value = obj.get("timestampEdited")

@@ -33,7 +33,9 @@ def test_ingest_reports_summary_and_fails_with_exit_1_on_a_bad_file(tmp_path: Pa
         lines[0]
         == f"error: {tmp_path / 'in' / 'bad.json'} at byte 1: not valid JSON (unexpected character, expected a string key)"
     )
-    assert lines[-1].startswith(
+    summary = [line for line in lines if line.startswith("2 files: ")]
+    assert len(summary) == 1
+    assert summary[0].startswith(
         "2 files: 1 ingested (0 partial), 0 skipped (0 unchanged, 0 excluded), 1 failed; "
         "messages: 2 added, 0 updated, 0 deleted in "
     )
