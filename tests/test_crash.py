@@ -1,0 +1,46 @@
+"""kill -9 during ingest and reindex, rerun, and get exactly what a clean run gets (a few seeded trials;
+bench/crash_trials.py runs more)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import crash_trials  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def crash_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object], float]:
+    root = tmp_path_factory.mktemp("crash")
+    corpus = crash_trials.make_corpus(root / "corpus", 3000)
+    started = time.perf_counter()
+    subprocess.run(
+        crash_trials.hallway("ingest", str(corpus), "--data-dir", str(root / "clean"), "--quiet"),
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return corpus, crash_trials.snapshot(root / "clean"), time.perf_counter() - started
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_kill_9_then_rerun_matches_clean_run(
+    crash_setup: tuple[Path, dict[str, object], float], seed: int, tmp_path: Path
+) -> None:
+    corpus, clean, clean_seconds = crash_setup
+    rng = random.Random(seed)
+    trial = crash_trials.run_trial(corpus, tmp_path, rng, clean_seconds, with_reindex=seed % 2 == 0)
+    assert trial["rerun_exit"] == 0, trial["rerun_stderr"]
+    diff = crash_trials.compare(clean, crash_trials.snapshot(trial["data"]))
+    assert diff == {k: 0 for k in diff}, (trial, diff)
+    assert diff["lost"] == 0 and "links_mismatch" in diff
