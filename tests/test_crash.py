@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-import crash_trials  # noqa: E402
+import crash_trials
 
 pytestmark = pytest.mark.slow
 
