@@ -1,0 +1,328 @@
+"""Open the index for reading and run searches: the one entry point the CLI and the web viewer share."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from archive.normalize import iso_utc
+from indexer import schema as f
+from indexer.errors import IndexerError, IndexMissing, IndexSchemaMismatch
+from indexer.layout import CURRENT_FILE, index_root, read_current, read_state
+from indexer.query import FilterChip, ParsedQuery, QueryBuilder
+from indexer.snippets import build_snippet
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_LIMIT = 100
+FACET_SIZE = 10
+MAX_MONTHS = 2400
+# Relevance ties go newest first: fetch a few hits past the page so ties at its edge can be reordered by id.
+TIE_PAD = 32
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One matching message."""
+
+    id: int
+    channel_id: int
+    channel: str
+    guild_id: int | None
+    guild: str
+    parent_id: int | None
+    thread_id: int | None
+    author_id: int | None
+    author: str  # display name (pseudonym for pseudonymized users)
+    author_username: str
+    ts: int  # Unix ms UTC
+    snippet: str  # HTML: escaped text with <mark> around matches
+    score: float | None  # BM25 score when sorted by relevance with free text
+    reply_to: int | None
+    reactions: int
+
+    @property
+    def timestamp(self) -> str:
+        """ISO-8601 UTC, e.g. 2024-03-05T14:22:07.123Z."""
+        return iso_utc(self.ts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ids as strings (snowflakes exceed JavaScript's safe integers)."""
+
+        def sid(v: int | None) -> str | None:
+            return None if v is None else str(v)
+
+        return {
+            "id": str(self.id),
+            "channel_id": str(self.channel_id),
+            "channel": self.channel,
+            "guild_id": sid(self.guild_id),
+            "guild": self.guild,
+            "parent_id": sid(self.parent_id),
+            "thread_id": sid(self.thread_id),
+            "author_id": sid(self.author_id),
+            "author": self.author,
+            "author_username": self.author_username,
+            "timestamp": self.timestamp,
+            "snippet": self.snippet,
+            "score": self.score,
+            "reply_to": sid(self.reply_to),
+            "reactions": self.reactions,
+        }
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts over all matches: top channels and authors as (id, name, count), messages per month ("2024-03", n)."""
+
+    channels: list[tuple[int, str, int]] = field(default_factory=list)
+    authors: list[tuple[int, str, int]] = field(default_factory=list)
+    months: list[tuple[str, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "channels": [{"id": str(i), "name": n, "count": c} for i, n, c in self.channels],
+            "authors": [{"id": str(i), "name": n, "count": c} for i, n, c in self.authors],
+            "months": [{"month": m, "count": c} for m, c in self.months],
+        }
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of results for a query."""
+
+    query: str
+    sort: str
+    offset: int
+    limit: int
+    total: int
+    hits: list[SearchHit]
+    facets: Facets | None
+    hints: list[str]  # plain-language notes about what was ignored or changed in the query
+    filters: list[FilterChip]  # the filters that were applied
+
+    @property
+    def has_more(self) -> bool:
+        """Whether a later page exists."""
+        return self.offset + len(self.hits) < self.total
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (used by `hallway search --json` and the web API)."""
+        return {
+            "query": self.query,
+            "sort": self.sort,
+            "offset": self.offset,
+            "limit": self.limit,
+            "total": self.total,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": self.facets.to_dict() if self.facets is not None else None,
+            "hints": self.hints,
+            "filters": [
+                {"key": c.key, "value": c.value, "negated": c.negated, "text": str(c)} for c in self.filters
+            ],
+        }
+
+
+class SearchIndex:
+    """A read-only handle on <data-dir>/index that follows new commits and atomic rebuilds by itself.
+
+    Thread-safe: each `searcher()` call returns a consistent snapshot. Cheap freshness check per call (two stats).
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = index_root(data_dir)
+        self._lock = threading.Lock()
+        self._index: tantivy.Index | None = None
+        self._builder: QueryBuilder | None = None
+        self._current_key: tuple[int, int, int] | None = None
+        self._meta_key: int | None = None
+        self._version_dir: Path | None = None
+        with self._lock:
+            self._refresh()
+
+    def _stat_current(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.root / CURRENT_FILE)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def _stat_meta(self) -> int | None:
+        if self._version_dir is None:
+            return None
+        try:
+            return os.stat(self._version_dir / "meta.json").st_mtime_ns
+        except OSError:
+            return None
+
+    def _open_current(self) -> None:
+        last: Exception | None = None
+        for _attempt in range(3):
+            key = self._stat_current()
+            name = read_current(self.root)
+            if name is None:
+                raise IndexMissing(str(self.root))
+            version_dir = self.root / name
+            state = read_state(version_dir)
+            if state is None and not version_dir.exists():
+                last = IndexMissing(str(self.root))
+                continue  # swapped and collected under our feet: read CURRENT again
+            if state is None or state.schema_version != f.SCHEMA_VERSION:
+                raise IndexSchemaMismatch(state.schema_version if state else 0)
+            try:
+                index = tantivy.Index.open(str(version_dir))
+            except (ValueError, OSError) as e:
+                last = e
+                continue
+            self._index, self._version_dir, self._current_key = index, version_dir, key
+            self._builder = QueryBuilder(index.schema)
+            self._meta_key = self._stat_meta()
+            return
+        if isinstance(last, IndexerError):
+            raise last
+        raise IndexerError(f"cannot open the search index at {self.root}: {last}")
+
+    def _refresh(self) -> None:
+        if self._index is None or self._stat_current() != self._current_key:
+            try:
+                self._open_current()
+            except IndexerError:
+                if self._index is None:
+                    raise
+                # Keep answering from the version we have; the next call tries again.
+            return
+        meta = self._stat_meta()
+        if meta != self._meta_key:
+            self._meta_key = meta
+            self._index.reload()
+
+    def searcher(self) -> tuple[tantivy.Searcher, QueryBuilder]:
+        """A snapshot searcher of the live version (reopened or reloaded when it changed) and its query builder."""
+        with self._lock:
+            self._refresh()
+            assert self._index is not None and self._builder is not None
+            return self._index.searcher(), self._builder
+
+    @property
+    def version(self) -> str | None:
+        """The version directory being read (for diagnostics)."""
+        return self._version_dir.name if self._version_dir else None
+
+
+def open_index(data_dir: Path) -> SearchIndex:
+    """Open <data-dir>/index for searching; raises IndexMissing or IndexSchemaMismatch."""
+    return SearchIndex(data_dir)
+
+
+def _first(doc: tantivy.Document, name: str) -> Any:
+    return doc.get_first(name)
+
+
+def _hit(doc: tantivy.Document, score: float | None, parsed: ParsedQuery, builder: QueryBuilder) -> SearchHit:
+    texts = [_first(doc, f.CONTENT) or "", _first(doc, f.EMBED) or "", " · ".join(doc.get_all(f.FILES))]
+    return SearchHit(
+        id=int(_first(doc, f.ID)),
+        channel_id=int(_first(doc, f.CHANNEL_ID)),
+        channel=_first(doc, f.CHANNEL) or "",
+        guild_id=_first(doc, f.GUILD_ID),
+        guild=_first(doc, f.GUILD) or "",
+        parent_id=_first(doc, f.PARENT_ID),
+        thread_id=_first(doc, f.THREAD_ID),
+        author_id=_first(doc, f.AUTHOR_ID),
+        author=_first(doc, f.AUTHOR) or "",
+        author_username=_first(doc, f.AUTHOR_USERNAME) or "",
+        ts=int(_first(doc, f.TS)),
+        snippet=build_snippet(texts, parsed.highlight, builder.plain, builder.stemmed),
+        score=score,
+        reply_to=_first(doc, f.REPLY_TO),
+        reactions=int(_first(doc, f.REACTIONS) or 0),
+    )
+
+
+def _named_buckets(result: dict[str, Any]) -> list[tuple[int, str, int]]:
+    out = []
+    for b in result.get("buckets", []):
+        names = b.get("name", {}).get("buckets", [])
+        out.append((int(b["key"]), str(names[0]["key"]) if names else "", int(b["doc_count"])))
+    return out
+
+
+def compute_facets(searcher: tantivy.Searcher, query: tantivy.Query) -> Facets:
+    """Top channels, top authors and messages per month over every match of `query`."""
+
+    def named(id_field: str, name_field: str) -> dict[str, Any]:
+        return {
+            "terms": {"field": id_field, "size": FACET_SIZE},
+            "aggs": {"name": {"terms": {"field": name_field, "size": 1}}},
+        }
+
+    result = searcher.aggregate(
+        query,
+        {
+            "channels": named(f.CHANNEL_ID, f.CHANNEL),
+            "authors": named(f.AUTHOR_ID, f.AUTHOR),
+            "months": {"terms": {"field": f.MONTH, "size": MAX_MONTHS}},
+        },
+    )
+    months = sorted((int(b["key"]), int(b["doc_count"])) for b in result.get("months", {}).get("buckets", []))
+    return Facets(
+        channels=_named_buckets(result.get("channels", {})),
+        authors=_named_buckets(result.get("authors", {})),
+        months=[(f"{m // 100:04d}-{m % 100:02d}", n) for m, n in months],
+    )
+
+
+def search(
+    index: SearchIndex,
+    q: str,
+    *,
+    sort: str = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+    facets: bool = True,
+) -> SearchPage:
+    """Run a search-box query; never raises for what a person types (problems come back as `hints`).
+
+    sort: relevance (BM25 with field boosts, newest first on ties), newest or oldest.
+    """
+    hints: list[str] = []
+    if sort not in SORTS:
+        hints.append(f"Unknown sort {sort!r}: sorted by relevance (choose relevance, newest or oldest).")
+        sort = "relevance"
+    if limit > MAX_LIMIT:
+        hints.append(f"At most {MAX_LIMIT} results are shown per page.")
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset))
+    searcher, builder = index.searcher()
+    parsed = builder.parse(q)
+    hints = parsed.hints + hints
+    offset = min(offset, searcher.num_docs)  # paging past the end is empty, and never allocates for it
+    try:
+        ranked: list[tuple[float | None, tantivy.DocAddress]]
+        if sort == "relevance" and parsed.has_text:
+            res = searcher.search(parsed.query, offset + limit + TIE_PAD, count=True)
+            addrs = [a for _s, a in res.hits]
+            ids = searcher.fast_field_values(f.ID, addrs)
+            order = sorted(zip(res.hits, ids, strict=True), key=lambda t: (-float(t[0][0]), -int(t[1] or 0)))[
+                offset : offset + limit
+            ]
+            ranked = [(float(h[0]), h[1]) for h, _id in order]
+        else:
+            order_dir = tantivy.Order.Asc if sort == "oldest" else tantivy.Order.Desc
+            res = searcher.search(
+                parsed.query, limit, count=True, order_by_field=f.ID, offset=offset, order=order_dir
+            )
+            ranked = [(None, a) for _k, a in res.hits]
+        total = int(getattr(res, "count", 0) or 0)
+        hits = [_hit(searcher.doc(a), score, parsed, builder) for score, a in ranked]
+        page_facets = None
+        if facets:
+            page_facets = compute_facets(searcher, parsed.query) if total else Facets()
+    except ValueError as e:  # tantivy refused something the builder made: report, don't crash the caller
+        raise IndexerError(f"search failed for {q!r}: {e}") from None
+    return SearchPage(q, sort, offset, limit, total, hits, page_facets, hints, parsed.filters)

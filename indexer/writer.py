@@ -1,0 +1,214 @@
+"""Build and update the index from the archive: full rebuilds beside the live index, incremental updates in place.
+
+Policy: an incremental update deletes each changed message by id and re-adds it when still live. When the archive's
+privacy policy changed since the index was built (a purge, a takedown, a dropped or pseudonymized user), the update
+becomes a full rebuild instead, and old versions are deleted: deleted documents' terms would otherwise survive in
+tantivy's segment files until a merge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+
+from archive.records import iter_index_records
+from archive.store import ARCHIVE_FILE, connect, generation, get_meta
+from indexer.documents import Lookups, build_document
+from indexer.errors import IndexBusy, IndexerError
+from indexer.layout import (
+    BUILD_PREFIX,
+    IndexState,
+    collect_garbage,
+    index_root,
+    next_version_name,
+    read_current,
+    read_state,
+    write_current,
+    write_state,
+)
+from indexer.layout import writer_lock as _writer_lock
+from indexer.schema import ID, SCHEMA_VERSION, build_schema
+
+REBUILD_HEAP = 256_000_000
+UPDATE_HEAP = 64_000_000
+PROGRESS_EVERY = 10_000
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What one update or rebuild did."""
+
+    mode: str  # rebuild | update | unchanged
+    indexed: int  # documents added
+    removed: int  # ids deleted (changed, tombstoned, redacted or purged)
+    generation: int  # archive generation the index now reflects
+    seconds: float
+    reason: str | None = None  # why an update became a rebuild
+
+
+def _archive_id(conn: sqlite3.Connection) -> str | None:
+    secret = get_meta(conn, "secret")
+    return hashlib.sha256(secret.encode()).hexdigest()[:16] if secret else None
+
+
+def _open_archive(data_dir: Path, conn: sqlite3.Connection | None) -> tuple[sqlite3.Connection, bool]:
+    if conn is not None:
+        return conn, False
+    return connect(data_dir / ARCHIVE_FILE, readonly=True), True
+
+
+def _rebuild_reason(root: Path, conn: sqlite3.Connection, gen: int) -> str | None:
+    name = read_current(root)
+    if name is None:
+        return "no index yet"
+    state = read_state(root / name)
+    if state is None or state.schema_version != SCHEMA_VERSION:
+        return f"index schema v{state.schema_version if state else '?'} is out of date"
+    if state.archive_id != _archive_id(conn):
+        return "the index was built from another archive"
+    if state.policy != get_meta(conn, "policy"):
+        return "the privacy policy changed"
+    if state.generation > gen:
+        return "the archive is older than the index"
+    return None
+
+
+def update_index(
+    data_dir: Path, conn: sqlite3.Connection | None = None, *, progress: Progress | None = None
+) -> IndexStats:
+    """Bring the index at <data-dir>/index up to the archive's current generation (rebuilding when needed)."""
+    root = index_root(data_dir)
+    conn, own = _open_archive(data_dir, conn)
+    try:
+        with _writer_lock(root):
+            gen = generation(conn)
+            reason = _rebuild_reason(root, conn, gen)
+            if reason is not None:
+                stats = _rebuild_locked(root, conn, progress)
+                return IndexStats(
+                    stats.mode, stats.indexed, stats.removed, stats.generation, stats.seconds, reason
+                )
+            return _update_locked(root, conn, gen, progress)
+    finally:
+        if own:
+            conn.close()
+
+
+def rebuild_index(
+    data_dir: Path, conn: sqlite3.Connection | None = None, *, progress: Progress | None = None
+) -> IndexStats:
+    """Build a fresh index beside the live one, swap it in atomically and delete old versions."""
+    root = index_root(data_dir)
+    conn, own = _open_archive(data_dir, conn)
+    try:
+        with _writer_lock(root):
+            return _rebuild_locked(root, conn, progress)
+    finally:
+        if own:
+            conn.close()
+
+
+def _writer(index: tantivy.Index, heap: int, threads: int) -> tantivy.IndexWriter:
+    try:
+        return index.writer(heap_size=heap, num_threads=threads)
+    except ValueError as e:
+        if "LockBusy" in str(e) or "lock" in str(e).lower():
+            raise IndexBusy(
+                "the index is being written by another process; try again when it finishes"
+            ) from None
+        raise IndexerError(f"cannot write the index: {e}") from None
+
+
+def _snapshot(conn: sqlite3.Connection) -> bool:
+    """Start a read transaction so the generation and the records agree; False when the caller has one open."""
+    if conn.in_transaction:
+        return False
+    conn.execute("BEGIN")
+    return True
+
+
+def _rebuild_locked(root: Path, conn: sqlite3.Connection, progress: Progress | None) -> IndexStats:
+    started = time.perf_counter()
+    build_dir = root / f"{BUILD_PREFIX}{os.getpid()}-{time.time_ns()}"
+    build_dir.mkdir(parents=True)
+    began = _snapshot(conn)
+    try:
+        gen = generation(conn)
+        state = IndexState(SCHEMA_VERSION, gen, get_meta(conn, "policy"), _archive_id(conn))
+        lookups = Lookups.load(conn)
+        index = tantivy.Index(build_schema(), str(build_dir), reuse=False)
+        writer = _writer(index, REBUILD_HEAP, 0)
+        added = 0
+        try:
+            for _mid, rec in iter_index_records(conn, 0, gen):
+                if rec is None:
+                    continue
+                writer.add_document(build_document(rec, lookups))
+                added += 1
+                if progress is not None and added % PROGRESS_EVERY == 0:
+                    progress(added)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+    finally:
+        if began:
+            conn.execute("COMMIT")
+    write_state(build_dir, state)
+    name = next_version_name(root)
+    os.rename(build_dir, root / name)
+    write_current(root, name)
+    collect_garbage(root, keep=name)
+    return IndexStats("rebuild", added, 0, gen, time.perf_counter() - started)
+
+
+def _update_locked(
+    root: Path, conn: sqlite3.Connection, target: int, progress: Progress | None
+) -> IndexStats:
+    started = time.perf_counter()
+    name = read_current(root)
+    assert name is not None  # checked by _rebuild_reason
+    version_dir = root / name
+    state = read_state(version_dir)
+    assert state is not None
+    if state.generation == target:
+        return IndexStats("unchanged", 0, 0, target, time.perf_counter() - started)
+    began = _snapshot(conn)
+    try:
+        gen = generation(conn)
+        lookups = Lookups.load(conn)
+        index = tantivy.Index.open(str(version_dir))
+        writer = _writer(index, UPDATE_HEAP, 1)
+        added = removed = 0
+        try:
+            for mid, rec in iter_index_records(conn, state.generation, gen):
+                writer.delete_documents_by_term(ID, mid)
+                removed += 1
+                if rec is not None:
+                    writer.add_document(build_document(rec, lookups))
+                    added += 1
+                    if progress is not None and added % PROGRESS_EVERY == 0:
+                        progress(added)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+    finally:
+        if began:
+            conn.execute("COMMIT")
+    # Written after the commit: a crash in between leaves the old generation, and re-applying is idempotent.
+    write_state(version_dir, IndexState(SCHEMA_VERSION, gen, state.policy, state.archive_id))
+    return IndexStats("update", added, removed - added, gen, time.perf_counter() - started)
