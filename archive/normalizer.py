@@ -400,8 +400,10 @@ class Normalizer:
                     orjson.dumps(user_ids) if user_ids is not None else None,
                 )
             )
+        # Keys the parser does not model are kept verbatim (a null says no more than absence).
         extra_keys = obj.keys() - MODELED_KEYS
-        extra = orjson.dumps({k: obj[k] for k in extra_keys}) if extra_keys else None
+        kept = {k: obj[k] for k in extra_keys if obj[k] is not None} if extra_keys else None
+        extra = orjson.dumps(kept) if kept else None
         if extra is not None and (self._renames or self._json_renames):
             text = self._apply_renames(extra.decode())
             for old, new in self._json_renames.items():
