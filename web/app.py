@@ -1,0 +1,167 @@
+"""The viewer's one app factory: `create_app(settings)`; nothing is read at import time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound
+from web import urls
+from web.errors import PageError
+from web.pages import THEME_COOKIE, THEMES, build_templates
+from web.routes import channels, home, media, messages, search, threads, users
+from web.search import SearchBackend
+from web.settings import Settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; font-src 'self';"
+    " media-src 'self' https:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# /docs loads Swagger UI from a CDN and runs an inline bootstrap script; it gets its own, looser policy.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline';"
+    " style-src 'self' https://cdn.jsdelivr.net; img-src 'self' https: data:; connect-src 'self';"
+    " base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+MACHINE_SUFFIXES = (".json", ".md", ".bib", ".ris")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class SecurityHeaders:
+    """Adds the CSP and friends to every HTTP response that hasn't set its own CSP (media has a stricter one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        csp = DOCS_CSP if path in ("/docs", "/redoc") else CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                if b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", csp.encode()))
+                for name, value in SECURITY_HEADERS.items():
+                    if name.lower().encode() not in present:
+                        headers.append((name.lower().encode(), value.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def wants_machine(request: Request) -> bool:
+    """Whether an error should be JSON: a twin URL, or a client that asks only for JSON."""
+    path = request.url.path
+    if path.endswith(MACHINE_SUFFIXES) or path.startswith("/media/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_response(request: Request, status: int, title: str, detail: str) -> Response:
+    """A helpful error: JSON `{"error", "detail", "status"}` for twins, an HTML page otherwise."""
+    if wants_machine(request):
+        return JSONResponse({"error": title, "detail": detail, "status": status}, status_code=status)
+    templates = request.app.state.templates
+    page = {"status": status, "title": title, "detail": detail, "path": request.url.path}
+    theme = request.cookies.get(THEME_COOKIE)
+    context = {"page": page, "theme": theme if theme in THEMES else "dark"}
+    response: HTMLResponse = templates.TemplateResponse(request, "error.html", context, status_code=status)
+    return response
+
+
+def _register_errors(app: FastAPI) -> None:
+    async def page_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageError)
+        return error_response(request, exc.status, exc.title, exc.detail)
+
+    async def missing(request: Request, exc: Exception) -> Response:
+        hints: dict[type[Exception], str] = {
+            MessageNotFound: "The message may be in an export that hasn't been ingested yet, or the id has a typo.",
+            ChannelNotFound: "Only channels with at least one ingested export are in the archive.",
+            UserNotFound: "People appear once they have written a message; pseudonymized people only under "
+            "their pseudonym.",
+        }
+        hint = hints.get(type(exc), "")
+        title = str(exc)
+        return error_response(request, 404, title[:1].upper() + title[1:], hint)
+
+    async def archive_error(request: Request, exc: Exception) -> Response:
+        return error_response(request, 503, "The archive can't be read", str(exc))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            return error_response(
+                request,
+                404,
+                "Page not found",
+                f"Nothing lives at {request.url.path}. Try the search or the channel list.",
+            )
+        return error_response(request, exc.status_code, "Request refused", str(exc.detail))
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}" for e in exc.errors()
+        )
+        return error_response(request, 400, "Bad request", problems)
+
+    app.add_exception_handler(PageError, page_error)
+    for cls in (MessageNotFound, ChannelNotFound, UserNotFound):
+        app.add_exception_handler(cls, missing)
+    app.add_exception_handler(ArchiveError, archive_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, bad_request)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the viewer for one data dir: routes, templates, static files, error pages, security headers."""
+    app = FastAPI(
+        title="Hallway",
+        summary="A searchable, citable archive of DiscordChatExporter exports. Every HTML page has a .json twin.",
+        version="1",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.templates = build_templates(settings)
+    app.state.search = SearchBackend(settings.data_dir)
+    app.state.home_cache = {}
+    app.mount(urls.STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (home, search, channels, messages, threads, users, media):
+        app.include_router(module.router)
+    _register_errors(app)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The uvicorn factory `hallway serve` starts in each worker: settings come from HALLWAY_SERVE_* variables."""
+    return create_app(Settings.from_env(os.environ))

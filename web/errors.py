@@ -1,0 +1,29 @@
+"""The viewer's own errors; each becomes a helpful HTML page or a JSON `{"error": …}` body."""
+
+from __future__ import annotations
+
+
+class PageError(Exception):
+    """A request the viewer cannot answer: carries the HTTP status, a title and a hint for people."""
+
+    def __init__(self, status: int, title: str, detail: str = "") -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        super().__init__(f"{title}: {detail}" if detail else title)
+
+
+def not_found(what: str, value: str, hint: str = "") -> PageError:
+    """A 404 naming what was looked for."""
+    return PageError(404, f"No {what} {value} in this archive", hint)
+
+
+def parse_id(value: str, what: str) -> int:
+    """A Discord id from a URL segment, or a 404 page (never a 422) when it is not one."""
+    if not value.isdigit() or len(value) > 20 or int(value) >= 1 << 63:
+        raise PageError(
+            404,
+            f"{value!r} is not a {what} id",
+            f"{what.capitalize()} ids are Discord snowflakes, all digits.",
+        )
+    return int(value)

@@ -1,0 +1,167 @@
+"""Rendering shared by every route: the Jinja environment, HTML/JSON/Markdown responses, timeline grouping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nh3
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from web import urls
+from web.markdown import UserRef, render_content, render_inline
+from web.settings import Settings
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+GROUP_GAP_MS = 7 * 60 * 1000
+THEME_COOKIE = "theme"
+THEMES = ("dark", "light")
+SYSTEM_LABELS = {
+    "ThreadCreated": "started a thread",
+    "ChannelPinnedMessage": "pinned a message",
+    "GuildMemberJoin": "joined the server",
+    "RecipientAdd": "added someone to the group",
+    "RecipientRemove": "left the group",
+    "ChannelNameChange": "changed the channel name",
+    "ChannelIconChange": "changed the channel icon",
+    "Call": "started a call",
+    "8": "boosted the server",
+    "12": "followed a channel into this one",
+    "21": "started this thread",
+}
+
+
+def build_templates(settings: Settings) -> Jinja2Templates:
+    """A Jinja environment with the URL builders and display helpers as globals and filters."""
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.globals.update(
+        urls=urls, settings=settings, group_messages=group_messages, system_label=system_label, bars=bars
+    )
+    env.filters.update(
+        content=message_html,
+        inline=lambda text: render_inline(text, user_url=None),
+        when=when,
+        day_label=day_label,
+        size=human_size,
+        snippet=snippet_html,
+    )
+    return templates
+
+
+def message_html(message: dict[str, Any], content: str | None = None) -> Markup:
+    """A message's content as sanitized HTML, with @mentions of known users linked to their pages."""
+    text = message.get("content") if content is None else content
+    return render_content(text, users=mention_refs(message), user_url=urls.user_url)
+
+
+def mention_refs(message: dict[str, Any]) -> dict[str, UserRef]:
+    """The users a message mentions, for resolving `<@id>` and `@Name`."""
+    return {m["id"]: UserRef(m["id"], m["name"], m.get("nickname")) for m in message.get("mentions", [])}
+
+
+def snippet_html(snippet: str | None) -> Markup:
+    """A search snippet: already escaped by the index; sanitized again so only its <mark> highlights survive."""
+    return Markup(nh3.clean(snippet or "", tags={"mark", "b"}, attributes={}))
+
+
+def when(iso: str | None, style: str = "full") -> str:
+    """An ISO UTC timestamp for people: `full` 2024-03-05 14:22 UTC, `time` 14:22, `date` 2024-03-05."""
+    if not iso:
+        return ""
+    dt = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
+    if style == "time":
+        return dt.strftime("%H:%M")
+    if style == "date":
+        return dt.strftime("%Y-%m-%d")
+    return dt.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day_label(iso: str) -> str:
+    """A day separator label, e.g. Tuesday, 5 March 2024."""
+    dt = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return f"{dt:%A}, {dt.day} {dt:%B %Y}"
+
+
+def human_size(size: int | None) -> str:
+    """A file size for people (1.2 MB)."""
+    if size is None:
+        return "unknown size"
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} bytes"
+
+
+def bars(counts: list[dict[str, Any]], height: int = 24, key: str = "month") -> list[dict[str, Any]]:
+    """Bar heights (0..height) for a small chart of `{key: label, "count": n}` items."""
+    items = [(c[key], c["count"]) for c in counts]
+    top = max((n for _, n in items), default=0) or 1
+    return [{"label": k, "count": n, "h": max(1, round(n * height / top)) if n else 0} for k, n in items]
+
+
+def system_label(message: dict[str, Any]) -> str | None:
+    """What a system message says (e.g. "pinned a message"), or None for ordinary messages."""
+    if message["type"] in ("Default", "Reply", "0", "19", "20"):
+        return None
+    return SYSTEM_LABELS.get(message["type"])
+
+
+def group_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages as days, and within each day as runs by one author (Discord's grouping)."""
+    days: list[dict[str, Any]] = []
+    previous: dict[str, Any] | None = None
+    for m in messages:
+        label = m["timestamp"][:10]
+        if not days or days[-1]["date"] != label:
+            days.append({"date": label, "label": day_label(m["timestamp"]), "groups": []})
+            previous = None
+        author_id = (m.get("author") or {}).get("id")
+        starts = (
+            previous is None
+            or (previous.get("author") or {}).get("id") != author_id
+            or m.get("reply_to")
+            or system_label(m)
+            or m.get("tombstone")
+            or previous.get("tombstone")
+            or _ms(m["timestamp"]) - _ms(previous["timestamp"]) > GROUP_GAP_MS
+        )
+        if starts:
+            days[-1]["groups"].append({"author": m.get("author"), "messages": [m]})
+        else:
+            days[-1]["groups"][-1]["messages"].append(m)
+        previous = m
+    return days
+
+
+def _ms(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
+
+
+def html(
+    request: Request, template: str, page: dict[str, Any], *, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    """Render a page's data object with its template."""
+    templates: Jinja2Templates = request.app.state.templates
+    theme = request.cookies.get(THEME_COOKIE)
+    context = {"page": page, "theme": theme if theme in THEMES else "dark", **extra}
+    return templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def json(page: dict[str, Any], *, status: int = 200) -> JSONResponse:
+    """The `.json` twin: the same data object the HTML page renders."""
+    return JSONResponse(page, status_code=status)
+
+
+def markdown(text: str, *, status: int = 200) -> PlainTextResponse:
+    """A `.md` twin."""
+    return PlainTextResponse(text, status_code=status, media_type="text/markdown; charset=utf-8")

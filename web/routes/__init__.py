@@ -1,0 +1,1 @@
+"""The viewer's routers, one module per kind of page."""

@@ -1,0 +1,105 @@
+"""GET /c/{channel_id}: a channel's timeline, paged by id cursors, with a date jump (+ .json twin)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from archive import ChannelNotFound, views
+from web import pages, present, urls
+from web.deps import ConnDep, SettingsDep
+from web.errors import PageError, parse_id
+from web.settings import Settings
+from web.timeline import enrich
+
+router = APIRouter()
+
+
+def _date_cursor(date: str) -> int:
+    try:
+        dt = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise PageError(400, f"{date!r} is not a date", "Use the form YYYY-MM-DD, e.g. 2024-03-05.") from None
+    return views.snowflake_at(int(dt.timestamp() * 1000)) - 1
+
+
+def build_channel_page(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    channel_id: int,
+    *,
+    before: int | None,
+    after: int | None,
+    around: int | None,
+    date: str | None,
+) -> dict[str, Any]:
+    """One page of a channel: messages (with threads and reply previews), cursors, and its threads."""
+    row = views.find_channel(conn, channel_id) or views.find_forum(conn, channel_id)
+    if row is None:
+        raise ChannelNotFound(channel_id)
+    if date:
+        after = _date_cursor(date)
+        before = around = None
+    rows, has_older, has_newer = views.channel_page(
+        conn, channel_id, before=before, after=after, around=around, limit=settings.page_size
+    )
+    messages = enrich(conn, rows)
+    first, last = (rows[0]["id"], rows[-1]["id"]) if rows else (None, None)
+    oldest, newest = conn.execute(
+        "SELECT min(ts), max(ts) FROM messages WHERE channel_id = ?", (channel_id,)
+    ).fetchone()
+    children = [present.thread_summary(t) for t in views.child_threads(conn, channel_id)]
+    return {
+        "channel": present.channel(row),
+        "parent_url": urls.channel_url(row["parent_id"]) if row.get("parent_id") else None,
+        "thread_url": urls.thread_url(channel_id) if row["is_thread"] else None,
+        "messages": messages,
+        "cursor": {"before": before, "after": after, "around": around, "date": date},
+        "focus": str(around) if around is not None else None,
+        "has_older": has_older,
+        "has_newer": has_newer,
+        "older_url": urls.channel_url(channel_id, before=first) if has_older and first else None,
+        "newer_url": urls.channel_url(channel_id, after=last) if has_newer and last else None,
+        "first_date": present.day(oldest) if oldest else None,
+        "last_date": present.day(newest) if newest else None,
+        "threads": children,
+        "discord_url": urls.discord_url(row["guild_id"], channel_id),
+    }
+
+
+@router.get("/c/{channel_id}.json", summary="A channel timeline page", tags=["pages"])
+def channel_json(
+    conn: ConnDep,
+    settings: SettingsDep,
+    channel_id: str,
+    before: int | None = Query(None, description="Messages older than this id"),
+    after: int | None = Query(None, description="Messages newer than this id"),
+    around: int | None = Query(None, description="A page centered on this id"),
+    date: str | None = Query(None, description="Jump to the first message on or after YYYY-MM-DD (UTC)"),
+) -> JSONResponse:
+    """The same data as /c/{channel_id}."""
+    cid = parse_id(channel_id, "channel")
+    return pages.json(
+        build_channel_page(conn, settings, cid, before=before, after=after, around=around, date=date)
+    )
+
+
+@router.get("/c/{channel_id}", include_in_schema=False)
+def channel_html(
+    request: Request,
+    conn: ConnDep,
+    settings: SettingsDep,
+    channel_id: str,
+    before: int | None = None,
+    after: int | None = None,
+    around: int | None = None,
+    date: str | None = None,
+) -> HTMLResponse:
+    """A channel timeline."""
+    cid = parse_id(channel_id, "channel")
+    page = build_channel_page(conn, settings, cid, before=before, after=after, around=around, date=date)
+    return pages.html(request, "channel.html", page, canonical=urls.channel_url(cid))

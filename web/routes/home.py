@@ -1,0 +1,138 @@
+"""GET / (the guild directory) and its twin /index.json; GET /healthz."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+import archive
+from archive import views
+from web import pages, present, urls
+from web.deps import ConnDep
+from web.markdown import pygments_css
+
+router = APIRouter()
+_LOCK = threading.Lock()
+MONTHS_SHOWN = 24
+
+
+def _recent_months(last: str | None, count: int) -> list[str]:
+    if not last:
+        return []
+    year, month = int(last[:4]), int(last[5:7])
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return out[::-1]
+
+
+def _channel(c: dict[str, Any], months: list[str]) -> dict[str, Any]:
+    return {
+        "id": str(c["id"]),
+        "name": c["name"],
+        "type": c["type"],
+        "topic": c.get("topic"),
+        "url": urls.channel_url(c["id"]) if c["id"] else None,
+        "message_count": c["count"],
+        "last_activity": present.iso(c["last_ts"]),
+        "activity": [{"month": m, "count": c["months"].get(m, 0)} for m in months],
+        "threads": [
+            {
+                "id": str(t["id"]),
+                "name": t["name"],
+                "type": t["type"],
+                "url": urls.thread_url(t["id"]),
+                "message_count": t["count"],
+                "last_activity": present.iso(t["last_ts"]),
+            }
+            for t in c["threads"]
+        ],
+    }
+
+
+def build_home(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Guilds → categories → channels (with threads and forum posts), counts, last activity, monthly activity."""
+    guilds = views.guild_directory(conn)
+    _, newest = views.archive_span(conn)
+    months = _recent_months(present.iso(newest), MONTHS_SHOWN) if newest else []
+    out = []
+    for g in guilds:
+        categories: dict[str, list[dict[str, Any]]] = {}
+        for c in g["channels"]:
+            categories.setdefault(c["category"] or "", []).append(_channel(c, months))
+        out.append(
+            {
+                "id": str(g["id"]),
+                "name": g["name"],
+                "icon_url": present.safe_url(g["icon_url"]),
+                "categories": [
+                    {"name": name or None, "channels": chans} for name, chans in categories.items()
+                ],
+            }
+        )
+    return {"guilds": out, "months": months, "stats": archive.stats(conn)}
+
+
+def cached_home(request: Request, conn: sqlite3.Connection) -> dict[str, Any]:
+    """The directory, rebuilt only when the archive's generation changes (ingest bumps it)."""
+    gen = archive.generation(conn)
+    cache: dict[int, dict[str, Any]] = request.app.state.home_cache
+    with _LOCK:
+        if gen in cache:
+            return cache[gen]
+    data = build_home(conn)
+    with _LOCK:
+        cache.clear()
+        cache[gen] = data
+    return data
+
+
+@router.get("/index.json", summary="Guilds, channels, threads, counts and activity", tags=["directory"])
+def home_json(request: Request, conn: ConnDep) -> JSONResponse:
+    """The guild directory as JSON."""
+    return pages.json(cached_home(request, conn))
+
+
+@router.get("/", include_in_schema=False)
+def home_html(request: Request, conn: ConnDep) -> HTMLResponse:
+    """The guild directory."""
+    return pages.html(request, "home.html", cached_home(request, conn))
+
+
+@router.get("/healthz", summary="Liveness and archive readability", tags=["meta"])
+def healthz(request: Request) -> JSONResponse:
+    """`{"status": "ok", "archive": true|false}`; 200 even when nothing is ingested yet."""
+    settings = request.app.state.settings
+    path = settings.data_dir / archive.ARCHIVE_FILE
+    ok = True
+    try:
+        conn = archive.connect(path, readonly=True)
+        conn.execute("SELECT 1 FROM messages LIMIT 1").fetchall()
+        conn.close()
+    except (archive.ArchiveError, sqlite3.Error):
+        ok = False
+    return JSONResponse({"status": "ok", "archive": ok})
+
+
+@router.get("/theme", include_in_schema=False)
+def set_theme(set: str = "dark", next: str = "/") -> RedirectResponse:
+    """Remember a theme in a cookie (the no-JavaScript theme switch) and go back to a local page."""
+    target = next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/"
+    response = RedirectResponse(target, status_code=303)
+    if set in pages.THEMES:
+        response.set_cookie(pages.THEME_COOKIE, set, max_age=365 * 86400, samesite="lax", httponly=False)
+    return response
+
+
+@router.get("/assets/code.css", include_in_schema=False)
+def code_css() -> Response:
+    """Pygments colours for code blocks: dark by default, light under [data-theme="light"]."""
+    css = pygments_css("dark", '[data-theme="dark"]') + pygments_css("light", '[data-theme="light"]')
+    return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})

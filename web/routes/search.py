@@ -1,0 +1,39 @@
+"""GET /search?q=… (+ /search.json): results, filter chips, facets, month histogram, hints, paging."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from web import pages, urls
+from web.deps import ConnDep, SettingsDep
+from web.search import build_search_page
+
+router = APIRouter()
+Q = Query("", max_length=1000, description='The query: words, "phrases", and filters such as from: in: has:')
+SORT = Query("relevance", description="relevance, newest or oldest")
+PAGE = Query(1, ge=1, le=200, description="Result page, from 1")
+
+
+@router.get("/search.json", summary="Search messages", tags=["search"])
+def search_json(
+    request: Request, conn: ConnDep, settings: SettingsDep, q: str = Q, sort: str = SORT, page: int = PAGE
+) -> JSONResponse:
+    """Hits (with HTML-escaped snippets), total, facets, hints and parsed filters."""
+    data = build_search_page(request.app.state.search, conn, q, sort, page, settings.page_size)
+    return pages.json(data)
+
+
+@router.get("/search", include_in_schema=False)
+def search_html(
+    request: Request, conn: ConnDep, settings: SettingsDep, q: str = Q, sort: str = SORT, page: int = PAGE
+) -> HTMLResponse:
+    """The search page."""
+    data = build_search_page(request.app.state.search, conn, q, sort, page, settings.page_size)
+    return pages.html(
+        request,
+        "search.html",
+        data,
+        canonical=urls.search_url(data["query"], sort=data["sort"]),
+        query=data["query"],
+    )

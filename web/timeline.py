@@ -1,0 +1,74 @@
+"""Lists of messages as every page shows them: details, reply previews, threads started, reply counts."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from archive import views
+from web import present, urls
+from web.markdown import UserRef, to_plain_text
+
+PREVIEW_CHARS = 140
+
+
+def preview(
+    row: dict[str, Any] | None, message_id: int, mentions: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """A one-line preview of a replied-to message (or a note that it isn't archived)."""
+    if row is None:
+        return {
+            "id": str(message_id),
+            "url": None,
+            "author": None,
+            "excerpt": None,
+            "tombstone": "not in the archive",
+        }
+    notice = present.tombstone(row)
+    users = {
+        str(x["user_id"]): UserRef(str(x["user_id"]), x["name"], x.get("nickname"))
+        for x in mentions
+        if x.get("name")
+    }
+    text = "" if notice else to_plain_text(row.get("content") or "", users=users)
+    if len(text) > PREVIEW_CHARS:
+        text = text[: PREVIEW_CHARS - 1].rstrip() + "…"
+    return {
+        "id": str(row["id"]),
+        "url": urls.message_url(row["id"]),
+        "author": present.author(row),
+        "excerpt": text,
+        "tombstone": notice,
+    }
+
+
+def enrich(
+    conn: sqlite3.Connection, rows: Sequence[dict[str, Any]], *, threads: bool = True
+) -> list[dict[str, Any]]:
+    """Rows as public messages, each with `reply_preview`, `thread` and `reply_count`."""
+    ids = [r["id"] for r in rows]
+    extras = views.details(conn, ids)
+    parents = views.find_messages(conn, {r["reply_to"] for r in rows if r.get("reply_to")})
+    parent_mentions = views.details(conn, list(parents))
+    started = views.threads_started(conn, rows) if threads else {}
+    counts = views.reply_counts(conn, ids)
+    out = []
+    for r in rows:
+        m = present.message(r, extras.get(r["id"]))
+        m["reply_preview"] = (
+            preview(
+                parents.get(r["reply_to"]),
+                r["reply_to"],
+                parent_mentions.get(r["reply_to"], {}).get("mentions", []),
+            )
+            if r.get("reply_to")
+            else None
+        )
+        thread = started.get(r["id"])
+        m["thread"] = present.thread_summary(thread) if thread and thread["id"] != r["channel_id"] else None
+        m["reply_count"] = counts.get(r["id"], 0)
+        if "depth" in r:
+            m["depth"] = r["depth"]
+        out.append(m)
+    return out

@@ -1,0 +1,86 @@
+"""Every path the viewer links to is formatted here, and nowhere else."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+STATIC_PREFIX = "/static"
+
+
+def _query(path: str, **params: object) -> str:
+    kept = {k: v for k, v in params.items() if v is not None and v != ""}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def home_url(fmt: str = "") -> str:
+    """The guild directory (`fmt` is "" or ".json")."""
+    return "/index.json" if fmt == ".json" else "/"
+
+
+def message_url(message_id: int | str, *, v: int | None = None, fmt: str = "") -> str:
+    """The permalink of a message, optionally pinned to revision `v`; `fmt` is "", ".json" or ".md"."""
+    return _query(f"/m/{message_id}{fmt}", v=v)
+
+
+def message_anchor(message_id: int | str) -> str:
+    """The fragment id a message carries on every page."""
+    return f"m{message_id}"
+
+
+def cite_url(message_id: int | str, ext: str, *, v: int | None = None) -> str:
+    """A citation file: `ext` is bib, json or ris."""
+    return _query(f"/m/{message_id}/cite.{ext}", v=v)
+
+
+def channel_url(
+    channel_id: int | str,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    around: int | None = None,
+    date: str | None = None,
+    fmt: str = "",
+) -> str:
+    """A channel timeline page, at a cursor or a date."""
+    path = _query(f"/c/{channel_id}{fmt}", before=before, after=after, around=around, date=date)
+    return path + (f"#{message_anchor(around)}" if around is not None and not fmt else "")
+
+
+def thread_url(thread_id: int | str, *, fmt: str = "") -> str:
+    """A thread, forum post or reply tree."""
+    return f"/t/{thread_id}{fmt}"
+
+
+def user_url(user_id: int | str, *, before: int | None = None, fmt: str = "") -> str:
+    """A person's messages."""
+    return _query(f"/u/{user_id}{fmt}", before=before)
+
+
+def search_url(q: str = "", *, sort: str | None = None, page: int | None = None, fmt: str = "") -> str:
+    """A search results page."""
+    sort = None if sort == "relevance" else sort  # the default stays out of URLs
+    return _query(f"/search{fmt}", q=q, sort=sort, page=page if page and page > 1 else None)
+
+
+def media_url(message_id: int | str, pos: int, *, kind: str = "attachment") -> str:
+    """A local `--media` file: an attachment, a sticker, or an embed's thumbnail/image."""
+    if kind == "attachment":
+        return f"/media/{message_id}/{pos}"
+    return f"/media/{message_id}/{kind}/{pos}"
+
+
+def static_url(name: str) -> str:
+    """A file under web/static."""
+    return f"{STATIC_PREFIX}/{name}"
+
+
+def absolute(base_url: str, path: str) -> str:
+    """An absolute URL for a path, under the configured base URL."""
+    return base_url.rstrip("/") + path
+
+
+def discord_url(guild_id: int | None, channel_id: int, message_id: int | None = None) -> str:
+    """The original on discord.com (needs a login; guild 0 means direct messages)."""
+    guild = str(guild_id) if guild_id else "@me"
+    tail = f"/{message_id}" if message_id is not None else ""
+    return f"https://discord.com/channels/{guild}/{channel_id}{tail}"
