@@ -38,6 +38,7 @@ from archive.conversations import (  # noqa: E402
     ChatLine,
     Model,
     _softmax_rows,
+    decode_batch,
     featurize,
     stage2_features,
     untangle,
@@ -57,8 +58,35 @@ def read_antecedents(path: Path) -> dict[int, set[int]]:
     return gold
 
 
-def gold_rows(anno: dict[int, set[int]], n: int, window: int) -> tuple[list[int], list[np.ndarray], int]:
+def gold_components(anno: dict[int, set[int]], n: int) -> np.ndarray:
+    """Conversation (connected component of the gold links) of every line; lines without a
+    gold link are their own component."""
+    root = list(range(n))
+
+    def find(x: int) -> int:
+        while root[x] != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        return x
+
+    for child, parents in anno.items():
+        for p in parents:
+            if child < n and 0 <= p < n:
+                a, b = find(child), find(p)
+                if a != b:
+                    root[max(a, b)] = min(a, b)
+    return np.asarray([find(i) for i in range(n)], dtype=np.int64)
+
+
+def gold_rows(
+    anno: dict[int, set[int]], n: int, window: int, target: str = "cluster"
+) -> tuple[list[int], list[np.ndarray], int]:
+    """Gold candidates of each annotated line: its gold antecedents, plus (``target ==
+    "cluster"``) every earlier line in the window of the same gold conversation -- the
+    decoder assigns a line to the conversation with the largest total probability, so the
+    training target is the total probability of the right conversation."""
     rows, golds, skipped = [], [], 0
+    comp = gold_components(anno, n) if target == "cluster" else None
     for child, parents in sorted(anno.items()):
         if child >= n:
             continue
@@ -67,6 +95,10 @@ def gold_rows(anno: dict[int, set[int]], n: int, window: int) -> tuple[list[int]
             k = child - p
             if 0 <= k <= window:
                 g[k] = True
+        if comp is not None and not g[0]:
+            lo = max(0, child - window)
+            same = comp[lo:child] == comp[child]
+            g[1 : child - lo + 1] |= same[::-1]
         if not g.any():
             skipped += 1
             continue
@@ -76,7 +108,10 @@ def gold_rows(anno: dict[int, set[int]], n: int, window: int) -> tuple[list[int]
 
 
 def build(
-    corpus: list[tuple[list[ChatLine], dict[int, set[int]]]], window: int, weights_for_file=None
+    corpus: list[tuple[list[ChatLine], dict[int, set[int]]]],
+    window: int,
+    weights_for_file=None,
+    target: str = "cluster",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str], list[int]]:
     """Training rows of every file.  Without ``weights_for_file``: stage-1 features; with it
     (file number -> stage-1 weights): stage-1 + stage-2 features, stage 2 computed from a
@@ -91,12 +126,11 @@ def build(
         if weights_for_file is not None:
             w1 = weights_for_file(fno)
             p1 = _softmax_rows(f.score(w1), f.valid)
-            choice = p1.argmax(axis=1)
-            conf = p1[np.arange(len(choice)), choice]
+            choice, conf = decode_batch(p1)
             s2 = stage2_features(f, choice, conf)
             idx = np.concatenate([idx, s2.index(*f.valid.shape)], axis=-1)
             names, sizes = names + s2.names, sizes + s2.sizes
-        rows, golds, sk = gold_rows(anno, len(lines), window)
+        rows, golds, sk = gold_rows(anno, len(lines), window, target)
         skipped += sk
         if rows:
             r = np.asarray(rows)
@@ -184,6 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument(
+        "--target",
+        choices=["cluster", "antecedent"],
+        default="cluster",
+        help="gold candidates: the whole gold conversation in the window (default) or only the annotated antecedents",
+    )
     ap.add_argument("--stage1-only", action="store_true", help="no conversation-level second stage")
     ap.add_argument("--dev", action="store_true", help="report dev scores after training")
     args = ap.parse_args(argv)
@@ -197,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     hyper = {"epochs": args.epochs, "l2": args.l2, "lr": args.lr, "batch": args.batch}
     print("stage 1 features")
-    idx, valid, gold, fno, names1, sizes1 = build(corpus, WINDOW)
+    idx, valid, gold, fno, names1, sizes1 = build(corpus, WINDOW, target=args.target)
     print(f"  {sum(sizes1)} features in {len(sizes1)} slots ({time.perf_counter() - t0:.1f}s)")
     print("stage 1: all train files")
     w1 = train(idx, valid, gold, sum(sizes1), seed=args.seed, **hyper)
@@ -216,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes2: list[int] = []
     if not args.stage1_only:
         print("stage 2 features")
-        idx, valid, gold, fno, names2, sizes2 = build(corpus, WINDOW, lambda f: folds[f % 2])
+        idx, valid, gold, fno, names2, sizes2 = build(corpus, WINDOW, lambda f: folds[f % 2], args.target)
         print("stage 2")
         w2 = train(idx, valid, gold, sum(sizes2), seed=args.seed + 3, **hyper)
     model = Model(
@@ -228,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     data = model.to_json()
     data["trained_on"] = "irc-disentanglement train split (Kummerfeld et al. 2019)"
-    data["hyper"] = {**hyper, "seed": args.seed}
+    data["hyper"] = {**hyper, "seed": args.seed, "target": args.target}
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {time.perf_counter() - t0:.1f}s")
     if args.dev:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -139,12 +140,18 @@ def test_thread_with_starter_in_input_joins_starter_conversation() -> None:
 
 
 def test_inferred_links_are_confident_and_consistent() -> None:
-    lines = chatter(400)
+    # random chatter with a three-hour silence in the middle
+    lines = [
+        ln if k < 200 else dataclasses.replace(ln, ts=ln.ts + 3 * 3600) for k, ln in enumerate(chatter(400))
+    ]
     links = untangle(lines)
     check_consistent(lines, links)
     assert all(not lk.explicit for lk in links)
     assert any(lk.parent is not None for lk in links)
     assert any(lk.parent is None for lk in links[1:])
+    # nothing after the silence joins a conversation from before it
+    before = {lk.conversation for lk in links[:200]}
+    assert not before & {lk.conversation for lk in links[200:]}
 
 
 def test_name_addressing_links_to_addressed_person() -> None:
