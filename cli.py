@@ -117,7 +117,8 @@ def run_ingest(
                     markup=False,
                     soft_wrap=True,
                 )
-    ingester.update_conversations()
+    # Conversations are computed in a worker process while this one updates the search index.
+    pending = ingester.start_conversations()
     elapsed = time.perf_counter() - started
     summary = archive.IngestSummary(results)
     ok = summary.count("ok") + summary.count("partial")
@@ -132,7 +133,11 @@ def run_ingest(
     if not quiet:
         err.print(line, markup=False, soft_wrap=True)
     code = 1 if summary.failed or missing else 0
-    return _update_index(data_dir, ingester, quiet=quiet) or code
+    index_code = _update_index(data_dir, ingester, quiet=quiet)
+    linked = pending.finish()
+    if not quiet and linked:
+        err.print(f"conversations: {linked:,} messages linked in {time.perf_counter() - started:.2f}s", markup=False)
+    return index_code or code
 
 
 def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:

@@ -26,7 +26,7 @@ from archive.normalize import parse_snowflake, parse_timestamp_ms
 from archive.normalizer import MessageRow, Normalizer, UserRow
 from archive.policy import Policy, pseudonym_for
 from archive.store import ensure_secret, generation, get_meta, set_meta
-from archive.threads import update_links
+from archive.threads import PendingLinks, update_links
 
 THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
 FALLBACK_CATEGORIES = frozenset({"Text", "Private", "Group", "News", "Default", "Category"})
@@ -255,6 +255,11 @@ class Ingester:
     def update_conversations(self, progress: Callable[[int], None] | None = None) -> int:
         """Link new messages into conversations (explicit structure first, then inferred); return lines linked."""
         return update_links(self.conn, progress)
+
+    def start_conversations(self) -> PendingLinks:
+        """Start linking new messages in a worker process; call .finish() to store the links."""
+        row = self.conn.execute("PRAGMA database_list").fetchone()
+        return PendingLinks(self.conn, Path(row[2]))
 
     def ingest_file(
         self, path: Path, *, salvage: bool = False, force: bool = False, progress: Progress | None = None

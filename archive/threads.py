@@ -8,11 +8,15 @@ incrementally: from a channel's earliest message without a link onwards, with th
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 
 from archive.conversations import WINDOW, ChatLine, Link, Model, load_model, untangle
 from archive.normalizer import is_system_type
+from archive.store import connect
 
 CHUNK = 20_000
 
@@ -66,15 +70,20 @@ def channels_needing_links(conn: sqlite3.Connection) -> list[tuple[int, int]]:
     ]
 
 
-def update_channel_links(
-    conn: sqlite3.Connection,
-    channel_id: int,
-    start_id: int,
-    model: Model,
-    progress: Callable[[int], None] | None,
-) -> int:
-    """Recompute links of one channel from start_id on (inside the caller's transaction); return lines linked."""
-    done = 0
+LinkRow = tuple[int, int | None, int, float, int]
+"""(message id, parent id, conversation id, confidence, explicit) as stored in `links`."""
+RECENT_LINKS = 50_000
+
+
+def compute_channel_links(
+    conn: sqlite3.Connection, channel_id: int, start_id: int, model: Model
+) -> Iterator[list[LinkRow]]:
+    """Links of one channel from start_id on, chunk by chunk. Only reads: safe in a worker process.
+
+    Links computed earlier in this run are kept in memory (the last RECENT_LINKS of them) because
+    they are not in the database yet; older ones come from the `links` table.
+    """
+    recent: dict[int, Link] = {}
     cursor = start_id
     first = True
     while True:
@@ -86,25 +95,55 @@ def update_channel_links(
         rows = conn.execute(_LINES.format(op=op, order="ASC"), (channel_id, cursor, CHUNK)).fetchall()
         first = False
         if not rows:
-            return done
+            return
         new = [_line(r) for r in rows]
         wanted = [ln.id for ln in context]
         wanted += [ln.reply_to for ln in new if ln.reply_to is not None and ln.reply_to < new[0].id]
-        known = _known(conn, wanted)
+        known = _known(conn, [i for i in wanted if i not in recent])
+        known.update((i, recent[i]) for i in wanted if i in recent)
         for ln in new:
             known.pop(ln.id, None)
         links = untangle(context + new, known=known, model=model)[len(context) :]
+        for k in links:
+            recent[k.id] = k
+        if len(recent) > RECENT_LINKS:
+            for key in list(recent)[: len(recent) - RECENT_LINKS]:
+                del recent[key]
+        yield [(k.id, k.parent, k.conversation, round(k.confidence, 4), int(k.explicit)) for k in links]
+        cursor = new[-1].id
+        if len(rows) < CHUNK:
+            return
+
+
+def compute_links(db_path: str) -> list[tuple[int, list[LinkRow]]]:
+    """Every channel's new links, read from the archive at db_path (a worker process's entry point)."""
+    conn = connect(Path(db_path), readonly=True)
+    try:
+        model = load_model()
+        return [
+            (
+                channel_id,
+                [row for chunk in compute_channel_links(conn, channel_id, start, model) for row in chunk],
+            )
+            for channel_id, start in channels_needing_links(conn)
+        ]
+    finally:
+        conn.close()
+
+
+def store_links(conn: sqlite3.Connection, channel_id: int, rows: list[LinkRow]) -> None:
+    """Write one channel's links in one transaction (the archive's writer only)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
         conn.executemany(
             "INSERT OR REPLACE INTO links(message_id, parent_id, conversation_id, confidence, explicit)"
             " VALUES (?, ?, ?, ?, ?)",
-            [(k.id, k.parent, k.conversation, round(k.confidence, 4), int(k.explicit)) for k in links],
+            rows,
         )
-        done += len(new)
-        if progress:
-            progress(done)
-        cursor = new[-1].id
-        if len(rows) < CHUNK:
-            return done
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def update_links(conn: sqlite3.Connection, progress: Callable[[int], None] | None = None) -> int:
@@ -115,11 +154,34 @@ def update_links(conn: sqlite3.Connection, progress: Callable[[int], None] | Non
     model = load_model()
     total = 0
     for channel_id, start in work:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            total += update_channel_links(conn, channel_id, start, model, progress)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        rows = [row for chunk in compute_channel_links(conn, channel_id, start, model) for row in chunk]
+        store_links(conn, channel_id, rows)
+        total += len(rows)
+        if progress:
+            progress(total)
     return total
+
+
+class PendingLinks:
+    """Conversation links computed in a worker process while the caller does other work (e.g. indexing)."""
+
+    def __init__(self, conn: sqlite3.Connection, db_path: Path) -> None:
+        self.conn = conn
+        self._pool: ProcessPoolExecutor | None = None
+        self._future: Future[list[tuple[int, list[LinkRow]]]] | None = None
+        if channels_needing_links(conn):
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._future = self._pool.submit(compute_links, str(db_path))
+
+    def finish(self) -> int:
+        """Wait for the worker, write its links; return lines linked."""
+        if self._future is None or self._pool is None:
+            return 0
+        try:
+            results = self._future.result()
+        finally:
+            self._pool.shutdown()
+        for channel_id, rows in results:
+            store_links(self.conn, channel_id, rows)
+        # Messages that arrived while the worker ran are linked here, in-process.
+        return sum(len(rows) for _, rows in results) + update_links(self.conn)
