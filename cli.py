@@ -136,7 +136,9 @@ def run_ingest(
     index_code = _update_index(data_dir, ingester, quiet=quiet)
     linked = pending.finish()
     if not quiet and linked:
-        err.print(f"conversations: {linked:,} messages linked in {time.perf_counter() - started:.2f}s", markup=False)
+        err.print(
+            f"conversations: {linked:,} messages linked in {time.perf_counter() - started:.2f}s", markup=False
+        )
     return index_code or code
 
 
