@@ -708,7 +708,7 @@ def _conversations_from_choice(choice: np.ndarray) -> np.ndarray:
     ch = choice.tolist()
     for i in range(n):
         k = ch[i]
-        if k:
+        if 0 < k <= i:  # a parent before the batch start cannot be followed: the line starts one here
             conv[i] = conv[i - k]
     return conv
 
@@ -991,7 +991,7 @@ def untangle(
             )
             if lk is not None and par is None:
                 forced[r] = 0
-            elif par is not None and par in pos and 0 < start + r - pos[par] <= window:
+            elif par is not None and par in pos and pos[par] >= start and 0 < start + r - pos[par] <= window:
                 forced[r] = start + r - pos[par]
         probs = link_probabilities(sub, model, allowed=allowed, forced=forced)
         rows = np.asarray(need_model, dtype=np.int64) - start

@@ -90,3 +90,23 @@ def test_worker_process_links_match_in_process_links(tmp_path: Path, ingester: M
         )
     assert results[0] == results[1]
     assert len(results[0]) == 60
+
+
+def test_chunk_starting_with_replies_uses_context_links_safely(
+    tmp_path: Path, conn: sqlite3.Connection, ingester: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: when a chunk begins with explicit replies, the model's batch starts inside the
+    # context, and known links pointing before it must not wrap around (was a KeyError at 1M messages).
+    monkeypatch.setattr(threads, "CHUNK", 10)
+    msgs = []
+    for i in range(130):
+        if 110 <= i < 113:
+            msgs.append(_reply(i * 20, f"reply {i}", (i - 5) * 20, BOB))
+        else:
+            msgs.append(msg(i * 20, f"chatter {i} {'gpu' if i % 3 else 'loss'}", [ALICE, BOB, CAROL][i % 3]))
+    write_export(tmp_path / "a.json", msgs)
+    ingester().ingest([tmp_path / "a.json"])
+    assert rows(conn, "SELECT count(*) FROM links") == [(130,)]
+    assert rows(conn, "SELECT parent_id, explicit FROM links WHERE message_id = ?", int(sf(110 * 20))) == [
+        (int(sf(105 * 20)), 1)
+    ]
