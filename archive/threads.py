@@ -9,6 +9,8 @@ incrementally: from a channel's earliest message without a link onwards, with th
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -115,24 +117,32 @@ def compute_channel_links(
             return
 
 
-def compute_links(db_path: str) -> list[tuple[int, list[LinkRow]]]:
-    """Every channel's new links, read from the archive at db_path (a worker process's entry point)."""
+def compute_links(db_path: str, out_path: str) -> int:
+    """A worker process's entry point: write every channel's new links to out_path, chunk by chunk.
+
+    Chunks are pickled one after another, so neither process ever holds a whole channel's links.
+    Returns the number of links written.
+    """
     conn = connect(Path(db_path), readonly=True)
+    total = 0
     try:
         model = load_model()
-        return [
-            (
-                channel_id,
-                [row for chunk in compute_channel_links(conn, channel_id, start, model) for row in chunk],
-            )
-            for channel_id, start in channels_needing_links(conn)
-        ]
+        with open(out_path, "wb") as fh:
+            for channel_id, start in channels_needing_links(conn):
+                for chunk in compute_channel_links(conn, channel_id, start, model):
+                    pickle.dump((channel_id, chunk), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    total += len(chunk)
     finally:
         conn.close()
+    return total
 
 
-def store_links(conn: sqlite3.Connection, channel_id: int, rows: list[LinkRow]) -> None:
-    """Write one channel's links in one transaction (the archive's writer only)."""
+def store_links(conn: sqlite3.Connection, rows: list[LinkRow]) -> None:
+    """Write a chunk of links in one transaction (the archive's writer only).
+
+    A crash between chunks is harmless: the next run starts again at the channel's earliest
+    message without a link.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.executemany(
@@ -154,11 +164,11 @@ def update_links(conn: sqlite3.Connection, progress: Callable[[int], None] | Non
     model = load_model()
     total = 0
     for channel_id, start in work:
-        rows = [row for chunk in compute_channel_links(conn, channel_id, start, model) for row in chunk]
-        store_links(conn, channel_id, rows)
-        total += len(rows)
-        if progress:
-            progress(total)
+        for chunk in compute_channel_links(conn, channel_id, start, model):
+            store_links(conn, chunk)
+            total += len(chunk)
+            if progress:
+                progress(total)
     return total
 
 
@@ -168,20 +178,29 @@ class PendingLinks:
     def __init__(self, conn: sqlite3.Connection, db_path: Path) -> None:
         self.conn = conn
         self._pool: ProcessPoolExecutor | None = None
-        self._future: Future[list[tuple[int, list[LinkRow]]]] | None = None
+        self._future: Future[int] | None = None
+        self._out = db_path.with_name(f"links-{os.getpid()}.tmp")
         if channels_needing_links(conn):
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            self._future = self._pool.submit(compute_links, str(db_path))
+            self._future = self._pool.submit(compute_links, str(db_path), str(self._out))
 
     def finish(self) -> int:
-        """Wait for the worker, write its links; return lines linked."""
+        """Wait for the worker, store its links chunk by chunk; return lines linked."""
         if self._future is None or self._pool is None:
             return 0
+        total = 0
         try:
-            results = self._future.result()
+            self._future.result()
+            with self._out.open("rb") as fh:
+                while True:
+                    try:
+                        _, chunk = pickle.load(fh)
+                    except EOFError:
+                        break
+                    store_links(self.conn, chunk)
+                    total += len(chunk)
         finally:
             self._pool.shutdown()
-        for channel_id, rows in results:
-            store_links(self.conn, channel_id, rows)
-        # Messages that arrived while the worker ran are linked here, in-process.
-        return sum(len(rows) for _, rows in results) + update_links(self.conn)
+            self._out.unlink(missing_ok=True)
+        # Anything still unlinked (nothing, unless the worker saw an older snapshot) is done here.
+        return total + update_links(self.conn)
