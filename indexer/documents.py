@@ -54,6 +54,16 @@ def _keys(*names: str | None) -> list[str]:
     return seen
 
 
+def _author_keys(username: str | None, display: str | None) -> list[str]:
+    """`from:` keys: the whole username and display name, plus each word of a display name of several
+    words, so `from:harlow` finds "Harlow Bexley" as a newcomer would expect."""
+    keys = _keys(username, display)
+    words = (display or "").lower().split()
+    if len(words) > 1:
+        keys += [w for w in _keys(*words) if w not in keys]
+    return keys
+
+
 def build_document(rec: IndexRecord, lookups: Lookups) -> tantivy.Document:
     """The index document of one live message (the record is already redacted/pseudonymized by the archive)."""
     doc = tantivy.Document()
@@ -73,7 +83,7 @@ def build_document(rec: IndexRecord, lookups: Lookups) -> tantivy.Document:
         doc.add_integer(f.AUTHOR_ID, rec.author_id)
     doc.add_text(f.AUTHOR, rec.author_display or rec.author_name)
     doc.add_text(f.AUTHOR_USERNAME, rec.author_name)
-    for key in _keys(rec.author_name, rec.author_display):
+    for key in _author_keys(rec.author_name, rec.author_display):
         doc.add_text(f.AUTHOR_KEY, key)
     for uid in rec.mention_ids:
         doc.add_integer(f.MENTIONS, uid)

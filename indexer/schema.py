@@ -5,7 +5,7 @@ from __future__ import annotations
 import tantivy
 
 # Bump whenever a field, tokenizer or what goes into a field changes: old indexes then refuse to open.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # v2: from: also matches each word of a display name
 
 # Identity and places.
 ID = "id"  # message snowflake (i64): deletes, newest/oldest order, tie-breaks
