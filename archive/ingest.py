@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import hmac
 import os
 import sqlite3
 import time
@@ -19,12 +20,12 @@ from typing import Any
 
 import orjson
 
-from archive.dce import ExportHeader, ExportReader
+from archive.dce import ExportHeader, ExportReader, RawMessage
 from archive.errors import ArchiveError, ExportFormatError, MessageSkipped
 from archive.models import FileResult, IngestSummary
 from archive.normalize import parse_snowflake, parse_timestamp_ms
-from archive.normalizer import MessageRow, Normalizer, UserRow
-from archive.policy import Policy, pseudonym_for
+from archive.normalizer import MessageRow, Normalizer, UserRow, fingerprint
+from archive.policy import Policy, pseudonym_for, scrub_user_objects
 from archive.store import ensure_secret, generation, get_meta, set_meta
 from archive.threads import PendingLinks, update_links
 
@@ -78,6 +79,10 @@ class Ingester:
         self.policy = policy or Policy()
         self.secret = ensure_secret(conn)
 
+    def _withheld_key(self, path: str) -> str:
+        """How an excluded export is remembered: a keyed digest of its path, whose file name names the channel."""
+        return "withheld:" + hmac.new(self.secret, path.encode(), hashlib.sha256).hexdigest()[:32]
+
     # -- policy ---------------------------------------------------------------------------------
 
     def apply_policy(self) -> int:
@@ -129,7 +134,14 @@ class Ingester:
                 conn.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", (cid,))
             purged += conn.execute("DELETE FROM messages WHERE channel_id = ?", (cid,)).rowcount
             conn.execute("DELETE FROM channels WHERE id = ?", (cid,))
-            conn.execute("UPDATE exports SET status = 'excluded' WHERE channel_id = ?", (cid,))
+            # The export's file name (DCE names it after the channel) and the channel id are withheld too.
+            for eid, epath in conn.execute(
+                "SELECT id, path FROM exports WHERE channel_id = ?", (cid,)
+            ).fetchall():
+                conn.execute(
+                    "UPDATE exports SET status = 'excluded', path = ?, channel_id = NULL WHERE id = ?",
+                    (self._withheld_key(epath), eid),
+                )
         # Users dropped: their messages become tombstones with no content and no name.
         for uid in self.policy.drop_users:
             purged += self._redact_where("author_id = ?", (uid,), "author opted out", gen)
@@ -160,8 +172,8 @@ class Ingester:
         conn.execute("DELETE FROM users WHERE id = ?", (uid,))
         conn.execute("DELETE FROM mentions WHERE user_id = ?", (uid,))
         self._rewrite_reaction_users(uid, None)
-        if row:
-            self._rewrite_names(row, "removed-user", gen)
+        # Raw <@id> mentions go even when the user row is gone (dropped at an earlier ingest).
+        self._rewrite_names(row or ("", None), "removed-user", gen, uid=uid)
 
     def _pseudonymize(self, uid: int, gen: int) -> None:
         conn = self.conn
@@ -184,7 +196,8 @@ class Ingester:
 
     def _rewrite_reaction_users(self, uid: int, replacement: int | None) -> None:
         rows = self.conn.execute(
-            "SELECT message_id, pos, users FROM reactions WHERE users LIKE ?", (f"%{uid}%",)
+            # `users` is a BLOB: LIKE never matches a BLOB operand, so compare its text.
+            "SELECT message_id, pos, users FROM reactions WHERE CAST(users AS TEXT) LIKE ?", (f"%{uid}%",)
         ).fetchall()
         for mid, pos, blob in rows:
             users = [u for u in orjson.loads(blob) if u != uid]
@@ -208,9 +221,17 @@ class Ingester:
         pairs = [("@" + n, "@" + new) for n in row if n]
         json_pairs = [(orjson.dumps(n).decode(), f'"{new}"') for n in row if n]
         if uid is not None:
-            pairs += [(f"<@{uid}>", f"<@{pid}>"), (f"<@!{uid}>", f"<@{pid}>")]
-            json_pairs.append((f'"{uid}"', f'"{pid}"'))
+            raw = f"<@{pid}>" if pid is not None else "@" + new  # a dropped user (no pid) is named by no id
+            pairs += [(f"<@{uid}>", raw), (f"<@!{uid}>", raw)]
+            json_pairs.append((f'"{uid}"', f'"{pid if pid is not None else 0}"'))
         conn = self.conn
+        if uid is not None:  # user objects kept in `extra` go whole, before their ids are rewritten below
+            replacement = {"id": str(pid if pid is not None else 0), "name": new}
+            for mid, blob in conn.execute(
+                "SELECT id, extra FROM messages WHERE CAST(extra AS TEXT) LIKE ?", (f"%{uid}%",)
+            ).fetchall():
+                scrubbed = orjson.dumps(scrub_user_objects(orjson.loads(blob), {uid: replacement}))
+                conn.execute("UPDATE messages SET extra = ? WHERE id = ?", (scrubbed, mid))
         for old, repl in pairs:
             like = f"%{old}%"
             conn.execute(
@@ -271,15 +292,15 @@ class Ingester:
             st = path.stat()
             if not force:
                 row = self.conn.execute(
-                    "SELECT status FROM exports WHERE path = ? AND size = ? AND mtime_ns = ?",
-                    (str(path), st.st_size, st.st_mtime_ns),
+                    "SELECT status FROM exports WHERE path IN (?, ?) AND size = ? AND mtime_ns = ?",
+                    (str(path), self._withheld_key(str(path)), st.st_size, st.st_mtime_ns),
                 ).fetchone()
                 if row is not None:
                     return FileResult(str(shown), "unchanged")
             digest = file_sha256(path)
             known = self.conn.execute("SELECT id, path FROM exports WHERE sha256 = ?", (digest,)).fetchone()
             if known is not None and not force:
-                if known[1] != str(path):
+                if known[1] != str(path) and not known[1].startswith("withheld:"):
                     # A renamed or moved copy: remember where it is now so the next check is a stat.
                     self.conn.execute(
                         "UPDATE exports SET path = ?, mtime_ns = ? WHERE id = ?",
@@ -292,7 +313,9 @@ class Ingester:
             gc.disable()
             try:
                 with ExportReader(shown) as reader:
-                    result = self._ingest_reader(path, st, digest, reader, salvage=salvage, progress=progress)
+                    result = self._ingest_reader(
+                        path, st, digest, reader, salvage=salvage, force=force, progress=progress
+                    )
                     return replace(result, path=str(shown))
             finally:
                 if gc_was_enabled:
@@ -312,6 +335,7 @@ class Ingester:
         reader: ExportReader,
         *,
         salvage: bool,
+        force: bool = False,
         progress: Progress | None,
     ) -> FileResult:
         header = reader.header
@@ -340,11 +364,10 @@ class Ingester:
             gen = generation(conn) + 1
             set_meta(conn, "generation", gen)
             # --force re-reads a file already ingested: its old record is replaced, its messages merge as usual.
-            conn.execute(
-                "DELETE FROM provenance WHERE export_id IN (SELECT id FROM exports WHERE sha256 = ?)",
-                (digest,),
-            )
-            conn.execute("DELETE FROM exports WHERE sha256 = ?", (digest,))
+            old = conn.execute("SELECT id FROM exports WHERE sha256 = ?", (digest,)).fetchone()
+            if old is not None:
+                conn.execute("DELETE FROM provenance WHERE export_id = ?", (old[0],))
+                conn.execute("DELETE FROM exports WHERE id = ?", (old[0],))
             export_id = conn.execute(
                 "INSERT INTO exports(sha256, path, size, mtime_ns, channel_id, guild_id, range_after, range_before,"
                 " exported_at, as_of, declared_count, status, generation, ingested_at)"
@@ -367,8 +390,9 @@ class Ingester:
             assert export_id is not None
             if not self.policy.channel_allowed([cid, parent_id], [name, parent_name]):
                 conn.execute(
-                    "UPDATE exports SET status = 'excluded', note = 'channel excluded by policy' WHERE id = ?",
-                    (export_id,),
+                    "UPDATE exports SET status = 'excluded', note = 'channel excluded by policy', path = ?,"
+                    " channel_id = NULL WHERE id = ?",
+                    (self._withheld_key(str(path)), export_id),
                 )
                 conn.execute("COMMIT")
                 return FileResult(str(path), "excluded")
@@ -382,8 +406,13 @@ class Ingester:
             try:
                 for batch in reader.batches():
                     rows: list[MessageRow] = []
+                    # Messages exported byte for byte as last time skip normalization entirely
+                    # (a re-export of a channel is mostly such messages).
+                    unchanged = set() if force else writer.unchanged(batch)
                     for offset, raw, obj in batch:
                         index += 1
+                        if unchanged and raw is not None and id(obj) in unchanged:
+                            continue
                         try:
                             rows.append(norm.message(offset, index, raw, obj))
                         except MessageSkipped as e:
@@ -495,6 +524,15 @@ class Ingester:
             ),
         )
 
+    def _covered_outside(self, cid: int, mid: int, seen_ts: int) -> bool:
+        """Whether a complete export of the channel, made after seen_ts, covers this id."""
+        row = self.conn.execute(
+            "SELECT 1 FROM exports WHERE channel_id = ? AND status = 'ok' AND first_id <= ? AND last_id >= ?"
+            " AND as_of > ? LIMIT 1",
+            (cid, mid, mid, seen_ts),
+        ).fetchone()
+        return row is not None
+
     def _refresh_tombstones(self, cid: int, first: int, last: int, export_id: int, gen: int) -> int:
         """Recompute `deleted` for the channel's messages in [first, last]; return how many became tombstones.
 
@@ -509,20 +547,31 @@ class Ingester:
         ).fetchone()
         if overlap is None:
             return 0
-        newest_cover = (
-            "coalesce((SELECT max(e.as_of) FROM exports e WHERE e.channel_id = messages.channel_id"
-            " AND e.status = 'ok' AND messages.id BETWEEN e.first_id AND e.last_id), 0) > messages.seen_ts"
-        )
-        became = conn.execute(
-            f"UPDATE messages SET deleted = 1, generation = ? WHERE channel_id = ? AND id BETWEEN ? AND ?"
-            f" AND deleted = 0 AND {newest_cover}",
-            (gen, cid, first, last),
-        ).rowcount
-        conn.execute(
-            f"UPDATE messages SET deleted = 0, generation = ? WHERE channel_id = ? AND id BETWEEN ? AND ?"
-            f" AND deleted = 1 AND NOT ({newest_cover})",
-            (gen, cid, first, last),
-        )
+        # The complete exports of this channel that overlap the range: few, so one range scan each.
+        covers = conn.execute(
+            "SELECT max(first_id, ?), min(last_id, ?), as_of FROM exports WHERE channel_id = ? AND status = 'ok'"
+            " AND first_id <= ? AND last_id >= ?",
+            (first, last, cid, last, first),
+        ).fetchall()
+        became = 0
+        for lo, hi, as_of in covers:
+            became += conn.execute(
+                "UPDATE messages SET deleted = 1, generation = ? WHERE channel_id = ? AND id BETWEEN ? AND ?"
+                " AND deleted = 0 AND seen_ts < ?",
+                (gen, cid, lo, hi, as_of),
+            ).rowcount
+        # A tombstone seen again in a newer export than every export missing it comes back (rare).
+        revived = [
+            (gen, mid)
+            for mid, seen_ts in conn.execute(
+                "SELECT id, seen_ts FROM messages WHERE channel_id = ? AND id BETWEEN ? AND ? AND deleted = 1",
+                (cid, first, last),
+            ).fetchall()
+            if not any(lo <= mid <= hi and as_of > seen_ts for lo, hi, as_of in covers)
+            and not self._covered_outside(cid, mid, seen_ts)
+        ]
+        if revived:
+            conn.executemany("UPDATE messages SET deleted = 0, generation = ? WHERE id = ?", revived)
         return became
 
 
@@ -562,6 +611,41 @@ class _FileWriter:
                 )
                 for u in users.values()
             ],
+        )
+
+    def unchanged(self, batch: list[RawMessage]) -> set[int]:
+        """Python ids of the batch's messages already stored with the same fingerprint; marks them seen."""
+        keys: dict[int, tuple[int, int]] = {}
+        for _, raw, obj in batch:
+            mid = parse_snowflake(obj.get("id"))
+            if mid is not None and raw is not None:
+                keys[mid] = (fingerprint(raw, obj), id(obj))
+        if not keys:
+            return set()
+        same = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id, fp FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+                (orjson.dumps(list(keys)),),
+            )
+            if r[1] == keys[r[0]][0]
+        ]
+        if not same:
+            return set()
+        self._seen(same)
+        self.count += len(same)
+        self.first_id = min(same) if self.first_id is None else min(self.first_id, min(same))
+        self.last_id = max(same) if self.last_id is None else max(self.last_id, max(same))
+        return {keys[mid][1] for mid in same}
+
+    def _seen(self, ids: list[int]) -> None:
+        self.conn.executemany(
+            "UPDATE messages SET seen_ts = ? WHERE id = ? AND seen_ts < ?",
+            [(self.as_of, m, self.as_of) for m in ids],
+        )
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO provenance(message_id, export_id) VALUES (?, ?)",
+            [(mid, self.export_id) for mid in ids],
         )
 
     def messages(self, rows: list[MessageRow]) -> None:

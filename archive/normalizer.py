@@ -15,7 +15,7 @@ import orjson
 
 from archive.errors import MessageSkipped
 from archive.normalize import media_path, parse_snowflake, parse_timestamp_ms, snowflake_ms
-from archive.policy import Policy, pseudonym_for
+from archive.policy import Policy, pseudonym_for, scrub_user_objects
 from archive.schema import (
     HAS_CODE,
     HAS_EMBED,
@@ -69,6 +69,12 @@ _MISSING = object()
 # Snowflakes from 2015-01-01 (Discord's epoch, + 1 s) to 2200: anything else is not a Discord id.
 MIN_SNOWFLAKE = 1000 << 22
 MAX_SNOWFLAKE = (185 * 365 * 86_400_000) << 22
+
+
+def fingerprint(raw: bytes | None, obj: dict[str, Any]) -> int:
+    """A cheap fingerprint of a message as exported: equal bytes, equal fingerprint (CRC-32 and length)."""
+    data = raw if raw is not None else orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    return (zlib.crc32(data) << 20) ^ len(data)
 
 
 def is_system_type(kind: str) -> bool:
@@ -141,6 +147,19 @@ class Normalizer:
         self._json_renames: dict[str, str] = {}
         self._pseudo: dict[int, tuple[int, str]] = {}
         self._user_cache: dict[tuple[Any, ...], int | None] = {}
+        # A raw <@id> mention names the account as surely as its name does, even when the file never
+        # shows that user's object (so no mention list or author entry would register a rename).
+        # Whole user objects in JSON kept verbatim (interaction.user) are replaced, avatar URL and all.
+        self._user_objects: dict[int, dict[str, str]] = {}
+        for uid in policy.drop_users:
+            self._renames[f"<@{uid}>"] = self._renames[f"<@!{uid}>"] = "@removed-user"
+            self._json_renames[f'"{uid}"'] = '"0"'
+            self._user_objects[uid] = {"id": "0", "name": "removed-user"}
+        for uid in policy.pseudonymize_users:
+            pid, pname = pseudonym_for(secret, uid)
+            self._renames[f"<@{uid}>"] = self._renames[f"<@!{uid}>"] = f"<@{pid}>"
+            self._json_renames[f'"{uid}"'] = f'"{pid}"'
+            self._user_objects[uid] = {"id": str(pid), "name": pname}
 
     def _fail(self, offset: int, index: int, reason: str) -> MessageSkipped:
         where = f"byte {offset} (message {index})" if offset >= 0 else f"message {index}"
@@ -259,10 +278,7 @@ class Normalizer:
             value = obj.get(key)
             if value is not None and not isinstance(value, list):
                 raise self._fail(offset, index, f"message {mid}: {key} is not a list")
-        fp = (
-            zlib.crc32(raw) if raw is not None else zlib.crc32(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
-        )
-        fp = (fp << 20) ^ len(raw or b"")
+        fp = fingerprint(raw, obj)
 
         author_dropped = (
             isinstance(author, dict) and parse_snowflake(author.get("id")) in self.policy.drop_users
@@ -403,6 +419,8 @@ class Normalizer:
         # Keys the parser does not model are kept verbatim (a null says no more than absence).
         extra_keys = obj.keys() - MODELED_KEYS
         kept = {k: obj[k] for k in extra_keys if obj[k] is not None} if extra_keys else None
+        if kept and self._user_objects:
+            kept = scrub_user_objects(kept, self._user_objects)
         extra = orjson.dumps(kept) if kept else None
         if extra is not None and (self._renames or self._json_renames):
             text = self._apply_renames(extra.decode())
