@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sqlite3
 import statistics
@@ -36,7 +37,7 @@ from corpus import generate, parse_size  # noqa: E402
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run a command; return (wall seconds, peak RSS bytes of that process, stdout)."""
+    """Run a command; return (wall seconds, peak RSS bytes of that process and its children, stdout+stderr)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -46,7 +47,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
-    return elapsed, usage.ru_maxrss * 1024, out
+    return elapsed, usage.ru_maxrss * 1024, out + err
 
 
 def dir_size(path: Path) -> int:
@@ -137,6 +138,21 @@ def baseline_fts5(corpus: Path, out: Path) -> int:
 # -- the driver -------------------------------------------------------------------------------------
 
 
+def phases(output: str) -> dict[str, float]:
+    """Phase times from `hallway ingest` output: archive, index (searchable), conversations."""
+    out: dict[str, float] = {}
+    m = re.search(r"deleted(?:, \d+ purged by policy)? in ([\d.]+)s", output)
+    if m:
+        out["archive_s"] = float(m.group(1))
+    m = re.search(r"messages indexed in ([\d.]+)s", output)
+    if m:
+        out["index_s"] = float(m.group(1))
+    m = re.search(r"conversations: [\d,]+ messages linked in ([\d.]+)s", output)
+    if m:
+        out["conversations_done_s"] = float(m.group(1))
+    return out
+
+
 def ensure_corpus(size: str, single: bool) -> Path:
     name = size + ("-single" if single else "")
     path = HERE / "corpus" / name
@@ -194,14 +210,17 @@ def main() -> None:
             for name in ("raw", "fts5", "hallway"):
                 out = work / f"{name}-{r}"
                 if name == "hallway":
-                    cmd = [*hallway, "ingest", str(corpus), "--data-dir", str(out), "--quiet"]
+                    cmd = [*hallway, "ingest", str(corpus), "--data-dir", str(out)]
                 else:
                     target = out / "fts.sqlite" if name == "fts5" else out
                     cmd = [sys.executable, __file__, "--baseline", name, str(corpus), str(target)]
                 secs, rss, stdout = run_measured(cmd)
+                entry = {"seconds": secs, "rss": rss, "disk": dir_size(out)}
                 if name != "hallway":
-                    messages = int(stdout.strip())
-                results[name].append({"seconds": secs, "rss": rss, "disk": dir_size(out)})
+                    messages = int(stdout.strip().splitlines()[0])
+                else:
+                    entry.update(phases(stdout))
+                results[name].append(entry)
                 if r < args.repeat - 1 or name != "hallway":
                     shutil.rmtree(out, ignore_errors=True)
         data = work / f"hallway-{args.repeat - 1}"
@@ -237,6 +256,8 @@ def main() -> None:
             }
         )
     hall = med("hallway", "seconds")
+    hall_runs = results["hallway"]
+    searchable = [r.get("archive_s", 0) + r.get("index_s", 0) for r in hall_runs]
     summary = {
         "size": args.size,
         "single_file": args.single,
@@ -246,6 +267,11 @@ def main() -> None:
         "pipelines": rows,
         "hallway_vs_raw": round(med("raw", "seconds") / hall, 2),
         "hallway_vs_fts5": round(med("fts5", "seconds") / hall, 2),
+        "hallway_phases_s": {
+            k: round(statistics.median(r.get(k, 0) for r in hall_runs), 2)
+            for k in ("archive_s", "index_s", "conversations_done_s")
+        },
+        "searchable_after_s": round(statistics.median(searchable), 2),
         "reingest_unchanged_s": round(statistics.median(reingest), 3),
         "ingest_1pct_new": {
             "added": added,
@@ -262,6 +288,9 @@ def main() -> None:
     lines += [
         f"hallway vs raw limit: {summary['hallway_vs_raw']}x   hallway vs FTS5: {summary['hallway_vs_fts5']}x "
         "(speed ratios; >1 means hallway is faster)",
+        f"hallway phases: archive {summary['hallway_phases_s']['archive_s']} s, index "
+        f"{summary['hallway_phases_s']['index_s']} s (searchable after {summary['searchable_after_s']} s), "
+        f"conversations done at {summary['hallway_phases_s']['conversations_done_s']} s (worker, overlaps index)",
         f"re-ingest unchanged: {summary['reingest_unchanged_s']} s   "
         f"ingest +1% ({added} new): {summary['ingest_1pct_new']['seconds']} s",
     ]
