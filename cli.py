@@ -282,7 +282,7 @@ def search(
 
     -word or NOT word excludes · a OR b matches either · negate any filter with - (e.g. -from:bot).
 
-    from:NAME|ID · mentions:NAME|ID · in:CHANNEL|ID (includes its threads) · author:bot|user.
+    from:NAME|ID · mentions:NAME|ID · in:CHANNEL|ID (includes its threads) · in:conversation:ID · author:bot|user.
 
     has:link|embed|file|image|video|sound|sticker|code · pinned:true · edited:true · is:reply|thread|system.
 

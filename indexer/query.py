@@ -7,6 +7,7 @@ Queries are built with tantivy's Query constructors, so no user text ever reache
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -36,7 +37,12 @@ FILTER_KEYS = (
 )
 _ALIASES = {"on": "during", "authortype": "author", "channel": "in", "mention": "mentions"}
 # Several values of these are alternatives (a message has one author and one channel), as in Discord.
-_ORED_KEYS = ("from", "in", "mentions")
+_ORED_KEYS = ("from", "in", "mentions", "conversation")
+# `in:conversation:ID` is a filter of its own (kept apart from `in:CHANNEL`, so the two AND together).
+CONVERSATION_PREFIX = "conversation:"
+MAX_ID = (1 << 63) - 1
+# Resolves a conversation id to its message ids (empty: no such conversation; None: archive unreadable).
+ConversationResolver = Callable[[int], Sequence[int] | None]
 _HAS_ALIASES = {
     "attachment": "file",
     "attachments": "file",
@@ -171,7 +177,10 @@ class QueryBuilder:
                         # `from: alice` (a space after the colon, as Discord's box shows it) still means from:alice.
                         if ":" not in s[k:m] and s[k:m] not in _OPS:
                             value, i = s[k:m], m
-                out.append(_Item("filter", value.strip(), negated, canon))
+                value = value.strip()
+                if canon == "in" and value.lower().startswith(CONVERSATION_PREFIX):
+                    canon, value = "conversation", value[len(CONVERSATION_PREFIX) :].strip()
+                out.append(_Item("filter", value, negated, canon))
                 continue
             if not negated and token in _OPS:
                 out.append(_OPS[token])
@@ -310,8 +319,39 @@ class QueryBuilder:
             self.schema, f.TS, tantivy.FieldType.Integer, lo, hi, include_lower=True, include_upper=hi is None
         )
 
-    def _filter(self, item: _Item, hints: _Hints) -> tuple[tantivy.Query | None, FilterChip | None]:
+    def _conversation(
+        self, item: _Item, hints: _Hints, resolve: ConversationResolver | None
+    ) -> tuple[tantivy.Query | None, FilterChip | None]:
+        """`in:conversation:ID`: the conversation's message ids (from the archive) as a term set on `id`."""
+        value = item.text
+        if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > MAX_ID:
+            shown = f"in:conversation:{_short(value)}" if value else "in:conversation:"
+            hints.add(
+                f"{shown} needs a conversation id (digits), e.g. {_EXAMPLES['conversation']}; it was ignored."
+            )
+            return None, None
+        cid = int(value)
+        chip = FilterChip("in", f"{CONVERSATION_PREFIX}{cid}", item.negated)
+        ids = resolve(cid) if resolve is not None else None
+        if ids is None:
+            hints.add(
+                f"in:conversation:{cid} needs the archive, which could not be read: nothing can match it."
+            )
+            return tantivy.Query.empty_query(), chip
+        if not ids:
+            hints.add(
+                f"There is no conversation {cid} in the archive: nothing matches in:conversation:{cid}. "
+                "A conversation is named after its first message, or a thread or forum post."
+            )
+            return tantivy.Query.empty_query(), chip
+        return tantivy.Query.term_set_query(self.schema, f.ID, list(ids)), chip
+
+    def _filter(
+        self, item: _Item, hints: _Hints, resolve: ConversationResolver | None = None
+    ) -> tuple[tantivy.Query | None, FilterChip | None]:
         key, value = item.key, item.text
+        if key == "conversation":
+            return self._conversation(item, hints, resolve)
         if not value:
             hints.add(f"{key}: needs a value, e.g. {_EXAMPLES[key]}; it was ignored.")
             return None, None
@@ -388,17 +428,20 @@ class QueryBuilder:
 
     # -- all together -------------------------------------------------------------------------
 
-    def parse(self, text: str) -> ParsedQuery:
-        """Parse search-box text; never raises for any input."""
+    def parse(self, text: str, *, conversations: ConversationResolver | None = None) -> ParsedQuery:
+        """Parse search-box text; never raises for any input.
+
+        `conversations` resolves `in:conversation:ID` to message ids; without it that filter matches nothing.
+        """
         try:
-            return self._parse(text)
+            return self._parse(text, conversations)
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
         except BaseException:  # a tantivy panic is a BaseException; a person's typing must never surface one
             hint = "This query could not be understood, so nothing was searched. Try simpler words."
             return ParsedQuery(tantivy.Query.empty_query(), [], Highlight(), [hint], False)
 
-    def _parse(self, text: str) -> ParsedQuery:
+    def _parse(self, text: str, conversations: ConversationResolver | None = None) -> ParsedQuery:
         hints = _Hints()
         # Lone surrogates (possible in argv) cannot cross into Rust.
         text = text.encode("utf-8", "replace").decode("utf-8")
@@ -422,7 +465,7 @@ class QueryBuilder:
                     dropped = True
                     break
                 if item.kind == "filter":
-                    q, chip = self._filter(item, hints)
+                    q, chip = self._filter(item, hints, conversations)
                     if q is None or chip is None:
                         continue
                     chips.append(chip)
@@ -472,6 +515,7 @@ _EXAMPLES = {
     "pinned": "pinned:true",
     "edited": "edited:true",
     "is": "is:reply",
+    "conversation": "in:conversation:1239970985717853624",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,10 @@ from typing import Any
 
 import tantivy
 
+from archive.conversation_views import conversation_message_ids
+from archive.errors import ArchiveError
 from archive.normalize import iso_utc
+from archive.store import ARCHIVE_FILE, connect
 from indexer import schema as f
 from indexer.errors import IndexerError, IndexMissing, IndexSchemaMismatch
 from indexer.layout import CURRENT_FILE, index_root, read_current, read_state
@@ -135,6 +139,7 @@ class SearchIndex:
     """
 
     def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
         self.root = index_root(data_dir)
         self._lock = threading.Lock()
         self._index: tantivy.Index | None = None
@@ -207,6 +212,20 @@ class SearchIndex:
             self._refresh()
             assert self._index is not None and self._builder is not None
             return self._index.searcher(), self._builder
+
+    def conversation_members(self, conversation_id: int) -> list[int] | None:
+        """The message ids of a conversation, read from the archive beside the index (empty when there is no
+        such conversation; None when the archive can't be read)."""
+        try:
+            conn = connect(self.data_dir / ARCHIVE_FILE, readonly=True)
+        except (ArchiveError, sqlite3.Error):
+            return None
+        try:
+            return conversation_message_ids(conn, conversation_id)
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
 
     @property
     def version(self) -> str | None:
@@ -299,7 +318,7 @@ def search(
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
     searcher, builder = index.searcher()
-    parsed = builder.parse(q)
+    parsed = builder.parse(q, conversations=index.conversation_members)
     hints = parsed.hints + hints
     offset = min(offset, searcher.num_docs)  # paging past the end is empty, and never allocates for it
     try:

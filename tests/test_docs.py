@@ -29,7 +29,7 @@ def test_readme_opens_with_run_and_test_commands() -> None:
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
-    test = [line for line in _bash_blocks()[1].splitlines() if not line.startswith("#")][0]
+    test = next(line for line in _bash_blocks()[1].splitlines() if not line.startswith("#"))
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test in ci.splitlines()
 

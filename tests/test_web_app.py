@@ -229,7 +229,8 @@ def test_app_openapi_lists_every_json_route(client: TestClient) -> None:
     paths = set(client.get("/openapi.json").json()["paths"])
     assert {
         "/index.json", "/search.json", "/c/{channel_id}.json", "/m/{message_id}.json", "/m/{message_id}.md",
-        "/m/{message_id}/cite.{ext}", "/t/{thread_id}.json", "/u/{user_id}.json", "/healthz",
+        "/m/{message_id}/cite.{ext}", "/t/{thread_id}.json", "/conv/{conversation_id}.json",
+        "/conv/{conversation_id}.md", "/u/{user_id}.json", "/healthz",
         "/media/{message_id}/{pos}", "/media/{message_id}/{kind}/{pos}",
     } == paths  # fmt: skip
     assert client.get("/docs").status_code == 200

@@ -17,7 +17,7 @@ from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound
 from web import urls
 from web.errors import PageError
 from web.pages import THEME_COOKIE, THEMES, build_templates
-from web.routes import channels, home, media, messages, search, threads, users
+from web.routes import channels, conversations, home, media, messages, search, threads, users
 from web.search import SearchBackend
 from web.settings import Settings
 
@@ -79,7 +79,8 @@ class SecurityHeaders:
 def wants_machine(request: Request) -> bool:
     """Whether an error should be JSON: a twin URL, or a client that asks only for JSON."""
     path = request.url.path
-    if path.endswith(MACHINE_SUFFIXES) or path.startswith("/media/"):
+    # A citation URL with an unknown format (/m/1/cite.txt) is still an API call, not a page.
+    if path.endswith(MACHINE_SUFFIXES) or path.startswith("/media/") or "/cite." in path:
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -155,7 +156,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.search = SearchBackend(settings.data_dir)
     app.state.home_cache = {}
     app.mount(urls.STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (home, search, channels, messages, threads, users, media):
+    for module in (home, search, channels, messages, threads, conversations, users, media):
         app.include_router(module.router)
     _register_errors(app)
     app.add_middleware(SecurityHeaders)

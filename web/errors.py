@@ -20,7 +20,8 @@ def not_found(what: str, value: str, hint: str = "") -> PageError:
 
 def parse_id(value: str, what: str) -> int:
     """A Discord id from a URL segment, or a 404 page (never a 422) when it is not one."""
-    if not value.isdigit() or len(value) > 20 or int(value) >= 1 << 63:
+    # isascii: str.isdigit() also accepts digits like "²" that int() refuses (a 500 otherwise).
+    if not (value.isascii() and value.isdigit()) or len(value) > 20 or int(value) >= 1 << 63:
         raise PageError(
             404,
             f"{value!r} is not a {what} id",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 GROUP_GAP_MS = 7 * 60 * 1000
 THEME_COOKIE = "theme"
 THEMES = ("dark", "light")
+CONVERSATION_HUES = 12  # .conv-h0 … .conv-h11 in app.css
 SYSTEM_LABELS = {
     "ThreadCreated": "started a thread",
     "ChannelPinnedMessage": "pinned a message",
@@ -43,7 +45,12 @@ def build_templates(settings: Settings) -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.globals.update(
-        urls=urls, settings=settings, group_messages=group_messages, system_label=system_label, bars=bars
+        urls=urls,
+        settings=settings,
+        group_messages=group_messages,
+        system_label=system_label,
+        bars=bars,
+        conversation_hue=conversation_hue,
     )
     env.filters.update(
         content=message_html,
@@ -107,6 +114,13 @@ def bars(counts: list[dict[str, Any]], height: int = 24, key: str = "month") -> 
     items = [(c[key], c["count"]) for c in counts]
     top = max((n for _, n in items), default=0) or 1
     return [{"label": k, "count": n, "h": max(1, round(n * height / top)) if n else 0} for k, n in items]
+
+
+def conversation_hue(conversation_id: str | int) -> int:
+    """One of CONVERSATION_HUES colour classes for a conversation: stable across pages, spread by a hash
+    (neighbouring snowflakes would otherwise get neighbouring colours)."""
+    digest = hashlib.blake2b(str(conversation_id).encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % CONVERSATION_HUES
 
 
 def system_label(message: dict[str, Any]) -> str | None:

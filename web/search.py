@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import indexer
-from archive import views
+from archive import conversation_views, views
 from web import present, urls
 
 SORTS = indexer.SORTS
@@ -106,10 +106,11 @@ def build_search_page(
         data.update(available=False, message=f"Search is unavailable right now: {e}")
         return data
     rows = views.find_messages(conn, [h.id for h in result.hits])
+    conversations = conversation_views.conversation_ids(conn, [h.id for h in result.hits])
     facets = result.facets or indexer.Facets()
     data.update(
         total=result.total,
-        hits=[_hit(h, rows.get(h.id)) for h in result.hits],
+        hits=[_hit(h, rows.get(h.id), conversations.get(h.id)) for h in result.hits],
         hints=list(result.hints),
         filters=[
             {"key": c.key, "value": c.value, "negated": c.negated, "text": str(c),
@@ -136,7 +137,7 @@ def build_search_page(
     return data
 
 
-def _hit(h: indexer.SearchHit, row: dict[str, Any] | None) -> dict[str, Any]:
+def _hit(h: indexer.SearchHit, row: dict[str, Any] | None, conversation: int | None = None) -> dict[str, Any]:
     """One hit; the archive has the last word on tombstones (the index may lag behind a takedown)."""
     notice = present.tombstone(row) if row else None
     return {
@@ -154,4 +155,8 @@ def _hit(h: indexer.SearchHit, row: dict[str, Any] | None) -> dict[str, Any]:
         "tombstone": notice,
         "reply_to": str(h.reply_to) if h.reply_to else None,
         "reactions": h.reactions,
+        "conversation_id": str(conversation) if conversation is not None else None,
+        "conversation_url": urls.conversation_url(conversation, focus=h.id)
+        if conversation is not None
+        else None,
     }

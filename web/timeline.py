@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from archive import views
+from archive import conversation_views, views
 from web import present, urls
 from web.markdown import UserRef, to_plain_text
 
@@ -46,8 +46,10 @@ def preview(
 def enrich(
     conn: sqlite3.Connection, rows: Sequence[dict[str, Any]], *, threads: bool = True
 ) -> list[dict[str, Any]]:
-    """Rows as public messages, each with `reply_preview`, `thread` and `reply_count`."""
+    """Rows as public messages, each with `reply_preview`, `thread`, `reply_count` and its conversation."""
     ids = [r["id"] for r in rows]
+    conversations = conversation_views.conversation_ids(conn, ids)
+    sizes = conversation_views.conversation_sizes(conn, set(conversations.values()))
     extras = views.details(conn, ids)
     parents = views.find_messages(conn, {r["reply_to"] for r in rows if r.get("reply_to")})
     parent_mentions = views.details(conn, list(parents))
@@ -68,6 +70,10 @@ def enrich(
         thread = started.get(r["id"])
         m["thread"] = present.thread_summary(thread) if thread and thread["id"] != r["channel_id"] else None
         m["reply_count"] = counts.get(r["id"], 0)
+        cid = conversations.get(r["id"])
+        m["conversation_id"] = str(cid) if cid is not None else None
+        m["conversation_url"] = urls.conversation_url(cid, focus=r["id"]) if cid is not None else None
+        m["conversation_size"] = sizes.get(cid, 0) if cid is not None else 0
         if "depth" in r:
             m["depth"] = r["depth"]
         out.append(m)

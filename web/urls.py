@@ -39,16 +39,41 @@ def channel_url(
     after: int | None = None,
     around: int | None = None,
     date: str | None = None,
+    conversation: int | str | None = None,
     fmt: str = "",
 ) -> str:
-    """A channel timeline page, at a cursor or a date."""
-    path = _query(f"/c/{channel_id}{fmt}", before=before, after=after, around=around, date=date)
+    """A channel timeline page, at a cursor or a date, optionally showing one conversation only."""
+    path = _query(
+        f"/c/{channel_id}{fmt}",
+        before=before,
+        after=after,
+        around=around,
+        date=date,
+        conversation=conversation,
+    )
     return path + (f"#{message_anchor(around)}" if around is not None and not fmt else "")
 
 
 def thread_url(thread_id: int | str, *, fmt: str = "") -> str:
     """A thread, forum post or reply tree."""
     return f"/t/{thread_id}{fmt}"
+
+
+def conversation_url(
+    conversation_id: int | str,
+    *,
+    focus: int | str | None = None,
+    min_confidence: float | None = None,
+    fmt: str = "",
+) -> str:
+    """A conversation top to bottom, optionally scrolled to message `focus` and hiding uncertain members."""
+    path = _query(f"/conv/{conversation_id}{fmt}", min_confidence=min_confidence or None)
+    return path + (f"#{message_anchor(focus)}" if focus is not None and not fmt else "")
+
+
+def conversation_search_url(conversation_id: int | str) -> str:
+    """A search restricted to one conversation (the query language's `in:conversation:ID`)."""
+    return search_url(f"in:conversation:{conversation_id}", sort="oldest")
 
 
 def user_url(user_id: int | str, *, before: int | None = None, fmt: str = "") -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from archive import ChannelNotFound, views
+from archive import ChannelNotFound, conversation_views, views
 from web import pages, present, urls
 from web.deps import ConnDep, SettingsDep
 from web.errors import PageError, parse_id
@@ -17,6 +17,9 @@ from web.settings import Settings
 from web.timeline import enrich
 
 router = APIRouter()
+CONVERSATION_QUERY = Query(
+    None, ge=0, le=(1 << 63) - 1, description="Show only this conversation's messages in the channel"
+)
 
 
 def _date_cursor(date: str) -> int:
@@ -36,17 +39,25 @@ def build_channel_page(
     after: int | None,
     around: int | None,
     date: str | None,
+    conversation: int | None = None,
 ) -> dict[str, Any]:
-    """One page of a channel: messages (with threads and reply previews), cursors, and its threads."""
+    """One page of a channel: messages (with threads and reply previews), cursors, and its threads.
+
+    With `conversation`, the page is that conversation's messages in this channel (all of them, no paging).
+    """
     row = views.find_channel(conn, channel_id) or views.find_forum(conn, channel_id)
     if row is None:
         raise ChannelNotFound(channel_id)
     if date:
         after = _date_cursor(date)
         before = around = None
-    rows, has_older, has_newer = views.channel_page(
-        conn, channel_id, before=before, after=after, around=around, limit=settings.page_size
-    )
+    if conversation is not None:
+        rows = conversation_views.conversation_messages(conn, conversation, channel_id=channel_id)
+        has_older = has_newer = False
+    else:
+        rows, has_older, has_newer = views.channel_page(
+            conn, channel_id, before=before, after=after, around=around, limit=settings.page_size
+        )
     messages = enrich(conn, rows)
     first, last = (rows[0]["id"], rows[-1]["id"]) if rows else (None, None)
     oldest, newest = conn.execute(
@@ -68,6 +79,23 @@ def build_channel_page(
         "last_date": present.day(newest) if newest else None,
         "threads": children,
         "discord_url": urls.discord_url(row["guild_id"], channel_id),
+        "conversation": _conversation_filter(conn, channel_id, conversation, len(rows)),
+    }
+
+
+def _conversation_filter(
+    conn: sqlite3.Connection, channel_id: int, conversation: int | None, shown: int
+) -> dict[str, Any] | None:
+    """The `?conversation=` chip: which conversation is shown, how much of it is here, how to clear it."""
+    if conversation is None:
+        return None
+    exists = conversation_views.conversation_exists(conn, conversation)
+    return {
+        "id": str(conversation),
+        "exists": exists,
+        "message_count": shown,
+        "url": urls.conversation_url(conversation) if exists else None,
+        "clear_url": urls.channel_url(channel_id),
     }
 
 
@@ -80,11 +108,21 @@ def channel_json(
     after: int | None = Query(None, description="Messages newer than this id"),
     around: int | None = Query(None, description="A page centered on this id"),
     date: str | None = Query(None, description="Jump to the first message on or after YYYY-MM-DD (UTC)"),
+    conversation: int | None = CONVERSATION_QUERY,
 ) -> JSONResponse:
     """The same data as /c/{channel_id}."""
     cid = parse_id(channel_id, "channel")
     return pages.json(
-        build_channel_page(conn, settings, cid, before=before, after=after, around=around, date=date)
+        build_channel_page(
+            conn,
+            settings,
+            cid,
+            before=before,
+            after=after,
+            around=around,
+            date=date,
+            conversation=conversation,
+        )
     )
 
 
@@ -98,8 +136,11 @@ def channel_html(
     after: int | None = None,
     around: int | None = None,
     date: str | None = None,
+    conversation: int | None = CONVERSATION_QUERY,
 ) -> HTMLResponse:
     """A channel timeline."""
     cid = parse_id(channel_id, "channel")
-    page = build_channel_page(conn, settings, cid, before=before, after=after, around=around, date=date)
+    page = build_channel_page(
+        conn, settings, cid, before=before, after=after, around=around, date=date, conversation=conversation
+    )
     return pages.html(request, "channel.html", page, canonical=urls.channel_url(cid))
