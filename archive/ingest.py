@@ -195,8 +195,8 @@ class Ingester:
         self._rewrite_names(row, pname, gen, uid=uid, pid=pid)
 
     def _rewrite_reaction_users(self, uid: int, replacement: int | None) -> None:
+        # `users` is a BLOB: LIKE never matches a BLOB operand, so compare its text.
         rows = self.conn.execute(
-            # `users` is a BLOB: LIKE never matches a BLOB operand, so compare its text.
             "SELECT message_id, pos, users FROM reactions WHERE CAST(users AS TEXT) LIKE ?", (f"%{uid}%",)
         ).fetchall()
         for mid, pos, blob in rows:

@@ -124,6 +124,18 @@ def save_policy(policy: Policy, path: Path) -> None:
     tmp.replace(path)
 
 
+def scrub_user_objects(value: Any, replacements: dict[int, dict[str, str]]) -> Any:
+    """Parsed JSON with each user object of a withheld user replaced whole (its avatar URL names the account)."""
+    if isinstance(value, list):
+        return [scrub_user_objects(v, replacements) for v in value]
+    if not isinstance(value, dict):
+        return value
+    uid = value.get("id")
+    if "name" in value and isinstance(uid, str | int) and str(uid).isdigit() and int(uid) in replacements:
+        return dict(replacements[int(uid)])
+    return {k: scrub_user_objects(v, replacements) for k, v in value.items()}
+
+
 def pseudonym_for(secret: bytes, user_id: int) -> tuple[int, str]:
     """A stable pseudonymous (id, name) for a user, keyed by the archive's secret so it can't be reversed."""
     digest = hmac.new(secret, str(user_id).encode(), hashlib.sha256).digest()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +86,67 @@ def test_resolve_inside_refuses_escapes(tmp_path: Path) -> None:
     for bad in ("../secret", "f/../../secret", "f/out", str(tmp_path / "secret"), "C:\\secret", "", ".", "f",
                 "f/ok.png\x00.txt"):  # fmt: skip
         assert resolve_inside(str(folder), bad) is None, bad
+
+
+RAW_PATHS = [
+    "/media/{m}/../../../../etc/passwd", "/media/{m}/..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "/media/{m}/%2e%2e/%2e%2e/%2e%2e/outside/secret.txt", "/media/{m}/..\\..\\..\\outside\\secret.txt",
+    "/media/{m}/%252e%252e%252f%252e%252e%252fsecret.txt", "/media/{m}/%c0%ae%c0%ae/%c0%ae%c0%ae/secret.txt",
+    "/media/{m}//{outside}", "/media/{m}/0/../../../../{outside}", "/media/{m}/0%00.png",
+    "/static/../../../../etc/passwd", "/static/..%2f..%2f..%2fcli.py", "/static/%2e%2e/app.py",
+    "/static/..\\..\\cli.py", "/static//etc/passwd", "/static/{outside}", "/assets/../../../etc/passwd",
+    "//etc/passwd", "/..%2f..%2f..%2fetc%2fpasswd", "/m/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+]  # fmt: skip
+
+
+def test_media_and_static_refuse_raw_unnormalized_paths_on_a_live_server(community: Community) -> None:
+    """http.client sends the request line as written (no ../ folding, unlike httpx): uvicorn + the app see it raw."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parent.parent
+    cmd = [
+        sys.executable,
+        str(root / "cli.py"),
+        "serve",
+        "--data-dir",
+        str(community.data_dir),
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "hallway serve did not come up"
+                time.sleep(0.2)
+        served: list[tuple[str, int]] = []
+        for template in RAW_PATHS:
+            path = template.format(
+                m=community.media, outside=str(community.outside / "secret.txt").lstrip("/")
+            )
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.putrequest("GET", path, skip_accept_encoding=True)
+            conn.endheaders()
+            r = conn.getresponse()
+            body = r.read().decode("utf-8", "replace")
+            if r.status < 300 or r.status >= 500 or SECRET in body or "root:" in body or "import " in body:
+                served.append((path, r.status))
+            conn.close()
+        # The real file is still served: the refusals above are not a dead server.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", f"/media/{community.media}/0")
+        assert conn.getresponse().read() == PNG
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    assert served == []
