@@ -20,7 +20,7 @@ from archive.conversations import WINDOW, ChatLine, Link, Model, load_model, unt
 from archive.normalizer import is_system_type
 from archive.store import connect
 
-CHUNK = 20_000
+CHUNK = 5_000  # lines per untangle call: ~230 MB peak in the worker (20k lines: ~700 MB)
 
 _LINES = """
 SELECT m.id, m.ts, m.author_id, coalesce(m.content, ''), m.type, m.reply_to, c.is_thread, m.channel_id,
