@@ -158,7 +158,8 @@ def test_expensive_queries_answer_in_bounded_time_and_server_stays_responsive(bi
     problems: list[str] = []
     try:
         with httpx.Client(base_url=big_server, timeout=30) as client:
-            assert client.get("/search.json", params={"q": "the"}).json()["total"] > 1000
+            # A common word hits hundreds of messages (with or without the IRC text model in ../shared).
+            assert client.get("/search.json", params={"q": "the"}).json()["total"] > 500
             for name, q in QUERIES.items():
                 r, seconds = _timed(client, "/search.json", {"q": q})
                 timings[name] = seconds
