@@ -155,7 +155,7 @@ def phases(output: str) -> dict[str, float]:
 
 def ensure_corpus(size: str, single: bool) -> Path:
     name = size + ("-single" if single else "")
-    path = HERE / "corpus" / name
+    path = HERE / "cache" / f"corpus-{name}"  # not bench/corpus/: that would shadow bench/corpus.py
     if not (path / ".done").exists():
         shutil.rmtree(path, ignore_errors=True)
         generate(parse_size(size), path, single=single, partition=0, seed=7)
