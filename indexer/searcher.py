@@ -147,6 +147,8 @@ class SearchIndex:
         self._current_key: tuple[int, int, int] | None = None
         self._meta_key: int | None = None
         self._version_dir: Path | None = None
+        # Facet labels: names of channel/author ids, read once per index version and commit.
+        self.names: dict[tuple[str, int], str] = {}
         with self._lock:
             self._refresh()
 
@@ -187,6 +189,7 @@ class SearchIndex:
             self._index, self._version_dir, self._current_key = index, version_dir, key
             self._builder = QueryBuilder(index.schema)
             self._meta_key = self._stat_meta()
+            self.names = {}
             return
         if isinstance(last, IndexerError):
             raise last
@@ -205,6 +208,7 @@ class SearchIndex:
         if meta != self._meta_key:
             self._meta_key = meta
             self._index.reload()
+            self.names = {}
 
     def searcher(self) -> tuple[tantivy.Searcher, QueryBuilder]:
         """A snapshot searcher of the live version (reopened or reloaded when it changed) and its query builder."""
@@ -263,35 +267,56 @@ def _hit(doc: tantivy.Document, score: float | None, parsed: ParsedQuery, builde
     )
 
 
-def _named_buckets(result: dict[str, Any]) -> list[tuple[int, str, int]]:
-    out = []
-    for b in result.get("buckets", []):
-        names = b.get("name", {}).get("buckets", [])
-        out.append((int(b["key"]), str(names[0]["key"]) if names else "", int(b["doc_count"])))
-    return out
+def _top_ids(result: dict[str, Any]) -> list[tuple[int, int]]:
+    return [(int(b["key"]), int(b["doc_count"])) for b in result.get("buckets", [])]
 
 
-def compute_facets(searcher: tantivy.Searcher, query: tantivy.Query) -> Facets:
-    """Top channels, top authors and messages per month over every match of `query`."""
+def _name_of(
+    searcher: tantivy.Searcher, schema: tantivy.Schema, id_field: str, name_field: str, key: int
+) -> str:
+    """The stored name on one document with this id (a term lookup: microseconds)."""
+    hits = searcher.search(tantivy.Query.term_query(schema, id_field, key), 1, count=False).hits
+    if not hits:
+        return ""
+    values = searcher.doc(hits[0][1]).to_dict().get(name_field) or [""]
+    return str(values[0])
 
-    def named(id_field: str, name_field: str) -> dict[str, Any]:
-        return {
-            "terms": {"field": id_field, "size": FACET_SIZE},
-            "aggs": {"name": {"terms": {"field": name_field, "size": 1}}},
-        }
 
+def compute_facets(
+    searcher: tantivy.Searcher,
+    query: tantivy.Query,
+    schema: tantivy.Schema,
+    names: dict[tuple[str, int], str] | None = None,
+) -> Facets:
+    """Top channels, top authors and messages per month over every match of `query`.
+
+    The aggregation counts ids only; the names of the top ids are then read from one document each.
+    (A name sub-aggregation per bucket cost 3.5 of 4.4 ms at 1M messages.)
+    """
     result = searcher.aggregate(
         query,
         {
-            "channels": named(f.CHANNEL_ID, f.CHANNEL),
-            "authors": named(f.AUTHOR_ID, f.AUTHOR),
+            "channels": {"terms": {"field": f.CHANNEL_ID, "size": FACET_SIZE}},
+            "authors": {"terms": {"field": f.AUTHOR_ID, "size": FACET_SIZE}},
             "months": {"terms": {"field": f.MONTH, "size": MAX_MONTHS}},
         },
     )
     months = sorted((int(b["key"]), int(b["doc_count"])) for b in result.get("months", {}).get("buckets", []))
+
+    cache = names if names is not None else {}
+
+    def label(id_field: str, name_field: str, key: int) -> str:
+        name = cache.get((id_field, key))
+        if name is None:
+            name = cache[(id_field, key)] = _name_of(searcher, schema, id_field, name_field, key)
+        return name
+
+    def named(key: str, id_field: str, name_field: str) -> list[tuple[int, str, int]]:
+        return [(i, label(id_field, name_field, i), n) for i, n in _top_ids(result.get(key, {}))]
+
     return Facets(
-        channels=_named_buckets(result.get("channels", {})),
-        authors=_named_buckets(result.get("authors", {})),
+        channels=named("channels", f.CHANNEL_ID, f.CHANNEL),
+        authors=named("authors", f.AUTHOR_ID, f.AUTHOR),
         months=[(f"{m // 100:04d}-{m % 100:02d}", n) for m, n in months],
     )
 
@@ -341,7 +366,9 @@ def search(
         hits = [_hit(searcher.doc(a), score, parsed, builder) for score, a in ranked]
         page_facets = None
         if facets:
-            page_facets = compute_facets(searcher, parsed.query) if total else Facets()
+            page_facets = (
+                compute_facets(searcher, parsed.query, builder.schema, index.names) if total else Facets()
+            )
     except ValueError as e:  # tantivy refused something the builder made: report, don't crash the caller
         raise IndexerError(f"search failed for {q!r}: {e}") from None
     return SearchPage(q, sort, offset, limit, total, hits, page_facets, hints, parsed.filters)
