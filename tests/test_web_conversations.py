@@ -313,7 +313,7 @@ def test_search_hits_link_their_conversation(sc: TestClient, db: sqlite3.Connect
     ]
     assert all(h["conversation_id"] == THREAD for h in data["hits"])
     assert [f["text"] for f in data["filters"]] == [f"in:conversation:{THREAD}"]
-    text = sc.get(f"/search?q=in:conversation:{THREAD}").text
+    text = sc.get(f"/search?q=in:conversation:{THREAD}&sort=oldest").text
     assert (
         f'<a class="conv-link" href="/conv/{THREAD}#m{data["hits"][0]["id"]}">Show this conversation</a>'
         in text

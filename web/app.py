@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import archive
 from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound
 from web import urls
+from web.deps import ConnectionPool
 from web.errors import PageError
 from web.pages import THEME_COOKIE, THEMES, build_templates
 from web.routes import channels, conversations, home, media, messages, search, threads, users
@@ -152,6 +154,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.connections = ConnectionPool(settings.data_dir / archive.ARCHIVE_FILE)
     app.state.templates = build_templates(settings)
     app.state.search = SearchBackend(settings.data_dir)
     app.state.home_cache = {}

@@ -16,7 +16,8 @@ class Settings:
 
     data_dir: Path
     base_url: str = "http://127.0.0.1:8000"
-    page_size: int = 50
+    page_size: int = 50  # messages per timeline page
+    search_page_size: int = 25  # hits per search page, as in Discord
     context_size: int = 8
     site_name: str = "Hallway"
 
@@ -30,6 +31,7 @@ class Settings:
             ENV_PREFIX + "DATA_DIR": str(self.data_dir.resolve()),
             ENV_PREFIX + "BASE_URL": self.base_url,
             ENV_PREFIX + "PAGE_SIZE": str(self.page_size),
+            ENV_PREFIX + "SEARCH_PAGE_SIZE": str(self.search_page_size),
         }
 
     @classmethod
@@ -40,4 +42,5 @@ class Settings:
             data_dir=Path(env.get(ENV_PREFIX + "DATA_DIR", "./hallway-data")),
             base_url=env.get(ENV_PREFIX + "BASE_URL", "http://127.0.0.1:8000"),
             page_size=int(env.get(ENV_PREFIX + "PAGE_SIZE", "50")),
+            search_page_size=int(env.get(ENV_PREFIX + "SEARCH_PAGE_SIZE", "25")),
         )

@@ -20,7 +20,7 @@ def search_json(
     request: Request, conn: ConnDep, settings: SettingsDep, q: str = Q, sort: str = SORT, page: int = PAGE
 ) -> JSONResponse:
     """Hits (with HTML-escaped snippets), total, facets, hints and parsed filters."""
-    data = build_search_page(request.app.state.search, conn, q, sort, page, settings.page_size)
+    data = build_search_page(request.app.state.search, conn, q, sort, page, settings.search_page_size)
     return pages.json(data)
 
 
@@ -29,7 +29,7 @@ def search_html(
     request: Request, conn: ConnDep, settings: SettingsDep, q: str = Q, sort: str = SORT, page: int = PAGE
 ) -> HTMLResponse:
     """The search page."""
-    data = build_search_page(request.app.state.search, conn, q, sort, page, settings.page_size)
+    data = build_search_page(request.app.state.search, conn, q, sort, page, settings.search_page_size)
     return pages.html(
         request,
         "search.html",
