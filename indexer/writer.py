@@ -36,7 +36,7 @@ from indexer.layout import (
 from indexer.layout import writer_lock as _writer_lock
 from indexer.schema import ID, SCHEMA_VERSION, build_schema
 
-REBUILD_HEAP = 256_000_000
+REBUILD_HEAP = 128_000_000  # 2.45M messages: 600 MB peak RSS and the same speed as 256 MB (944 MB)
 UPDATE_HEAP = 64_000_000
 PROGRESS_EVERY = 10_000
 
