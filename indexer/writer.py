@@ -136,6 +136,41 @@ def _snapshot(conn: sqlite3.Connection) -> bool:
     return True
 
 
+def _write_records(
+    writer: tantivy.IndexWriter,
+    conn: sqlite3.Connection,
+    after: int,
+    upto: int,
+    lookups: Lookups,
+    progress: Progress | None,
+    *,
+    replace: bool,
+) -> tuple[int, int]:
+    """Feed the archive's changes in (after, upto] to the writer and commit; return (added, deleted by id).
+
+    replace=True deletes each id before adding it back (an update); a fresh rebuild skips that.
+    """
+    added = removed = 0
+    try:
+        for mid, rec in iter_index_records(conn, after, upto):
+            if replace:
+                writer.delete_documents_by_term(ID, mid)
+                removed += 1
+            if rec is None:
+                continue
+            writer.add_document(build_document(rec, lookups))
+            added += 1
+            if progress is not None and added % PROGRESS_EVERY == 0:
+                progress(added)
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    finally:
+        writer.wait_merging_threads()
+    return added, removed
+
+
 def _rebuild_locked(root: Path, conn: sqlite3.Connection, progress: Progress | None) -> IndexStats:
     started = time.perf_counter()
     build_dir = root / f"{BUILD_PREFIX}{os.getpid()}-{time.time_ns()}"
@@ -147,21 +182,7 @@ def _rebuild_locked(root: Path, conn: sqlite3.Connection, progress: Progress | N
         lookups = Lookups.load(conn)
         index = tantivy.Index(build_schema(), str(build_dir), reuse=False)
         writer = _writer(index, REBUILD_HEAP, 0)
-        added = 0
-        try:
-            for _mid, rec in iter_index_records(conn, 0, gen):
-                if rec is None:
-                    continue
-                writer.add_document(build_document(rec, lookups))
-                added += 1
-                if progress is not None and added % PROGRESS_EVERY == 0:
-                    progress(added)
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
-        finally:
-            writer.wait_merging_threads()
+        added, _ = _write_records(writer, conn, 0, gen, lookups, progress, replace=False)
     finally:
         if began:
             conn.execute("COMMIT")
@@ -190,22 +211,7 @@ def _update_locked(
         lookups = Lookups.load(conn)
         index = tantivy.Index.open(str(version_dir))
         writer = _writer(index, UPDATE_HEAP, 1)
-        added = removed = 0
-        try:
-            for mid, rec in iter_index_records(conn, state.generation, gen):
-                writer.delete_documents_by_term(ID, mid)
-                removed += 1
-                if rec is not None:
-                    writer.add_document(build_document(rec, lookups))
-                    added += 1
-                    if progress is not None and added % PROGRESS_EVERY == 0:
-                        progress(added)
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
-        finally:
-            writer.wait_merging_threads()
+        added, removed = _write_records(writer, conn, state.generation, gen, lookups, progress, replace=True)
     finally:
         if began:
             conn.execute("COMMIT")
