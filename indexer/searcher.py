@@ -321,6 +321,28 @@ def compute_facets(
     )
 
 
+_NAME_FIELDS = {
+    "from": (f.AUTHOR_KEY, "person"),
+    "mentions": (f.MENTION_KEY, "person"),
+    "in": (f.CHANNEL_KEY, "channel"),
+}
+
+
+def _unknown_name_hints(searcher: tantivy.Searcher, chips: list[FilterChip]) -> list[str]:
+    """Say so when from:/mentions:/in: names nobody in the index (instead of a silent empty result)."""
+    hints = []
+    for chip in chips:
+        field = _NAME_FIELDS.get(chip.key)
+        if field is None:
+            continue
+        name = chip.value.strip().lower().lstrip("@#")
+        if not name or name.isdigit() or name.startswith(("<", "conversation:")):
+            continue
+        if searcher.doc_freq(field[0], name) == 0:
+            hints.append(f"No {field[1]} called {chip.value!r} is in the archive, so {chip} matches nothing.")
+    return hints
+
+
 def search(
     index: SearchIndex,
     q: str,
@@ -344,7 +366,7 @@ def search(
     offset = max(0, int(offset))
     searcher, builder = index.searcher()
     parsed = builder.parse(q, conversations=index.conversation_members)
-    hints = parsed.hints + hints
+    hints = parsed.hints + _unknown_name_hints(searcher, parsed.filters) + hints
     offset = min(offset, searcher.num_docs)  # paging past the end is empty, and never allocates for it
     try:
         ranked: list[tuple[float | None, tantivy.DocAddress]]

@@ -61,3 +61,23 @@ def test_from_word_does_not_match_a_prefix(ix: indexer.SearchIndex) -> None:
     assert [h.author for h in indexer.search(ix, "grokking -from:harlow", facets=False).hits] == [
         "Harper Lee"
     ]
+
+
+@pytest.mark.parametrize(
+    ("q", "hint"),
+    [
+        ("from:harlw grokking", "No person called 'harlw' is in the archive, so from:harlw matches nothing."),
+        ("in:genral", "No channel called 'genral' is in the archive, so in:genral matches nothing."),
+        (
+            "mentions:nobody x",
+            "No person called 'nobody' is in the archive, so mentions:nobody matches nothing.",
+        ),
+    ],
+)
+def test_unknown_names_say_so(ix: indexer.SearchIndex, q: str, hint: str) -> None:
+    page = indexer.search(ix, q, facets=False)
+    assert (page.total, page.hints) == (0, [hint])
+
+
+def test_known_names_give_no_hint(ix: indexer.SearchIndex) -> None:
+    assert indexer.search(ix, "from:harlow in:general", facets=False).hints == []
