@@ -135,6 +135,7 @@ def run_ingest(
     code = 1 if summary.failed or missing else 0
     index_code = _update_index(data_dir, ingester, quiet=quiet)
     linked = pending.finish()
+    ingester.checkpoint()
     if not quiet and linked:
         err.print(
             f"conversations: {linked:,} messages linked in {time.perf_counter() - started:.2f}s", markup=False

@@ -277,6 +277,10 @@ class Ingester:
         """Link new messages into conversations (explicit structure first, then inferred); return lines linked."""
         return update_links(self.conn, progress)
 
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it (at the end of a run; readers may defer it)."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def start_conversations(self) -> PendingLinks:
         """Start linking new messages in a worker process; call .finish() to store the links."""
         row = self.conn.execute("PRAGMA database_list").fetchone()

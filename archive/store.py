@@ -26,6 +26,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # A big file is one big transaction, so the WAL grows to its size; let checkpoints shrink it back.
+        conn.execute("PRAGMA journal_size_limit = 67108864")
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA temp_store = MEMORY")
