@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archive
-import indexer
+from tests.live import build_data_dir
 from web.app import create_app
 from web.settings import Settings
 
@@ -42,13 +42,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     if not any(SAMPLES.glob("*-export")):
         pytest.skip("sample_exports/ has no exports")
     data_dir = tmp_path_factory.mktemp("fuzz") / "data"
-    conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
-    ingester = archive.Ingester(conn)
-    for path in archive.iter_export_files([SAMPLES]):
-        ingester.ingest_file(path)
-    ingester.update_conversations()
-    indexer.update_index(data_dir, conn)
-    conn.close()
+    build_data_dir(data_dir, [SAMPLES])
     yield create_app(Settings(data_dir=data_dir))
 
 

@@ -8,18 +8,12 @@ HALLWAY_UPDATE_SCREENSHOT=1 also refreshes docs/screenshot.png for the README.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import archive
-import indexer
+from tests.live import build_data_dir, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,53 +38,15 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"hallway serve exited with {proc.returncode}: {proc.stderr.read()!r}")  # type: ignore[union-attr]
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("hallway serve did not come up")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `hallway serve` (uvicorn, one worker) over the sample community, on a free port."""
     if not any(SAMPLES.glob("*-export")):
         pytest.skip("sample_exports/ has no exports yet: run `python sample_exports/generate.py`")
     data_dir = tmp_path_factory.mktemp("browser") / "data"
-    conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
-    ingester = archive.Ingester(conn)
-    for path in archive.iter_export_files([SAMPLES]):
-        ingester.ingest_file(path)
-    ingester.update_conversations()
-    indexer.update_index(data_dir, conn)
-    conn.close()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, str(ROOT / "cli.py"), "serve", "--data-dir", str(data_dir), "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_until_up(url, proc)
+    build_data_dir(data_dir, [SAMPLES])
+    with serve(data_dir) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

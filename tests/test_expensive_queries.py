@@ -7,9 +7,6 @@ realistic, long-tailed vocabulary), so fuzzy and prefix expansion have a real te
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,10 +14,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-import archive
-import indexer
 from bench.corpus import generate
-from tests.test_browser import ROOT, free_port, wait_until_up
+from tests.live import build_data_dir, serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -97,26 +92,9 @@ def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("expensive")
     generate(CORPUS_MESSAGES, tmp / "exports", single=False, partition=0, seed=11)
     data_dir = tmp / "data"
-    conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
-    ingester = archive.Ingester(conn)
-    for path in archive.iter_export_files([tmp / "exports"]):
-        ingester.ingest_file(path)
-    indexer.update_index(data_dir, conn)
-    conn.close()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, str(ROOT / "cli.py"), "serve", "--data-dir", str(data_dir), "--port", str(port)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_until_up(url, proc)
+    build_data_dir(data_dir, [tmp / "exports"], conversations=False)
+    with serve(data_dir) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 class HealthProbe(threading.Thread):

@@ -14,9 +14,6 @@ scripts other than /static/app.js, frames), request to an unexpected host, or a 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,11 +22,10 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-import archive
-import indexer
 from tests.factory import ALICE, BOB, sf, write_export
 from tests.factory import msg as base_msg
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, wait_until_up
+from tests.live import build_data_dir, serve
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.browser,
@@ -237,29 +233,11 @@ def xss_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     tmp = tmp_path_factory.mktemp("xss")
     ids = build_corpus(tmp / "exports")
     data_dir = tmp / "data"
-    conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
-    ingester = archive.Ingester(conn)
-    for sub in ("old", "new"):
-        for path in archive.iter_export_files([tmp / "exports" / sub]):
-            result = ingester.ingest_file(path)
-            assert result.status == "ok", result
-    ingester.update_conversations()
-    indexer.update_index(data_dir, conn)
-    conn.close()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, str(ROOT / "cli.py"), "serve", "--data-dir", str(data_dir), "--port", str(port)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_until_up(url, proc)
+    # old before new: the newer export must arrive second for the revision and tombstone
+    results = build_data_dir(data_dir, [tmp / "exports" / "old", tmp / "exports" / "new"])
+    assert [r.status for r in results] == ["ok"] * len(results), results
+    with serve(data_dir) as url:
         yield url, ids
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def seed_paths(ids: dict[str, Any]) -> list[str]:
