@@ -12,6 +12,7 @@ from archive.errors import (
 )
 from archive.ingest import Ingester, file_sha256, iter_export_files
 from archive.models import FileResult, IndexRecord, IngestSummary
+from archive.names import normalize_name, normalize_pattern, suggest_names
 from archive.policy import POLICY_FILE, Policy, load_policy, save_policy
 from archive.records import iter_index_records
 from archive.store import ARCHIVE_FILE, connect, generation, stats
@@ -39,6 +40,9 @@ __all__ = [
     "iter_export_files",
     "iter_index_records",
     "load_policy",
+    "normalize_name",
+    "normalize_pattern",
     "save_policy",
     "stats",
+    "suggest_names",
 ]
