@@ -1,4 +1,4 @@
-"""Imports run one way: archive <- indexer <- web <- cli.py."""
+"""Imports run one way: archive <- indexer <- web <- publish <- cli.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ ALLOWED = {
     "archive": {"archive"},
     "indexer": {"archive", "indexer"},
     "web": {"archive", "indexer", "web"},
+    "publish": {"archive", "indexer", "web", "publish"},
 }
-LAYERS = {"archive", "indexer", "web", "cli"}
+LAYERS = {"archive", "indexer", "web", "publish", "cli"}
 
 
 def _imports(path: Path) -> set[str]:
