@@ -35,6 +35,7 @@ class PublishReport:
     bytes: int = 0
     sizes: dict[str, int] = field(default_factory=dict)
     counts: WriteCounts = field(default_factory=WriteCounts)
+    changed: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -78,6 +79,7 @@ def publish_site(
     report.counts = writer.finish()
     report.messages, report.pages, report.records = len(plan.messages), builder.pages, len(plan.records)
     report.sizes = writer.sizes()
+    report.changed = writer.changed
     report.files = len(writer.new)
     report.bytes = sum(report.sizes.values())
     report.warnings = limit_warnings(report.bytes, report.files)

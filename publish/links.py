@@ -21,7 +21,8 @@ CSP = (
     " media-src 'self'; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'"
 )
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-_ATTR = re.compile(r'(\s(?:href|src|action)=")([^"]*)(")')
+_ATTR = re.compile(r'(\s(href|src|action)=")([^"]*)(")')
+_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
 _CANONICAL = re.compile(r'<link rel="canonical" href="[^"]*">\n?')
 
 Resolver = Callable[[str], str | None]
@@ -42,22 +43,25 @@ def rewrite(page: str, from_file: str, resolve: Resolver, base_url: str, *, keep
     """The page with internal links relative to `from_file`, dead ones removed and the CSP meta added."""
 
     def one(m: re.Match[str]) -> str:
-        raw = html.unescape(m.group(2))
+        raw = html.unescape(m.group(3))
         path = site_path(raw, base_url)
         if path is None:
-            return m.group(0)
+            # The site loads nothing from other hosts (a reader's visit is nobody else's business);
+            # links to them stay links.
+            return "" if m.group(2) == "src" and _REMOTE.match(raw) else m.group(0)
         target = resolve(path)
         if target is None:
             return ""
-        return f"{m.group(1)}{html.escape(link_to(from_file, target), quote=True)}{m.group(3)}"
+        return f"{m.group(1)}{html.escape(link_to(from_file, target), quote=True)}{m.group(4)}"
 
     head, sep, body = page.partition("</head>")
     if not sep:
         return _ATTR.sub(one, page)
-    if not keep_canonical:
-        head = _CANONICAL.sub("", head)
-    head = head.replace('<meta charset="utf-8">', '<meta charset="utf-8">\n' + CSP_META, 1)
-    return _ATTR.sub(one, head) + sep + _ATTR.sub(one, body)
+    canonical = _CANONICAL.search(head)
+    head = _ATTR.sub(one, _CANONICAL.sub("", head))
+    kept = canonical.group(0) if canonical and keep_canonical else ""  # absolute on purpose: the public URL
+    head = head.replace('<meta charset="utf-8">', '<meta charset="utf-8">\n' + CSP_META + "\n" + kept, 1)
+    return head + sep + _ATTR.sub(one, body)
 
 
 def link_to(from_file: str, target: str) -> str:
@@ -74,7 +78,7 @@ def internal_links(page: str, base_url: str) -> list[str]:
     """Every site-absolute link on a page (unescaped), in order."""
     found = []
     for m in _ATTR.finditer(page):
-        path = site_path(html.unescape(m.group(2)), base_url)
+        path = site_path(html.unescape(m.group(3)), base_url)
         if path is not None:
             found.append(path)
     return found

@@ -39,6 +39,7 @@ class SiteWriter:
         self.old: dict[str, str] = {}
         self.new: dict[str, tuple[str, int]] = {}
         self.counts = WriteCounts()
+        self.changed: list[str] = []  # files written by this build (new or different bytes)
         manifest = out / MANIFEST
         if manifest.exists():
             try:
@@ -59,6 +60,8 @@ class SiteWriter:
     def write(self, file: str, data: bytes) -> None:
         """Write one file (relative path) unless the previous build left the same bytes there."""
         digest = hashlib.sha256(data).hexdigest()
+        if self.new.get(file, ("", 0))[0] == digest:
+            return  # the same file reached twice in one build (a page linked under two names)
         self.new[file] = (digest, len(data))
         self.counts.bytes += len(data)
         path = self.out / file
@@ -70,6 +73,7 @@ class SiteWriter:
         tmp.write_bytes(data)
         os.replace(tmp, path)
         self.counts.written += 1
+        self.changed.append(file)
 
     def finish(self) -> WriteCounts:
         """Delete what the previous build had and this one didn't, and save the manifest."""
