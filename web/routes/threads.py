@@ -1,4 +1,4 @@
-"""GET /t/{id}: a Discord thread or forum post (by thread id), or the reply tree under a message (+ .json)."""
+"""GET /t/{id}: a Discord thread or forum post (by thread id), or the reply tree under a message (+ .json, .md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from archive import views
 from web import pages, present, urls
@@ -93,6 +93,38 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
             root_channel["guild_id"] if root_channel else None, root["channel_id"], thread_id
         ),
     }
+
+
+def build_thread_markdown(settings: Settings, page: dict[str, Any]) -> str:
+    """The `.md` twin: the thread (or reply tree) as a transcript, replies indented under what they answer."""
+    base = settings.base_url
+    home = page["parent"]["name"] if page["parent"] else (page["channel"] or {}).get("name")
+    where = f" in #{home}" if home else ""
+    lines = [f"# {page['title']}{where}", "", f"- {page['message_count']} messages"]
+    lines.append(f"- Permalink: <{urls.absolute(base, urls.thread_url(page['id']))}>")
+    if page["starter"] and page["starter"]["url"]:
+        lines.append(f"- Started from: <{urls.absolute(base, page['starter']['url'])}>")
+    lines.append("")
+    for m in page["messages"]:
+        who = m["author"]["display_name"] if m["author"] else "Unknown author"
+        # Replies nest as blockquotes (indenting by spaces would turn deep replies into code blocks).
+        quote = "> " * m.get("depth", 0)
+        reply = (
+            f" · reply to <{urls.absolute(base, urls.message_url(m['reply_to']))}>" if m["reply_to"] else ""
+        )
+        text = m["tombstone"] or (m["content"] or "*(no text)*")
+        body = "\n".join((quote + line).rstrip() for line in text.splitlines()) or quote.rstrip()
+        head = f"{quote}**{who}** · {m['timestamp']}{reply} · <{urls.absolute(base, m['url'])}>"
+        lines += [head, quote.rstrip(), body, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+@router.get("/t/{thread_id}.md", summary="A thread, forum post or reply tree as a Markdown transcript",
+            tags=["pages"], response_class=PlainTextResponse)  # fmt: skip
+def thread_md(conn: ConnDep, settings: SettingsDep, thread_id: str) -> Response:
+    """The thread as Markdown (for people and language models)."""
+    page = build_thread_page(conn, settings, parse_id(thread_id, "thread"))
+    return pages.markdown(build_thread_markdown(settings, page))
 
 
 @router.get("/t/{thread_id}.json", summary="A thread, forum post or reply tree", tags=["pages"])
