@@ -11,6 +11,7 @@ from archive.errors import (
 )
 from archive.ingest import Ingester, file_sha256
 from archive.models import FileResult, IndexRecord, IngestSummary
+from archive.names import normalize_name, normalize_pattern, suggest_names
 from archive.policy import POLICY_FILE, Policy, load_policy, save_policy
 from archive.records import iter_index_records
 from archive.sources import SOURCES, ExportHeader, Found, Source, discover, iter_export_files
@@ -44,6 +45,9 @@ __all__ = [
     "iter_export_files",
     "iter_index_records",
     "load_policy",
+    "normalize_name",
+    "normalize_pattern",
     "save_policy",
     "stats",
+    "suggest_names",
 ]
