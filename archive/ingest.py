@@ -13,26 +13,24 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from archive.channel_rows import upsert_channel
-from archive.dce import ExportReader
-from archive.errors import ArchiveError, ExportFormatError, MessageSkipped
+from archive.errors import ExportFormatError, MessageSkipped
 from archive.memory import load_memory, memory_version, save_memory
 from archive.merge import FileWriter
 from archive.models import FileResult, IngestSummary
-from archive.normalize import parse_snowflake, parse_timestamp_ms
 from archive.normalizer import MessageRow, Normalizer
 from archive.policy import Policy
 from archive.purge import Purge, PurgeReport, withheld_path, withhold_thread_names
+from archive.sources import Reader, Source, discover, find_source
+from archive.sources.base import Sniff
 from archive.store import begin_write, ensure_secret, generation, get_meta, set_meta
 from archive.threads import PendingLinks, update_links
 from archive.tombstones import refresh_tombstones
 from archive.withhold import Withholder
-
-THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
 
 MAX_WARNINGS = 20
 Progress = Callable[[str, int], None]
@@ -41,32 +39,10 @@ Notice = Callable[[str], None]
 """Called with a one-line notice for people (e.g. waiting for another writer)."""
 
 
-def iter_export_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Every *.json under the given files and folders (recursive, sorted, each real file once)."""
-    seen: set[tuple[int, int]] = set()
-    for root in paths:
-        if root.is_file():
-            candidates: Iterable[Path] = [root]
-        elif root.is_dir():
-            found = []
-            # followlinks=False: a symlink loop can't trap the walk.
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-                dirnames[:] = sorted(
-                    d for d in dirnames if not d.startswith(".") and not d.endswith("_Files")
-                )
-                found += [Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(".json")]
-            candidates = found
-        else:
-            raise ArchiveError(f"{root}: no such file or folder")
-        for path in candidates:
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            key = (st.st_dev, st.st_ino)
-            if key not in seen:
-                seen.add(key)
-                yield path
+def skipped_status(verdict: Sniff, named: bool) -> str:
+    """A file no source reads: `unsupported` (an export, or a file asked for by name) fails the run;
+    `ignored` (a stray file met in a folder) is only noted."""
+    return "unsupported" if verdict.export or named else "ignored"
 
 
 def file_sha256(path: Path) -> str:
@@ -159,8 +135,19 @@ class Ingester:
         """Ingest every export under `paths`; a failing file is reported and the others go on."""
         self.apply_policy()
         summary = IngestSummary()
-        for path in iter_export_files(paths):
-            summary.files.append(self.ingest_file(path, salvage=salvage, force=force, progress=progress))
+        for found in discover(paths):
+            if found.source is None:
+                status = skipped_status(found.sniff, found.named)
+                if status == "ignored":
+                    summary.ignored.append(found.note)
+                else:
+                    summary.files.append(FileResult(str(found.path), status, error=found.note))
+                continue
+            summary.files.append(
+                self.ingest_file(
+                    found.path, salvage=salvage, force=force, progress=progress, source=found.source
+                )
+            )
         self.update_conversations()
         return summary
 
@@ -178,11 +165,25 @@ class Ingester:
         return PendingLinks(self.conn, Path(row[2]))
 
     def ingest_file(
-        self, path: Path, *, salvage: bool = False, force: bool = False, progress: Progress | None = None
+        self,
+        path: Path,
+        *,
+        salvage: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+        source: Source | None = None,
     ) -> FileResult:
-        """Ingest one file in one transaction; never raises for bad input (the result says what failed)."""
+        """Ingest one file in one transaction; never raises for bad input (the result says what failed).
+
+        `source` reads the file (default: the registry's choice; a file no source claims is skipped).
+        """
         shown = path
         path = path.resolve()  # stored absolute: the viewer serves --media files relative to it
+        if source is None:
+            source, verdict = find_source(shown)
+            if source is None:
+                note = f"{shown}: {verdict.what}: {verdict.reason}"
+                return FileResult(str(shown), skipped_status(verdict, True), error=note)
         try:
             st = path.stat()
             if not force:
@@ -207,11 +208,14 @@ class Ingester:
             gc_was_enabled = gc.isenabled()
             gc.disable()
             try:
-                with ExportReader(shown) as reader:
+                reader = source.open(shown)
+                try:
                     result = self._ingest_reader(
                         path, st, digest, reader, salvage=salvage, force=force, progress=progress
                     )
-                    return replace(result, path=str(shown))
+                finally:
+                    reader.close()
+                return replace(result, path=str(shown))
             finally:
                 if gc_was_enabled:
                     gc.enable()
@@ -227,7 +231,7 @@ class Ingester:
         path: Path,
         st: os.stat_result,
         digest: str,
-        reader: ExportReader,
+        reader: Reader,
         *,
         salvage: bool,
         force: bool = False,
@@ -235,23 +239,10 @@ class Ingester:
     ) -> FileResult:
         header = reader.header
         channel = header.channel
-        cid = parse_snowflake(channel.get("id"))
-        if cid is None:
-            raise ExportFormatError(path, "header", f"channel id {channel.get('id')!r} is not a snowflake")
-        gid = parse_snowflake(header.guild.get("id"))
-        gid = 0 if gid is None else gid
-        ctype = str(channel.get("type") or "GuildTextChat")
-        is_thread = ctype in THREAD_TYPES
-        parent_id = parse_snowflake(channel.get("categoryId")) if is_thread else None
-        parent_name = (
-            channel.get("category") if is_thread and isinstance(channel.get("category"), str) else None
-        )
-        name_value = channel.get("name")
-        name: str = name_value if isinstance(name_value, str) else str(cid)
-        exported_at = parse_timestamp_ms(header.exported_at)
-        range_after = parse_timestamp_ms(header.date_range.get("after"))
-        range_before = parse_timestamp_ms(header.date_range.get("before"))
-        as_of = exported_at or max(reader.tail_as_of_ms() or 0, range_before or 0)
+        cid, gid, name = channel.id, channel.guild_id, channel.name
+        parent_id, parent_name = channel.parent_id, channel.parent_name
+        exported_at, as_of = header.exported_at, header.as_of
+        range_after, range_before = header.range_after, header.range_before
 
         conn = self.conn
         self._begin()
@@ -294,9 +285,7 @@ class Ingester:
                 )
                 conn.execute("COMMIT")
                 return FileResult(str(path), "excluded")
-            upsert_channel(
-                conn, self.withholder, header, cid, gid, ctype, name, is_thread, parent_id, parent_name, as_of
-            )
+            upsert_channel(conn, self.withholder, channel, as_of)
             writer = FileWriter(conn, export_id, gen, as_of)
             norm = Normalizer(str(path), cid, gid, self.withholder)
             error: ExportFormatError | None = None
@@ -350,7 +339,7 @@ class Ingester:
             deleted = 0
             if first is not None and last is not None:
                 deleted = refresh_tombstones(conn, cid, first, last, export_id, gen)
-            if is_thread:
+            if channel.is_thread:
                 withhold_thread_names(conn, [cid])  # a forum post started by a dropped user keeps no title
             self._remember()
             conn.execute("COMMIT")

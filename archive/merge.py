@@ -11,10 +11,10 @@ from dataclasses import fields
 
 import orjson
 
-from archive.dce import RawMessage
 from archive.normalize import parse_snowflake
 from archive.normalizer import MessageRow, UserRow, fingerprint
 from archive.schema import DETAIL_TABLES, FOLLOW_NEWEST_COLUMNS, MESSAGE_COLUMNS
+from archive.sources import RawMessage
 
 # The message columns a MessageRow carries; seen_ts and generation come from the file being written.
 _ROW_COLUMNS = tuple(c for c in MESSAGE_COLUMNS if c not in ("seen_ts", "deleted", "generation"))

@@ -15,7 +15,7 @@ import tomlkit
 import tomlkit.exceptions
 
 from archive.errors import PolicyError
-from archive.names import normalize_name
+from archive.names import normalize_name, normalize_pattern
 
 POLICY_FILE = "policy.toml"
 
@@ -63,7 +63,8 @@ def channel_keys(ids: list[int | None], names: list[str | None]) -> list[str]:
 
 
 def _matches(patterns: tuple[str, ...], keys: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(k, p.lower()) for p in patterns for k in keys)
+    forms = {f for p in patterns for f in (p.lower(), normalize_pattern(p))}
+    return any(fnmatch.fnmatchcase(k, f) for f in forms for k in keys)
 
 
 def unmatched_patterns(
