@@ -24,6 +24,9 @@ import indexer
 from archive import ArchiveError, Ingester, Policy, load_policy, save_policy
 from indexer import IndexerError
 from web import mcp_server
+from web.digest import DigestError, build_digest, parse_day
+from web.digest_text import build_digest_document, build_digest_markdown
+from web.pages import build_templates
 from web.settings import Settings
 
 app = typer.Typer(
@@ -79,7 +82,15 @@ def run_ingest(
     missing = [p for p in paths if not p.exists()]
     for p in missing:
         err.print(f"error: {p}: no such file or folder", markup=False)
-    files = list(archive.iter_export_files([p for p in paths if p.exists()]))
+    found = list(archive.discover([p for p in paths if p.exists()]))
+    files = [f for f in found if f.source is not None]
+    unread = []
+    for f in found:
+        if f.source is None:
+            status = archive.ingest.skipped_status(f.sniff, f.named)
+            err.print(f"{'error' if status == 'unsupported' else 'skipped'}: {f.note}", markup=False)
+            if status == "unsupported":
+                unread.append(archive.FileResult(str(f.path), status, error=f.note))
     started = time.perf_counter()
     total_messages = 0
     results = []
@@ -101,8 +112,10 @@ def run_ingest(
             elapsed = max(time.perf_counter() - started, 1e-6)
             bar.update(task, messages=done_before + count, rate=(done_before + count) / elapsed)
 
-        for path in files:
-            result = ingester.ingest_file(path, salvage=salvage, force=force, progress=tick)
+        for f in files:
+            result = ingester.ingest_file(
+                f.path, salvage=salvage, force=force, progress=tick, source=f.source
+            )
             results.append(result)
             total_messages += result.messages
             done_before = total_messages
@@ -121,11 +134,11 @@ def run_ingest(
     # Conversations are computed in a worker process while this one updates the search index.
     pending = ingester.start_conversations()
     elapsed = time.perf_counter() - started
-    summary = archive.IngestSummary(results)
+    summary = archive.IngestSummary(results + unread)
     ok = summary.count("ok") + summary.count("partial")
     skipped = summary.count("unchanged") + summary.count("excluded")
     line = (
-        f"{len(files) + len(missing)} files: {ok} ingested ({summary.count('partial')} partial), {skipped} skipped "
+        f"{len(files) + len(unread) + len(missing)} files: {ok} ingested ({summary.count('partial')} partial), {skipped} skipped "
         f"({summary.count('unchanged')} unchanged, {summary.count('excluded')} excluded), {summary.failed + len(missing)} failed; "
         f"messages: {summary.added} added, {summary.updated} updated, {summary.deleted} deleted"
         + (f", {purged} purged by policy" if purged else "")
@@ -162,7 +175,10 @@ def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="Export files or folders (searched recursively for *.json).")
+        list[Path],
+        typer.Argument(
+            help="Export files or folders (searched recursively; a file no format reads is named)."
+        ),
     ],
     data_dir: DataDir = DEFAULT_DATA_DIR,
     policy: Annotated[
@@ -303,6 +319,8 @@ def search(
         return
     for hint in page.hints:
         err.print(f"hint: {hint}", markup=False)
+    if page.suggestion:
+        err.print(f"did you mean: {page.suggestion}", markup=False)
     shown = f"{page.offset + 1}-{page.offset + len(page.hits)}" if page.hits else "none"
     table = Table(title=f"{page.total:,} messages · showing {shown} · {page.sort}", expand=True)
     table.add_column("when (UTC) · id", no_wrap=True)
@@ -313,6 +331,51 @@ def search(
         who = Text("#" + hit.channel + "\n") + Text(hit.author, style="cyan")
         table.add_row(when, who, _snippet_text(hit.snippet))
     out.print(table)
+
+
+@app.command(
+    epilog="Examples: hallway digest --since 2024-03-01 --until 2024-03-07 · "
+    "hallway digest --since 2024-03-01 --in research --format json"
+)
+def digest(
+    since: Annotated[str, typer.Option("--since", help="First day, YYYY-MM-DD (UTC, inclusive).")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last day, YYYY-MM-DD (UTC, inclusive); default today.")
+    ] = None,
+    channels: Annotated[
+        list[str] | None, typer.Option("--in", help="A channel name or id (repeatable); threads come along.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md (default), json or html.")] = "md",
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Links point here (the served viewer's public URL).")
+    ] = "http://127.0.0.1:8000",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """What happened in a window of days: per channel, the conversations ranked by activity, with links.
+
+    The same digest as the viewer's /digest page: each conversation's opening and most-replied or
+    most-reacted message, new threads and forum posts, pinned messages and announcements.
+    """
+    if fmt not in ("md", "json", "html"):
+        raise _fail(f"--format {fmt!r}: use md, json or html")
+    settings = Settings(data_dir=data_dir, base_url=base_url)
+    try:
+        first = parse_day(since, "--since")
+        last = parse_day(until, "--until") if until else None
+        conn = archive.connect(data_dir / archive.ARCHIVE_FILE, readonly=True)
+        try:
+            data = build_digest(conn, first, last, channels or [])
+        finally:
+            conn.close()
+    except (ArchiveError, DigestError) as e:
+        raise _fail(str(e)) from None
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif fmt == "html":
+        env = build_templates(settings).env
+        sys.stdout.write(build_digest_document(env, data, base_url, settings.site_name))
+    else:
+        sys.stdout.write(build_digest_markdown(data, base_url))
 
 
 @app.command()

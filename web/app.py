@@ -21,7 +21,7 @@ from web.errors import NOT_FOUND_HINTS, PageError
 from web.mcp_server import HttpEndpoint
 from web.mcp_tools import ArchiveReader
 from web.pages import THEME_COOKIE, THEMES, build_templates
-from web.routes import channels, conversations, home, media, messages, search, threads, users
+from web.routes import channels, conversations, digest, feeds, home, media, messages, search, threads, users
 from web.search import SearchBackend
 from web.settings import Settings
 
@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
-MACHINE_SUFFIXES = (".json", ".md", ".bib", ".ris")
+MACHINE_SUFFIXES = (".json", ".md", ".bib", ".ris", ".atom")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -160,7 +160,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.search = backend
     app.state.home_cache = {}
     app.mount(urls.STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (home, search, channels, messages, threads, conversations, users, media):
+    # feeds first: /c/{id}.atom must not reach the page route /c/{channel_id}.
+    for module in (feeds, digest, home, search, channels, messages, threads, conversations, users, media):
         app.include_router(module.router)
     if agents:
         app.router.routes.extend(agents.routes)

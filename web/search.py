@@ -89,6 +89,7 @@ def empty_page(q: str, sort: str, page: int, page_size: int) -> dict[str, Any]:
         "message": None,
         "prev_url": None,
         "next_url": None,
+        "suggestion": None,
     }
 
 
@@ -114,6 +115,9 @@ def build_search_page(
         total=result.total,
         hits=hits,
         hints=list(result.hints),
+        suggestion={"query": result.suggestion, "url": urls.search_url(result.suggestion, sort=sort)}
+        if result.suggestion
+        else None,
         filters=[
             {"key": c.key, "value": c.value, "negated": c.negated, "text": str(c),
              "remove_url": urls.search_url(remove(q, str(c)), sort=sort)}
