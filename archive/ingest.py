@@ -22,12 +22,12 @@ import orjson
 
 from archive.dce import ExportHeader, ExportReader, RawMessage
 from archive.errors import ArchiveError, ExportFormatError, MessageSkipped
+from archive.links import PendingLinks, update_links
 from archive.models import FileResult, IngestSummary
 from archive.normalize import parse_snowflake, parse_timestamp_ms
 from archive.normalizer import MessageRow, Normalizer, UserRow, fingerprint
 from archive.policy import Policy, pseudonym_for, scrub_user_objects
 from archive.store import ensure_secret, generation, get_meta, set_meta
-from archive.threads import PendingLinks, update_links
 
 THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
 FALLBACK_CATEGORIES = frozenset({"Text", "Private", "Group", "News", "Default", "Category"})
