@@ -20,12 +20,14 @@ from typing import Any
 
 import orjson
 
-from archive.dce import ExportHeader, ExportReader, RawMessage
+from archive.dce import ExportHeader, RawMessage
 from archive.errors import ArchiveError, ExportFormatError, MessageSkipped
+from archive.lowfi import LOW_FIDELITY, move_from_synthetic_channel, reconcile
 from archive.models import FileResult, IngestSummary
 from archive.normalize import parse_snowflake, parse_timestamp_ms
 from archive.normalizer import MessageRow, Normalizer, UserRow, fingerprint
 from archive.policy import Policy, pseudonym_for, scrub_user_objects
+from archive.sources.formats import EXTENSIONS, AnyReader, open_reader, reader_fidelity, reader_format
 from archive.store import ensure_secret, generation, get_meta, set_meta
 from archive.threads import PendingLinks, update_links
 
@@ -38,7 +40,7 @@ Progress = Callable[[str, int], None]
 
 
 def iter_export_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Every *.json under the given files and folders (recursive, sorted, each real file once)."""
+    """Every export (*.json, *.html, *.csv, *.txt) under the given files and folders (recursive, sorted, once each)."""
     seen: set[tuple[int, int]] = set()
     for root in paths:
         if root.is_file():
@@ -50,7 +52,7 @@ def iter_export_files(paths: Iterable[Path]) -> Iterator[Path]:
                 dirnames[:] = sorted(
                     d for d in dirnames if not d.startswith(".") and not d.endswith("_Files")
                 )
-                found += [Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(".json")]
+                found += [Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(EXTENSIONS)]
             candidates = found
         else:
             raise ArchiveError(f"{root}: no such file or folder")
@@ -316,7 +318,7 @@ class Ingester:
             gc_was_enabled = gc.isenabled()
             gc.disable()
             try:
-                with ExportReader(shown) as reader:
+                with open_reader(shown) as reader:
                     result = self._ingest_reader(
                         path, st, digest, reader, salvage=salvage, force=force, progress=progress
                     )
@@ -336,7 +338,7 @@ class Ingester:
         path: Path,
         st: os.stat_result,
         digest: str,
-        reader: ExportReader,
+        reader: AnyReader,
         *,
         salvage: bool,
         force: bool = False,
@@ -361,6 +363,7 @@ class Ingester:
         range_after = parse_timestamp_ms(header.date_range.get("after"))
         range_before = parse_timestamp_ms(header.date_range.get("before"))
         as_of = exported_at or max(reader.tail_as_of_ms() or 0, range_before or 0)
+        fidelity = reader_fidelity(reader)
 
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
@@ -374,8 +377,8 @@ class Ingester:
                 conn.execute("DELETE FROM exports WHERE id = ?", (old[0],))
             export_id = conn.execute(
                 "INSERT INTO exports(sha256, path, size, mtime_ns, channel_id, guild_id, range_after, range_before,"
-                " exported_at, as_of, declared_count, status, generation, ingested_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'pending', ?, ?)",
+                " exported_at, as_of, declared_count, status, generation, ingested_at, format)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
                 (
                     digest,
                     str(path),
@@ -389,6 +392,7 @@ class Ingester:
                     as_of,
                     gen,
                     int(time.time() * 1000),
+                    reader_format(reader),
                 ),
             ).lastrowid
             assert export_id is not None
@@ -418,7 +422,9 @@ class Ingester:
                         if unchanged and raw is not None and id(obj) in unchanged:
                             continue
                         try:
-                            rows.append(norm.message(offset, index, raw, obj))
+                            row = norm.message(offset, index, raw, obj)
+                            row.fidelity = fidelity
+                            rows.append(row)
                         except MessageSkipped as e:
                             # One invalid message never costs the file: skip it, say where, go on.
                             skipped += 1
@@ -452,8 +458,11 @@ class Ingester:
                 ),
             )
             deleted = 0
-            if first is not None and last is not None:
+            # An export without ids cannot say a message is gone: its ids are made up.
+            if first is not None and last is not None and fidelity > LOW_FIDELITY:
                 deleted = self._refresh_tombstones(cid, first, last, export_id, gen)
+            move_from_synthetic_channel(conn, export_id, cid)
+            reconcile(conn, export_id, cid, gen)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -561,8 +570,8 @@ class Ingester:
         for lo, hi, as_of in covers:
             became += conn.execute(
                 "UPDATE messages SET deleted = 1, generation = ? WHERE channel_id = ? AND id BETWEEN ? AND ?"
-                " AND deleted = 0 AND seen_ts < ?",
-                (gen, cid, lo, hi, as_of),
+                " AND deleted = 0 AND seen_ts < ? AND fidelity > ?",
+                (gen, cid, lo, hi, as_of, LOW_FIDELITY),
             ).rowcount
         # A tombstone seen again in a newer export than every export missing it comes back (rare).
         revived = [
@@ -665,7 +674,7 @@ class _FileWriter:
         existing = {
             r[0]: r
             for r in self.conn.execute(
-                "SELECT id, fp, content, edited_ts, seen_ts, redacted FROM messages"
+                "SELECT id, fp, content, edited_ts, seen_ts, redacted, fidelity FROM messages"
                 " WHERE id IN (SELECT value FROM json_each(?))",
                 (orjson.dumps(ids),),
             )
@@ -679,9 +688,13 @@ class _FileWriter:
             old = existing.get(r.id)
             if old is None:
                 continue
-            _, fp, content, edited_ts, seen_ts, redacted = old
-            if redacted is not None or fp == r.fp or r.redacted is not None:
+            _, fp, content, edited_ts, seen_ts, redacted, fidelity = old
+            if redacted is not None or fp == r.fp or r.redacted is not None or r.fidelity < fidelity:
+                # (A poorer format's copy of a message only adds its export to the provenance.)
                 seen_only.append((self.as_of, r.id))
+            elif r.fidelity > fidelity:
+                self._replace_poorer(r)
+                self.updated += 1
             elif self._merge(r, content, edited_ts, seen_ts):
                 self.updated += 1
         if seen_only:
@@ -696,7 +709,7 @@ class _FileWriter:
         conn.executemany(
             "INSERT INTO messages(id, channel_id, author_id, type, ts, edited_ts, content, pinned, reply_to, ref_kind,"
             " ref_message_id, ref_channel_id, ref_guild_id, flags, reaction_count, extra, fp, seen_ts, redacted,"
-            " generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " generation, fidelity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.id,
@@ -719,6 +732,7 @@ class _FileWriter:
                     as_of,
                     r.redacted,
                     gen,
+                    r.fidelity,
                 )
                 for r in rows
             ],
@@ -742,6 +756,41 @@ class _FileWriter:
         mentions = [(r.id, u) for r in rows for u in r.mentions]
         if mentions:
             conn.executemany("INSERT OR IGNORE INTO mentions VALUES (?, ?)", mentions)
+
+    def _replace_poorer(self, r: MessageRow) -> None:
+        """A richer format's copy replaces every field of one from a poorer format (not an edit: no revision)."""
+        conn = self.conn
+        for table in ("attachments", "embeds", "stickers", "reactions", "mentions"):
+            conn.execute(f"DELETE FROM {table} WHERE message_id = ?", (r.id,))
+        self._insert_details([r])
+        conn.execute(
+            "UPDATE messages SET channel_id = ?, author_id = ?, type = ?, ts = ?, edited_ts = ?, content = ?,"
+            " pinned = ?, reply_to = ?, ref_kind = ?, ref_message_id = ?, ref_channel_id = ?, ref_guild_id = ?,"
+            " flags = ?, reaction_count = ?, extra = ?, fp = ?, seen_ts = max(seen_ts, ?), generation = ?,"
+            " fidelity = ? WHERE id = ?",
+            (
+                r.channel_id,
+                r.author_id,
+                r.type,
+                r.ts,
+                r.edited_ts,
+                r.content,
+                int(r.pinned),
+                r.reply_to,
+                r.ref_kind,
+                r.ref_message_id,
+                r.ref_channel_id,
+                r.ref_guild_id,
+                r.flags,
+                r.reaction_count,
+                r.extra,
+                r.fp,
+                self.as_of,
+                self.gen,
+                r.fidelity,
+                r.id,
+            ),
+        )
 
     def _merge(self, r: MessageRow, content: str | None, edited_ts: int | None, seen_ts: int) -> bool:
         """Merge a message seen before; return whether anything changed."""

@@ -6,7 +6,7 @@ import sqlite3
 
 from archive.errors import SchemaTooNewError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Message flag bits, shared with the indexer's `has:` filters.
 HAS_LINK = 1
@@ -164,7 +164,21 @@ CREATE INDEX links_conversation ON links(conversation_id, message_id);
 CREATE INDEX links_parent ON links(parent_id) WHERE parent_id IS NOT NULL;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# v3: every DCE export format. `fidelity` says which kind of export a message's fields come from (the
+# richer one wins a merge); CSV and TXT records (fidelity <= 2) have made-up ids and merge into the real
+# message when a JSON or HTML export covers it, their id kept as an alias for its permalink.
+_V3 = """
+ALTER TABLE messages ADD COLUMN fidelity INTEGER NOT NULL DEFAULT 4;  -- 4 JSON, 3 HTML, 2 CSV, 1 TXT
+ALTER TABLE exports ADD COLUMN format TEXT NOT NULL DEFAULT 'json';   -- json | html | csv | txt
+CREATE INDEX messages_low_fidelity ON messages(channel_id, ts) WHERE fidelity <= 2;
+CREATE TABLE aliases (
+    alias_id INTEGER PRIMARY KEY,      -- the id a CSV/TXT record had (its URLs answer 301)
+    message_id INTEGER NOT NULL        -- the real message it was merged into
+);
+CREATE INDEX aliases_message ON aliases(message_id);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
