@@ -78,7 +78,15 @@ def run_ingest(
     missing = [p for p in paths if not p.exists()]
     for p in missing:
         err.print(f"error: {p}: no such file or folder", markup=False)
-    files = list(archive.iter_export_files([p for p in paths if p.exists()]))
+    found = list(archive.discover([p for p in paths if p.exists()]))
+    files = [f for f in found if f.source is not None]
+    unread = []
+    for f in found:
+        if f.source is None:
+            status = archive.ingest.skipped_status(f.sniff, f.named)
+            err.print(f"{'error' if status == 'unsupported' else 'skipped'}: {f.note}", markup=False)
+            if status == "unsupported":
+                unread.append(archive.FileResult(str(f.path), status, error=f.note))
     started = time.perf_counter()
     total_messages = 0
     results = []
@@ -100,8 +108,10 @@ def run_ingest(
             elapsed = max(time.perf_counter() - started, 1e-6)
             bar.update(task, messages=done_before + count, rate=(done_before + count) / elapsed)
 
-        for path in files:
-            result = ingester.ingest_file(path, salvage=salvage, force=force, progress=tick)
+        for f in files:
+            result = ingester.ingest_file(
+                f.path, salvage=salvage, force=force, progress=tick, source=f.source
+            )
             results.append(result)
             total_messages += result.messages
             done_before = total_messages
@@ -120,11 +130,11 @@ def run_ingest(
     # Conversations are computed in a worker process while this one updates the search index.
     pending = ingester.start_conversations()
     elapsed = time.perf_counter() - started
-    summary = archive.IngestSummary(results)
+    summary = archive.IngestSummary(results + unread)
     ok = summary.count("ok") + summary.count("partial")
     skipped = summary.count("unchanged") + summary.count("excluded")
     line = (
-        f"{len(files) + len(missing)} files: {ok} ingested ({summary.count('partial')} partial), {skipped} skipped "
+        f"{len(files) + len(unread) + len(missing)} files: {ok} ingested ({summary.count('partial')} partial), {skipped} skipped "
         f"({summary.count('unchanged')} unchanged, {summary.count('excluded')} excluded), {summary.failed + len(missing)} failed; "
         f"messages: {summary.added} added, {summary.updated} updated, {summary.deleted} deleted"
         + (f", {purged} purged by policy" if purged else "")
@@ -161,7 +171,10 @@ def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="Export files or folders (searched recursively for *.json).")
+        list[Path],
+        typer.Argument(
+            help="Export files or folders (searched recursively; a file no format reads is named)."
+        ),
     ],
     data_dir: DataDir = DEFAULT_DATA_DIR,
     policy: Annotated[

@@ -13,58 +13,33 @@ import hmac
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from archive.dce import ExportHeader, RawMessage
-from archive.errors import ArchiveError, ExportFormatError, MessageSkipped
+from archive.errors import ExportFormatError, MessageSkipped
 from archive.lowfi import LOW_FIDELITY, move_from_synthetic_channel, reconcile
 from archive.models import FileResult, IngestSummary
-from archive.normalize import parse_snowflake, parse_timestamp_ms
+from archive.normalize import parse_snowflake
 from archive.normalizer import MessageRow, Normalizer, UserRow, fingerprint
 from archive.policy import Policy, pseudonym_for, scrub_user_objects
-from archive.sources.formats import EXTENSIONS, AnyReader, open_reader, reader_fidelity, reader_format
+from archive.sources import RawMessage, Reader, Source, discover, find_source
+from archive.sources.base import ChannelInfo, Sniff
 from archive.store import ensure_secret, generation, get_meta, set_meta
 from archive.threads import PendingLinks, update_links
-
-THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
-FALLBACK_CATEGORIES = frozenset({"Text", "Private", "Group", "News", "Default", "Category"})
 
 MAX_WARNINGS = 20
 Progress = Callable[[str, int], None]
 """Called with (path, messages done in this file) as ingest goes."""
 
 
-def iter_export_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Every export (*.json, *.html, *.csv, *.txt) under the given files and folders (recursive, sorted, once each)."""
-    seen: set[tuple[int, int]] = set()
-    for root in paths:
-        if root.is_file():
-            candidates: Iterable[Path] = [root]
-        elif root.is_dir():
-            found = []
-            # followlinks=False: a symlink loop can't trap the walk.
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-                dirnames[:] = sorted(
-                    d for d in dirnames if not d.startswith(".") and not d.endswith("_Files")
-                )
-                found += [Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(EXTENSIONS)]
-            candidates = found
-        else:
-            raise ArchiveError(f"{root}: no such file or folder")
-        for path in candidates:
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            key = (st.st_dev, st.st_ino)
-            if key not in seen:
-                seen.add(key)
-                yield path
+def skipped_status(verdict: Sniff, named: bool) -> str:
+    """A file no source reads: `unsupported` (an export, or a file asked for by name) fails the run;
+    `ignored` (a stray file met in a folder) is only noted."""
+    return "unsupported" if verdict.export or named else "ignored"
 
 
 def file_sha256(path: Path) -> str:
@@ -270,8 +245,19 @@ class Ingester:
         """Ingest every export under `paths`; a failing file is reported and the others go on."""
         self.apply_policy()
         summary = IngestSummary()
-        for path in iter_export_files(paths):
-            summary.files.append(self.ingest_file(path, salvage=salvage, force=force, progress=progress))
+        for found in discover(paths):
+            if found.source is None:
+                status = skipped_status(found.sniff, found.named)
+                if status == "ignored":
+                    summary.ignored.append(found.note)
+                else:
+                    summary.files.append(FileResult(str(found.path), status, error=found.note))
+                continue
+            summary.files.append(
+                self.ingest_file(
+                    found.path, salvage=salvage, force=force, progress=progress, source=found.source
+                )
+            )
         self.update_conversations()
         return summary
 
@@ -289,11 +275,25 @@ class Ingester:
         return PendingLinks(self.conn, Path(row[2]))
 
     def ingest_file(
-        self, path: Path, *, salvage: bool = False, force: bool = False, progress: Progress | None = None
+        self,
+        path: Path,
+        *,
+        salvage: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+        source: Source | None = None,
     ) -> FileResult:
-        """Ingest one file in one transaction; never raises for bad input (the result says what failed)."""
+        """Ingest one file in one transaction; never raises for bad input (the result says what failed).
+
+        `source` reads the file (default: the registry's choice; a file no source claims is skipped).
+        """
         shown = path
         path = path.resolve()  # stored absolute: the viewer serves --media files relative to it
+        if source is None:
+            source, verdict = find_source(shown)
+            if source is None:
+                note = f"{shown}: {verdict.what}: {verdict.reason}"
+                return FileResult(str(shown), skipped_status(verdict, True), error=note)
         try:
             st = path.stat()
             if not force:
@@ -318,11 +318,14 @@ class Ingester:
             gc_was_enabled = gc.isenabled()
             gc.disable()
             try:
-                with open_reader(shown) as reader:
+                reader = source.open(shown)
+                try:
                     result = self._ingest_reader(
                         path, st, digest, reader, salvage=salvage, force=force, progress=progress
                     )
-                    return replace(result, path=str(shown))
+                finally:
+                    reader.close()
+                return replace(result, path=str(shown))
             finally:
                 if gc_was_enabled:
                     gc.enable()
@@ -338,7 +341,7 @@ class Ingester:
         path: Path,
         st: os.stat_result,
         digest: str,
-        reader: AnyReader,
+        reader: Reader,
         *,
         salvage: bool,
         force: bool = False,
@@ -346,24 +349,12 @@ class Ingester:
     ) -> FileResult:
         header = reader.header
         channel = header.channel
-        cid = parse_snowflake(channel.get("id"))
-        if cid is None:
-            raise ExportFormatError(path, "header", f"channel id {channel.get('id')!r} is not a snowflake")
-        gid = parse_snowflake(header.guild.get("id"))
-        gid = 0 if gid is None else gid
-        ctype = str(channel.get("type") or "GuildTextChat")
-        is_thread = ctype in THREAD_TYPES
-        parent_id = parse_snowflake(channel.get("categoryId")) if is_thread else None
-        parent_name = (
-            channel.get("category") if is_thread and isinstance(channel.get("category"), str) else None
-        )
-        name_value = channel.get("name")
-        name: str = name_value if isinstance(name_value, str) else str(cid)
-        exported_at = parse_timestamp_ms(header.exported_at)
-        range_after = parse_timestamp_ms(header.date_range.get("after"))
-        range_before = parse_timestamp_ms(header.date_range.get("before"))
-        as_of = exported_at or max(reader.tail_as_of_ms() or 0, range_before or 0)
-        fidelity = reader_fidelity(reader)
+        cid, gid, name = channel.id, channel.guild_id, channel.name
+        parent_id, parent_name = channel.parent_id, channel.parent_name
+        exported_at, as_of = header.exported_at, header.as_of
+        range_after, range_before = header.range_after, header.range_before
+        # 4 JSON, 3 HTML, 2 CSV, 1 TXT: the richer copy of a message wins (archive/lowfi.py).
+        fidelity: int = getattr(reader, "fidelity", 4)
 
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
@@ -392,7 +383,7 @@ class Ingester:
                     as_of,
                     gen,
                     int(time.time() * 1000),
-                    reader_format(reader),
+                    getattr(reader, "format", "json"),
                 ),
             ).lastrowid
             assert export_id is not None
@@ -404,7 +395,7 @@ class Ingester:
                 )
                 conn.execute("COMMIT")
                 return FileResult(str(path), "excluded")
-            self._upsert_channel(header, cid, gid, ctype, name, is_thread, parent_id, parent_name, as_of)
+            self._upsert_channel(channel, as_of)
             writer = _FileWriter(conn, export_id, gen, as_of)
             norm = Normalizer(str(path), cid, gid, self.policy, self.secret)
             error: ExportFormatError | None = None
@@ -479,40 +470,13 @@ class Ingester:
             warnings=tuple(warnings),
         )
 
-    def _upsert_channel(
-        self,
-        header: ExportHeader,
-        cid: int,
-        gid: int,
-        ctype: str,
-        name: str,
-        is_thread: bool,
-        parent_id: int | None,
-        parent_name: str | None,
-        as_of: int,
-    ) -> None:
-        guild = header.guild
-        gname = (
-            guild.get("name")
-            if isinstance(guild.get("name"), str)
-            else ("Direct Messages" if gid == 0 else str(gid))
-        )
-        icon = guild.get("iconUrl") if isinstance(guild.get("iconUrl"), str) else None
+    def _upsert_channel(self, channel: ChannelInfo, as_of: int) -> None:
         self.conn.execute(
             "INSERT INTO guilds(id, name, icon_url, seen_ts) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
             " name = excluded.name, icon_url = excluded.icon_url, seen_ts = excluded.seen_ts"
             " WHERE excluded.seen_ts >= guilds.seen_ts",
-            (gid, gname, icon, as_of),
+            (channel.guild_id, channel.guild_name, channel.guild_icon_url, as_of),
         )
-        channel = header.channel
-        category_id = category = None
-        if not is_thread:
-            category_id = parse_snowflake(channel.get("categoryId"))
-            category = channel.get("category") if isinstance(channel.get("category"), str) else None
-            if category_id == 0 or (category_id is None and category in FALLBACK_CATEGORIES):
-                # DCE 2.27-2.40 fallback: "0" / "Text" / "Private" mean "no category".
-                category_id, category = None, None
-        topic = channel.get("topic") if isinstance(channel.get("topic"), str) else None
         self.conn.execute(
             "INSERT INTO channels(id, guild_id, type, name, topic, parent_id, parent_name, category_id, category,"
             " is_thread, seen_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
@@ -523,16 +487,16 @@ class Ingester:
             " category = coalesce(excluded.category, channels.category), is_thread = excluded.is_thread,"
             " seen_ts = excluded.seen_ts WHERE excluded.seen_ts >= channels.seen_ts",
             (
-                cid,
-                gid,
-                ctype,
-                name,
-                topic,
-                parent_id,
-                parent_name,
-                category_id,
-                category,
-                int(is_thread),
+                channel.id,
+                channel.guild_id,
+                channel.type,
+                channel.name,
+                channel.topic,
+                channel.parent_id,
+                channel.parent_name,
+                channel.category_id,
+                channel.category,
+                int(channel.is_thread),
                 as_of,
             ),
         )

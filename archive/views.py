@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from archive.names import normalize_name
 from archive.normalize import DISCORD_EPOCH_MS
 
 Row = dict[str, Any]
@@ -425,3 +426,13 @@ def find_forum(conn: sqlite3.Connection, channel_id: int) -> Row | None:
             (channel_id,),
         )
     )
+
+
+def channels_named(conn: sqlite3.Connection, name: str) -> list[int]:
+    """Ids of the channels, threads and forums whose name has the same normal form as `name` (archive.names)."""
+    want = normalize_name(name)
+    rows = conn.execute(
+        "SELECT id, name FROM channels UNION SELECT parent_id, parent_name FROM channels"
+        " WHERE parent_id IS NOT NULL AND parent_name IS NOT NULL"
+    )
+    return sorted({int(cid) for cid, n in rows if n and normalize_name(str(n)) == want})

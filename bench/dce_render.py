@@ -53,7 +53,11 @@ def _content_html(message: dict[str, Any], minified: bool, modern: bool) -> str:
     pre = "chatlog__markdown-pre" if modern else "pre"
     for fence in _FENCE.finditer(text):
         out.append(_inline(text[pos : fence.start()], mentions, minified, modern))
-        cls = f"{pre} {pre}--multiline language-{fence.group(1)}" if fence.group(1) else f"{pre} {pre}--multiline"
+        cls = (
+            f"{pre} {pre}--multiline language-{fence.group(1)}"
+            if fence.group(1)
+            else f"{pre} {pre}--multiline"
+        )
         out.append(f"<div {_attr('class', cls, minified)}>{html.escape(fence.group(2), quote=False)}</div>")
         pos = fence.end()
     out.append(_inline(text[pos:], mentions, minified, modern))
@@ -62,7 +66,9 @@ def _content_html(message: dict[str, Any], minified: bool, modern: bool) -> str:
 
 def _inline(text: str, mentions: dict[str, dict[str, Any]], minified: bool, modern: bool) -> str:
     escaped = html.escape(text, quote=False)
-    escaped = _URL.sub(lambda m: f"<a {_attr('href', html.unescape(m.group(0)), minified)}>{m.group(0)}</a>", escaped)
+    escaped = _URL.sub(
+        lambda m: f"<a {_attr('href', html.unescape(m.group(0)), minified)}>{m.group(0)}</a>", escaped
+    )
     cls = "chatlog__markdown-mention" if modern else "mention"
     for label, user in mentions.items():
         span = f"<span {_attr('class', cls, minified)} {_attr('title', full_name(user), minified)}>{html.escape(label)}</span>"
@@ -75,13 +81,23 @@ def _extras(message: dict[str, Any], minified: bool) -> str:
     out = []
     for att in message.get("attachments") or ():
         url = att["url"]
-        out.append(f"<div {a('class', 'chatlog__attachment')}><a {a('href', url)}>{html.escape(att.get('fileName') or '')}</a></div>")
+        out.append(
+            f"<div {a('class', 'chatlog__attachment')}><a {a('href', url)}>{html.escape(att.get('fileName') or '')}</a></div>"
+        )
     for e in message.get("embeds") or ():
-        title = f"<div {a('class', 'chatlog__embed-title')}>{html.escape(e.get('title') or '')}</div>" if e.get("title") else ""
-        desc = f"<div {a('class', 'chatlog__embed-description')}>{html.escape(e.get('description') or '')}</div>"
+        title = (
+            f"<div {a('class', 'chatlog__embed-title')}>{html.escape(e.get('title') or '')}</div>"
+            if e.get("title")
+            else ""
+        )
+        desc = (
+            f"<div {a('class', 'chatlog__embed-description')}>{html.escape(e.get('description') or '')}</div>"
+        )
         out.append(f"<div {a('class', 'chatlog__embed')}>{title}{desc}</div>")
     for s in message.get("stickers") or ():
-        out.append(f"<div {a('class', 'chatlog__sticker')} {a('title', s['name'])}><img {a('src', s['sourceUrl'])}></div>")
+        out.append(
+            f"<div {a('class', 'chatlog__sticker')} {a('title', s['name'])}><img {a('src', s['sourceUrl'])}></div>"
+        )
     if message.get("reactions"):
         out.append(f"<div {a('class', 'chatlog__reactions')}>")
         for r in message["reactions"]:
@@ -99,8 +115,12 @@ def _modern_message(message: dict[str, Any], first: bool, minified: bool) -> str
     a = lambda n, v: _attr(n, v, minified)  # noqa: E731
     mid = message["id"]
     author = message["author"]
-    cls = "chatlog__message-container" + (" chatlog__message-container--pinned" if message.get("isPinned") else "")
-    parts = [f"<div {a('id', 'chatlog__message-container-' + mid)} {a('class', cls)} {a('data-message-id', mid)}><div {a('class', 'chatlog__message')}>"]
+    cls = "chatlog__message-container" + (
+        " chatlog__message-container--pinned" if message.get("isPinned") else ""
+    )
+    parts = [
+        f"<div {a('id', 'chatlog__message-container-' + mid)} {a('class', cls)} {a('data-message-id', mid)}><div {a('class', 'chatlog__message')}>"
+    ]
     ref = message.get("reference")
     if message.get("type") == "Reply" and ref:
         parts.append(
@@ -120,7 +140,11 @@ def _modern_message(message: dict[str, Any], first: bool, minified: bool) -> str
             f"<div {a('class', 'chatlog__message-aside')}><div {a('class', 'chatlog__short-timestamp')}>{_date(_ms(message))[-8:]}</div></div>"
             f"<div {a('class', 'chatlog__message-primary')}>"
         )
-    edited = f"<span {a('class', 'chatlog__edited-timestamp')} title=edited>(edited)</span>" if message.get("timestampEdited") else ""
+    edited = (
+        f"<span {a('class', 'chatlog__edited-timestamp')} title=edited>(edited)</span>"
+        if message.get("timestampEdited")
+        else ""
+    )
     if message.get("content"):
         parts.append(
             f"<div {a('class', 'chatlog__content chatlog__markdown')}><span {a('class', 'chatlog__markdown-preserve')}>"
@@ -167,18 +191,27 @@ def _groups(messages: Iterable[dict[str, Any]]) -> Iterable[list[dict[str, Any]]
 
 
 def write_html(
-    out: TextIO, header: dict[str, Any], messages: Iterable[dict[str, Any]], *, theme: str = "Dark", era: str = "2.4x"
+    out: TextIO,
+    header: dict[str, Any],
+    messages: Iterable[dict[str, Any]],
+    *,
+    theme: str = "Dark",
+    era: str = "2.4x",
 ) -> int:
     """Write an HTML export; return the number of messages."""
     guild, channel = header["guild"], header["channel"]
     modern = era != "2.33"
     minified = modern
     name = f"{channel.get('category')} / {channel['name']}" if channel.get("category") else channel["name"]
-    out.write(f"<!DOCTYPE html><html lang=en><head><title>{html.escape(guild['name'])} - {html.escape(channel['name'])}</title>")
-    out.write(f"<meta charset=utf-8><style>/* {theme} theme */ .chatlog__message-group{{margin:0}}</style></head><body>")
+    out.write(
+        f"<!DOCTYPE html><html lang=en><head><title>{html.escape(guild['name'])} - {html.escape(channel['name'])}</title>"
+    )
+    out.write(
+        f"<meta charset=utf-8><style>/* {theme} theme */ .chatlog__message-group{{margin:0}}</style></head><body>"
+    )
     if modern:
         out.write(
-            f"<div class=preamble><div class=preamble__guild-icon-container><img class=preamble__guild-icon src={guild.get('iconUrl') or ''} alt=\"Guild icon\"></div>"
+            f'<div class=preamble><div class=preamble__guild-icon-container><img class=preamble__guild-icon src={guild.get("iconUrl") or ""} alt="Guild icon"></div>'
             f"<div class=preamble__entries-container><div class=preamble__entry>{html.escape(guild['name'])}</div>"
             f"<div class=preamble__entry>{html.escape(name)}</div></div></div><div class=chatlog>"
         )
@@ -196,7 +229,9 @@ def write_html(
         else:
             out.write(_old_group(group) + "\n")
     if modern:
-        out.write(f"</div><div class=postamble><div class=postamble__entry>Exported {n:,} message(s)</div></div></body></html>")
+        out.write(
+            f"</div><div class=postamble><div class=postamble__entry>Exported {n:,} message(s)</div></div></body></html>"
+        )
     else:
         out.write("</div></body></html>")
     return n
@@ -205,13 +240,23 @@ def write_html(
 def write_csv(out: TextIO, messages: Iterable[dict[str, Any]], *, legacy: bool = False) -> int:
     """Write a CSV export (2.16+, or the 2.12-2.15 semicolon dialect); return the number of messages."""
     sep = ";" if legacy else ","
-    out.write(sep.join(["AuthorID", "Author", "Date", "Content", "Attachments", "Reactions"]) + (sep if legacy else "") + "\n")
+    out.write(
+        sep.join(["AuthorID", "Author", "Date", "Content", "Attachments", "Reactions"])
+        + (sep if legacy else "")
+        + "\n"
+    )
     n = 0
     for m in messages:
         buf = io.StringIO()
         reactions = ",".join(f"{r['emoji']['name']} ({r['count']})" for r in m.get("reactions") or ())
-        row = [m["author"]["id"], full_name(m["author"]), _date(_ms(m)), m.get("content") or "",
-               ",".join(a["url"] for a in m.get("attachments") or ()), reactions]
+        row = [
+            m["author"]["id"],
+            full_name(m["author"]),
+            _date(_ms(m)),
+            m.get("content") or "",
+            ",".join(a["url"] for a in m.get("attachments") or ()),
+            reactions,
+        ]
         csv.writer(buf, delimiter=sep, quoting=csv.QUOTE_ALL, lineterminator="").writerow(row)
         out.write(buf.getvalue() + (sep if legacy else "") + "\n")
         n += 1
@@ -233,7 +278,9 @@ def write_txt(out: TextIO, header: dict[str, Any], messages: Iterable[dict[str, 
         if m.get("attachments"):
             out.write("{Attachments}\n" + "".join(a["url"] + "\n" for a in m["attachments"]) + "\n")
         if m.get("reactions"):
-            text = " ".join(r["emoji"]["name"] + (f" ({r['count']})" if r["count"] > 1 else "") for r in m["reactions"])
+            text = " ".join(
+                r["emoji"]["name"] + (f" ({r['count']})" if r["count"] > 1 else "") for r in m["reactions"]
+            )
             out.write("{Reactions}\n" + text + "\n\n")
         out.write("\n")
         n += 1

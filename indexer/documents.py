@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import tantivy
 
 from archive.models import IndexRecord
+from archive.names import normalize_name
 from archive.schema import HAS_FLAGS
 from indexer import schema as f
 
@@ -73,6 +74,8 @@ def build_document(rec: IndexRecord, lookups: Lookups) -> tantivy.Document:
     parent_name = lookups.parent_names.get(rec.channel_id)
     for key in _keys(rec.channel_name, parent_name):
         doc.add_text(f.CHANNEL_KEY, key)
+    for key in dict.fromkeys(normalize_name(n) for n in (rec.channel_name, parent_name) if n):
+        doc.add_text(f.CHANNEL_NORM, key)
     if rec.parent_id is not None:
         doc.add_integer(f.PARENT_ID, rec.parent_id)
     if rec.thread_id is not None:

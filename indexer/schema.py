@@ -5,13 +5,19 @@ from __future__ import annotations
 import tantivy
 
 # Bump whenever a field, tokenizer or what goes into a field changes: old indexes then refuse to open.
-SCHEMA_VERSION = 2  # v2: from: also matches each word of a display name
+SCHEMA_VERSION = 3
+# What each version changed, for the rebuild reason ("index schema v2 is out of date (v3: …)").
+SCHEMA_CHANGES = {
+    2: "from: also matches each word of a display name",
+    3: "in: also matches channel names without their emoji and separators",
+}
 
 # Identity and places.
 ID = "id"  # message snowflake (i64): deletes, newest/oldest order, tie-breaks
 CHANNEL_ID = "channel_id"
 CHANNEL = "channel"  # channel name as shown (raw, fast: facet labels)
 CHANNEL_KEY = "channel_key"  # lowercased channel name and parent channel name, for `in:`
+CHANNEL_NORM = "channel_norm"  # the same names normalized (archive.names): `in:` when no name is exact
 PARENT_ID = "parent_id"  # the channel a thread belongs to
 THREAD_ID = "thread_id"
 GUILD_ID = "guild_id"
@@ -62,7 +68,7 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=True, fast=True, tokenizer_name=RAW, index_option="basic")
     for name in (GUILD, AUTHOR_USERNAME, TYPE):
         sb.add_text_field(name, stored=True, tokenizer_name=RAW, index_option="basic")
-    for name in (CHANNEL_KEY, AUTHOR_KEY, MENTION_KEY, HAS, IS):
+    for name in (CHANNEL_KEY, CHANNEL_NORM, AUTHOR_KEY, MENTION_KEY, HAS, IS):
         sb.add_text_field(name, stored=False, tokenizer_name=RAW, index_option="basic")
     sb.add_text_field(CONTENT, stored=True, tokenizer_name=STEMMED)
     sb.add_text_field(CONTENT_EXACT, stored=False, tokenizer_name=UNSTEMMED)

@@ -13,6 +13,7 @@ import tantivy
 
 from archive.conversation_views import conversation_message_ids
 from archive.errors import ArchiveError
+from archive.names import normalize_name, suggest_names
 from archive.normalize import iso_utc
 from archive.store import ARCHIVE_FILE, connect
 from indexer import schema as f
@@ -25,6 +26,7 @@ SORTS = ("relevance", "newest", "oldest")
 MAX_LIMIT = 100
 FACET_SIZE = 10
 MAX_MONTHS = 2400
+MAX_NAMES = 20_000  # channel names compared with an unknown `in:` (most messages first)
 # Relevance ties go newest first: fetch a few hits past the page so ties at its edge can be reordered by id.
 TIE_PAD = 32
 
@@ -329,7 +331,8 @@ _NAME_FIELDS = {
 
 
 def _unknown_name_hints(searcher: tantivy.Searcher, chips: list[FilterChip]) -> list[str]:
-    """Say so when from:/mentions:/in: names nobody in the index (instead of a silent empty result)."""
+    """Say so when from:/mentions:/in: names nobody in the index (instead of a silent empty result), and
+    suggest the closest channel names to an unknown `in:`."""
     hints = []
     for chip in chips:
         field = _NAME_FIELDS.get(chip.key)
@@ -338,9 +341,27 @@ def _unknown_name_hints(searcher: tantivy.Searcher, chips: list[FilterChip]) -> 
         name = chip.value.strip().lower().lstrip("@#")
         if not name or name.isdigit() or name.startswith(("<", "conversation:")):
             continue
-        if searcher.doc_freq(field[0], name) == 0:
-            hints.append(f"No {field[1]} called {chip.value!r} is in the archive, so {chip} matches nothing.")
+        if searcher.doc_freq(field[0], name):
+            continue
+        if chip.key == "in" and searcher.doc_freq(f.CHANNEL_NORM, normalize_name(chip.value)):
+            continue
+        hint = f"No {field[1]} called {chip.value!r} is in the archive, so {chip} matches nothing."
+        if chip.key == "in":
+            close = suggest_names(chip.value, channel_names(searcher))
+            if close:
+                hint += (
+                    " Did you mean "
+                    + " or ".join(str(FilterChip("in", n, chip.negated)) for n in close)
+                    + "?"
+                )
+        hints.append(hint)
     return hints
+
+
+def channel_names(searcher: tantivy.Searcher) -> list[str]:
+    """Every channel, thread and forum name in the index, normalized, most messages first."""
+    terms = searcher.terms_with_prefix(f.CHANNEL_NORM, "", limit=MAX_NAMES)
+    return [str(t) for t, _n in terms]
 
 
 def search(
@@ -365,7 +386,7 @@ def search(
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
     searcher, builder = index.searcher()
-    parsed = builder.parse(q, conversations=index.conversation_members)
+    parsed = builder.parse(q, conversations=index.conversation_members, doc_freq=searcher.doc_freq)
     hints = parsed.hints + _unknown_name_hints(searcher, parsed.filters) + hints
     offset = min(offset, searcher.num_docs)  # paging past the end is empty, and never allocates for it
     try:

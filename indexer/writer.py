@@ -34,7 +34,7 @@ from indexer.layout import (
     write_state,
 )
 from indexer.layout import writer_lock as _writer_lock
-from indexer.schema import ID, SCHEMA_VERSION, build_schema
+from indexer.schema import ID, SCHEMA_CHANGES, SCHEMA_VERSION, build_schema
 
 REBUILD_HEAP = 128_000_000  # 2.45M messages: 600 MB peak RSS and the same speed as 256 MB (944 MB)
 UPDATE_HEAP = 64_000_000
@@ -72,7 +72,8 @@ def _rebuild_reason(root: Path, conn: sqlite3.Connection, gen: int) -> str | Non
         return "no index yet"
     state = read_state(root / name)
     if state is None or state.schema_version != SCHEMA_VERSION:
-        return f"index schema v{state.schema_version if state else '?'} is out of date"
+        found = state.schema_version if state else "?"
+        return f"index schema v{found} is out of date (v{SCHEMA_VERSION}: {SCHEMA_CHANGES[SCHEMA_VERSION]})"
     if state.archive_id != _archive_id(conn):
         return "the index was built from another archive"
     if state.policy != get_meta(conn, "policy"):

@@ -1,221 +1,132 @@
-"""DCE HTML, CSV and TXT exports: the real ones in ../shared, generated ones of every layout, bad ones."""
+"""The source registry: a format is one module plus one registry line; unread files are named, never silent."""
 
 from __future__ import annotations
 
-import functools
-import sqlite3
-from collections.abc import Callable
+import ast
 from pathlib import Path
-from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
-from archive import Ingester
-from archive.sources.dce_csv import CsvExportReader
-from archive.sources.dce_html import HtmlExportReader
-from archive.sources.dce_txt import TxtExportReader
-from archive.sources.formats import open_reader
-from archive.sources._identity import text_key
-from bench import dce_render
-from bench.corpus import START_MS, Corpus, header_for, write_export
-from tests.conftest import REAL, rows
+import archive
+import indexer
+from archive.sources import registry
+from cli import app
+from tests import toy_source
+from tests.conftest import REAL
+from tests.factory import msg, write_export
 
-Make = Callable[..., Ingester]
-KOMODO = REAL / "gcharang__discord-archive-komodo" / "after-2019-Dec-05" / "2019-Dec-06"
-FORMATS = {"csv": "csv", "txt": "plaintext", "dark": "htmldark", "light": "htmllight"}
-real = pytest.mark.skipif(not KOMODO.exists(), reason=f"real exports not found at {KOMODO}")
-
-
-def _file(kind: str, part: int) -> Path:
-    ext = {"csv": "csv", "txt": "txt"}.get(kind, "html")
-    return KOMODO / FORMATS[kind] / "feeds" / "feed-telegram" / f"{part}.{ext}"
-
-
-def _messages(path: Path) -> list[dict[str, Any]]:
-    with open_reader(path) as reader:
-        return [m for batch in reader.batches() for _, _, m in batch]
-
-
-@real
-@pytest.mark.parametrize("part", [1, 2])
-def test_real_four_formats_agree_on_message_count_and_text(part: int) -> None:
-    got = {kind: _messages(_file(kind, part)) for kind in FORMATS}
-    assert {k: len(v) for k, v in got.items()} == {k: (100, 48)[part - 1] for k in FORMATS}
-    for kind in ("csv", "txt", "light"):
-        assert [text_key(m["content"]) for m in got[kind]] == [text_key(m["content"]) for m in got["dark"]]
-    with HtmlExportReader(_file("dark", part)) as reader:
-        assert reader.declared_count == len(got["dark"])
-        assert reader.header.channel["name"] == "feed-telegram"
-        assert reader.header.guild["name"] == "Komodo"
-
-
-@real
-def test_real_html_themes_yield_same_ids_and_text() -> None:
-    for part in (1, 2):
-        dark, light = _messages(_file("dark", part)), _messages(_file("light", part))
-        assert [(m["id"], m["content"]) for m in dark] == [(m["id"], m["content"]) for m in light]
-    first = _messages(_file("dark", 1))[0]
-    assert first["id"] == "651988205197066240"
-    assert first["timestamp"] == "2019-12-05T03:28:21.474Z"  # from the snowflake, not the locale string
-    assert first["content"] == "[telegram] <Abhittttt> Deposits opened on binance?"
-    assert first["author"]["id"] == "455021680935436290"
-    assert (first["author"]["name"], first["author"]["discriminator"], first["author"]["isBot"]) == (
-        "Gateway",
-        "3763",
-        True,
-    )
-
-
-@real
-def test_real_csv_and_txt_ids_are_stable_and_shared() -> None:
-    csv_ids = [m["id"] for m in _messages(_file("csv", 1))]
-    assert csv_ids == [m["id"] for m in _messages(_file("csv", 1))]
-    assert csv_ids == [m["id"] for m in _messages(_file("txt", 1))]
-    assert len(set(csv_ids)) == 100
-
-
-@real
-@pytest.mark.parametrize(
-    "order", [["csv", "plaintext", "htmldark", "htmllight"], ["htmldark", "csv", "plaintext"], ["plaintext", "htmllight"]]
+runner = CliRunner()
+HTML = (
+    b'<!DOCTYPE html>\n<html lang="en"><head><title>lab - general</title></head>\n<body><div class="chatlog">'
 )
-def test_real_csv_and_txt_merge_into_html_without_duplicates(
-    conn: sqlite3.Connection, ingester: Make, order: list[str]
+
+
+def _ingest(*args: str) -> tuple[int, list[str]]:
+    result = runner.invoke(app, ["ingest", *args])
+    return result.exit_code, result.stderr.strip().splitlines()
+
+
+def test_a_toy_source_needs_only_its_module_and_one_registry_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ing = ingester()
-    for folder in order:
-        summary = ing.ingest([KOMODO / folder])
-        assert [f.status for f in summary.files] == ["ok", "ok"], summary.files
-    assert rows(conn, "SELECT count(*), sum(fidelity <= 2) FROM messages") == [(148, 0)]
-    # CSV and TXT copies of one message share one made-up id: one alias each.
-    assert rows(conn, "SELECT count(*) FROM aliases") == [(148,)]
-    assert rows(conn, "SELECT id, name FROM channels") == [(454632720212033537, "feed-telegram")]
-    # Every export that attests a message is in its provenance.
-    per_message = rows(conn, "SELECT count(*) FROM provenance GROUP BY message_id")
-    assert set(per_message) == {(len(order),)}
-    formats = rows(conn, "SELECT DISTINCT format FROM exports ORDER BY format")
-    assert formats == sorted({({"htmldark": "html", "htmllight": "html", "plaintext": "txt"}.get(f, f),) for f in order})
-
-
-@real
-def test_real_csv_alone_is_flagged_low_fidelity(conn: sqlite3.Connection, ingester: Make) -> None:
-    ingester().ingest([KOMODO / "csv"])
-    assert rows(conn, "SELECT count(*), min(fidelity), max(fidelity) FROM messages") == [(148, 2, 2)]
-    again = ingester().ingest([_file("csv", 1)], force=True)
-    assert again.files[0].added == 0
-    assert rows(conn, "SELECT count(*) FROM messages") == [(148,)]
-
-
-@functools.cache
-def _generated(n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    # The fallback vocabulary: training the text model on the IRC logs takes seconds.
-    corpus = Corpus(n, seed=3, channels=1, authors=5, irc=False)
-    cid, name = corpus.channels[0]
-    return header_for(cid, name, START_MS + 2 * 86_400_000), list(corpus.messages(n, cid, START_MS, 86_400_000))
-
-
-def _corpus(tmp_path: Path, n: int = 60) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Path]]:
-    header, messages = _generated(n)
-    name, cid = header["channel"]["name"], header["channel"]["id"]
-    return header, messages, dce_render.write_all(tmp_path / f"Bench Lab - Text Channels - {name} [{cid}]", header, messages)
-
-
-def test_generated_html_every_layout_reads_ids_text_replies_pins(tmp_path: Path) -> None:
-    _, messages, paths = _corpus(tmp_path)
-    want = [(m["id"], m["content"].strip()) for m in messages]
-    for kind in ("html", "html-light", "html-2.33"):
-        got = _messages(paths[kind])
-        assert [(m["id"], m["content"]) for m in got] == want, kind
-    got = _messages(paths["html"])
-    assert [m.get("reference", {}).get("messageId") for m in got] == [
-        m["reference"]["messageId"] if m["type"] == "Reply" else None for m in messages
-    ]
-    assert [m["isPinned"] for m in got] == [m["isPinned"] for m in messages]
-    assert [len(m["reactions"]) for m in got] == [len(m["reactions"]) for m in messages]
-    assert [[a["url"] for a in m["attachments"]] for m in got] == [[a["url"] for a in m["attachments"]] for m in messages]
-    assert "data-message-id=" in paths["html"].read_text() and 'data-message-id="' not in paths["html"].read_text()
-
-
-def test_generated_json_and_html_dedupe_by_id_json_wins(tmp_path: Path, conn: sqlite3.Connection, ingester: Make) -> None:
-    header, messages, paths = _corpus(tmp_path)
-    json_path = tmp_path / "export.json"
-    write_export(json_path, header, messages)
-    ing = ingester()
-    assert [f.status for f in ing.ingest([paths["html"]]).files] == ["ok"]
-    assert rows(conn, "SELECT count(*), min(fidelity) FROM messages") == [(60, 3)]
-    assert [f.status for f in ing.ingest([json_path, paths["csv"], paths["txt"]]).files] == ["ok"] * 3
-    assert rows(conn, "SELECT count(*), min(fidelity), max(fidelity) FROM messages") == [(60, 4, 4)]
-    assert rows(conn, "SELECT count(*) FROM revisions") == [(0,)]  # a richer copy is not an edit
-    assert set(rows(conn, "SELECT count(*) FROM provenance GROUP BY message_id")) == {(4,)}
-    # HTML seen again after JSON changes nothing: JSON's fields win.
-    ing.ingest([paths["html-light"]])
-    assert rows(conn, "SELECT count(*), min(fidelity) FROM messages") == [(60, 4)]
-
-
-def _write(tmp_path: Path, name: str, data: bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path
-
-
-BAD = [
-    ("page.html", b"<!DOCTYPE html><html><body><p>hello</p></body></html>", "at byte 0: an HTML page that is not a DCE export (no chatlog markup)"),
-    ("other.csv", b"id,name,text\n1,a,b\n", "at line 1: a CSV with another header: DCE writes 'AuthorID,Author,Date,Content,Attachments,Reactions', this file has 'id,name,text'"),
-    ("notes.txt", b"just some notes\n", "at line 1: not a DCE text export: it should start with ==========\u2026 and 'Guild:'"),
-    ("utf16.csv", "\ufeffAuthorID,Author".encode("utf-16"), "at byte 0: the file is UTF-16; DCE writes UTF-8 (re-save it as UTF-8)"),
-    ("latin1.csv", b'AuthorID,Author,Date,Content,Attachments,Reactions\n"1","a","5/16/2023 8:50 PM","caf\xe9","",""\n', "at byte 83 (line 2): invalid UTF-8 (invalid continuation byte)"),
-    ("cut.csv", b'AuthorID,Author,Date,Content,Attachments,Reactions\n"1","a","5/16/2023 8:50 PM","never clo', "at line 2 (message 1): damaged CSV (unexpected end of data); truncated?"),
-    ("baddate.csv", b'AuthorID,Author,Date,Content,Attachments,Reactions\n"1","a","yesterday","x","",""\n', "at line 2 (message 1): date 'yesterday' is not a date"),
-    ("cut.txt", ("=" * 62 + "\nGuild: G\nChannel: c\n" + "=" * 62 + "\n\n[5/16/2023 8:50 PM] bob\nhello\n\n").encode(), "at byte 178 (line 8): truncated: no 'Exported N message(s)' footer (the export was cut short)"),
-]
-
-
-@pytest.mark.parametrize(("name", "data", "error"), BAD, ids=[b[0] for b in BAD])
-def test_bad_input_names_file_and_place(tmp_path: Path, ingester: Make, name: str, data: bytes, error: str) -> None:
-    path = _write(tmp_path, name, data)
-    good = _corpus(tmp_path)[2]["html"]
-    summary = ingester().ingest([path, good])
-    results = {Path(f.path).name: f for f in summary.files}
-    assert results[name].status == "failed"
-    assert results[name].error == f"{path} {error}"
-    assert results[good.name].status == "ok"  # one bad file never costs the others
-
-
-def test_truncated_html_salvage_keeps_complete_groups(tmp_path: Path, ingester: Make, conn: sqlite3.Connection) -> None:
-    paths = _corpus(tmp_path)[2]
-    data = paths["html"].read_bytes()
-    cut = _write(tmp_path, "cut [900].html", data[: len(data) * 2 // 3])
-    failed = ingester().ingest([cut]).files[0]
-    assert failed.status == "failed"
-    assert failed.error is not None and "truncated: the file ends inside a message group (after " in failed.error
-    partial = ingester().ingest([cut], salvage=True).files[0]
-    assert partial.status == "partial" and 0 < partial.messages < 60
-    assert rows(conn, "SELECT count(*) FROM messages") == [(partial.messages,)]
-
-
-def test_txt_content_with_brackets_and_blank_lines_stays_content(tmp_path: Path) -> None:
-    text = (
-        "=" * 62 + "\nGuild: G\nChannel: Text / c\n" + "=" * 62 + "\n\n"
-        "[5/16/2023 8:50 PM] bob#1234 (pinned)\nfirst line\n\n[not a date] still content\n\n"
-        "{Reactions}\n\U0001f44d (5) \U0001f525\n\n\n"
-        "[5/16/2023 8:51 PM] alice\nsecond\n\n\n" + "=" * 62 + "\nExported 2 message(s)\n" + "=" * 62 + "\n"
+    # The one registry line:
+    monkeypatch.setattr(registry, "SOURCES", (*registry.SOURCES, toy_source.SOURCE))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "room.chat").write_text(
+        "#channel 900000000000000001 toy-room\n"
+        "1100000000000000001\t100000000000000009\tzed\thello from a toy format\n"
+        "1100000000000000002\t100000000000000009\tzed\tsecond toy line\n"
     )
-    path = _write(tmp_path, "log.txt", text.encode())
-    with TxtExportReader(path) as reader:
-        got = [m for b in reader.batches() for _, _, m in b]
-        assert reader.declared_count == 2
-        assert reader.header.channel["name"] == "c" and reader.header.channel["category"] == "Text"
-    assert [m["content"] for m in got] == ["first line\n\n[not a date] still content", "second"]
-    assert got[0]["isPinned"] is True and got[0]["author"]["name"] == "bob"
-    assert [(r["emoji"]["name"], r["count"]) for r in got[0]["reactions"]] == [("\U0001f44d", 5), ("\U0001f525", 1)]
+    write_export(tmp_path / "in" / "real.json", [msg(1, "a json message")])
+    data = tmp_path / "data"
+    code, lines = _ingest(str(tmp_path / "in"), "--data-dir", str(data))
+    assert code == 0, lines
+    assert lines[0].startswith("2 files: 2 ingested (0 partial)")
+    page = indexer.search(indexer.open_index(data), "hello")
+    assert [(h.id, h.channel, h.author) for h in page.hits] == [(1100000000000000001, "toy-room", "zed")]
+    # The module speaks only the public protocol: nothing else in the archive knows about it.
+    tree = ast.parse(Path(toy_source.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert imported <= {"__future__", "collections.abc", "pathlib", "archive.errors", "archive.sources"}
 
 
-def test_csv_semicolon_dialect(tmp_path: Path) -> None:
-    _, messages, _ = _corpus(tmp_path, 5)
-    path = tmp_path / "old.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        dce_render.write_csv(fh, messages, legacy=True)
-    with CsvExportReader(path) as reader:
-        assert reader.delimiter == ";"
-        got = [m for b in reader.batches() for _, _, m in b]
-    assert [m["content"] for m in got] == [m["content"] for m in messages]
-    assert [m["author"]["id"] for m in got] == [int(m["author"]["id"]) for m in messages]
+def test_a_source_that_recognizes_a_file_says_why_it_does_not_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "SOURCES", (*registry.SOURCES, toy_source.SOURCE))
+    path = tmp_path / "room.log"
+    path.write_text("#channel 900000000000000001 toy-room\n")
+    code, lines = _ingest(str(path), "--data-dir", str(tmp_path / "data"))
+    assert code == 1
+    assert lines[0] == f"error: {path}: a toy chat log: toy logs must be named *.chat"
+
+
+def test_a_folder_of_cut_html_exports_fails_with_one_line_per_file(tmp_path: Path) -> None:
+    for name in ("general.html", "random.html"):
+        (tmp_path / "in" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "in" / name).write_bytes(HTML)
+    code, lines = _ingest(str(tmp_path / "in"), "--data-dir", str(tmp_path / "data"))
+    assert code == 1
+    why = f"at byte {len(HTML)} (message 1): truncated: the file ends before </html> (after 0 complete messages)"
+    assert lines[:2] == [
+        f"error: {tmp_path / 'in' / 'general.html'} {why}",
+        f"error: {tmp_path / 'in' / 'random.html'} {why}",
+    ]
+    assert lines[2].startswith(
+        "2 files: 0 ingested (0 partial), 0 skipped (0 unchanged, 0 excluded), 2 failed"
+    )
+
+
+def test_a_stray_file_in_a_folder_is_named_and_does_not_fail_the_run(tmp_path: Path) -> None:
+    write_export(tmp_path / "in" / "a.json", [msg(1, "one")])
+    (tmp_path / "in" / "notes.md").write_text("# my notes\n")
+    (tmp_path / "in" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(20))
+    (tmp_path / "in" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    code, lines = _ingest(str(tmp_path / "in"), "--data-dir", str(tmp_path / "data"))
+    assert code == 0
+    assert lines[:2] == [
+        f"skipped: {tmp_path / 'in' / 'logo.png'}: a PNG image: not a DiscordChatExporter export",
+        f"skipped: {tmp_path / 'in' / 'notes.md'}: a text file: not a DiscordChatExporter export",
+    ]
+    assert lines[2].startswith("1 files: 1 ingested")
+    # Named on the command line, the same file is a failure: it was asked for and not read.
+    code, lines = _ingest(str(tmp_path / "in" / "notes.md"), "--data-dir", str(tmp_path / "data"))
+    assert code == 1
+    assert lines[0] == f"error: {tmp_path / 'in' / 'notes.md'}: a text file: not a DiscordChatExporter export"
+
+
+@pytest.mark.parametrize(
+    ("head", "what"),
+    [
+        (b"AuthorID,Author,Date,Content,Attachments,Reactions\n", "a DCE CSV export"),
+        (b'"AuthorID";"Author";"Date";"Content";"Attachments";\n', "a DCE CSV export"),
+        (
+            b"==============================================================\nGuild: Lab\nChannel: x\n",
+            "a DCE TXT export",
+        ),
+        (HTML, "a DCE HTML export"),
+        (b"<html><body>hi</body></html>", "an HTML page"),
+        (b"", "an empty file"),
+        (b"PK\x03\x04rest", "a ZIP archive"),
+        (bytes(range(256)), "a binary file"),
+    ],
+)
+def test_unknown_files_are_described_by_their_content(head: bytes, what: str) -> None:
+    assert archive.sources.unknown.describe(Path("x"), head).what == what
+
+
+def test_every_real_export_is_read_or_named(tmp_path: Path) -> None:
+    if not REAL.exists():
+        pytest.skip(f"real exports not found at {REAL}")
+    found = list(archive.discover([REAL]))
+    assert any(f.source is not None for f in found)
+    for f in found:
+        if f.source is None:
+            # Each format the real exports hold is recognized by what it is, from its bytes.
+            assert (
+                f.sniff.what
+                == {".csv": "a DCE CSV export", ".html": "a DCE HTML export", ".txt": "a DCE TXT export"}[
+                    f.path.suffix
+                ]
+            ), f.note

@@ -14,8 +14,9 @@ from urllib.parse import unquote
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archive.normalize import iso_utc, parse_snowflake, snowflake_ms
+from archive.normalize import parse_snowflake
 from archive.sources._html_text import html_to_markdown, plain
+from archive.sources.base import SourceAttachment, SourceMessage, SourceReaction, SourceUser
 
 _SCROLL_RE = re.compile(r"scrollToMessage\(\s*event\s*,\s*'(\d{1,20})'")
 _RGB_RE = re.compile(r"rgb\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)")
@@ -33,7 +34,7 @@ _SYSTEM_KINDS = (
     ("removed", "RecipientRemove"),
 )
 
-Author = dict[str, Any]
+Author = SourceUser
 
 
 def _color(style: str | None) -> str | None:
@@ -44,23 +45,23 @@ def _color(style: str | None) -> str | None:
 
 
 def _author(node: LexborNode | None, bot: bool, avatar: str | None) -> Author | None:
-    """A DCE JSON author object from an author span (title = full name, text = display name)."""
+    """The author of an author span (title = full name, text = display name, data-user-id)."""
     if node is None:
         return None
     uid = parse_snowflake(node.attributes.get("data-user-id"))
+    if uid is None:
+        return None
     full = node.attributes.get("title") or plain(node)
     name, _, disc = full.rpartition("#") if re.search(r"#\d{4}$", full) else (full, "", "0000")
-    author: Author = {
-        "id": str(uid) if uid is not None else None,
-        "name": name,
-        "discriminator": disc,
-        "nickname": plain(node) or name,
-        "color": _color(node.attributes.get("style")),
-        "isBot": bot,
-    }
-    if avatar:
-        author["avatarUrl"] = avatar
-    return author
+    return SourceUser(
+        id=uid,
+        name=name,
+        nickname=plain(node) or name,
+        discriminator=disc,
+        avatar_url=avatar,
+        color=_color(node.attributes.get("style")),
+        is_bot=bot,
+    )
 
 
 def group_author(group: LexborNode, carry: Author | None) -> Author | None:
@@ -78,8 +79,8 @@ def _file_name(url: str) -> str:
     return unquote(tail)
 
 
-def _attachments(msg: LexborNode) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _attachments(msg: LexborNode) -> list[SourceAttachment]:
+    out: list[SourceAttachment] = []
     for att in msg.css(".chatlog__attachment"):
         link = att.css_first("a[href]")
         media = att.css_first("img[src], video[src], audio[src], source[src]")
@@ -90,7 +91,7 @@ def _attachments(msg: LexborNode) -> list[dict[str, Any]]:
             continue
         # --media paths are URL-encoded in HTML (not in JSON): store them as JSON would.
         url = raw if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", raw) else unquote(raw)
-        out.append({"id": None, "url": url, "fileName": _file_name(url), "fileSizeBytes": None})
+        out.append(SourceAttachment(url=url, file_name=_file_name(url)))
     return out
 
 
@@ -142,8 +143,8 @@ def _embed(node: LexborNode) -> dict[str, Any]:
     return embed
 
 
-def _reactions(msg: LexborNode) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _reactions(msg: LexborNode) -> list[SourceReaction]:
+    out: list[SourceReaction] = []
     for r in msg.css(".chatlog__reaction"):
         img = r.css_first("img")
         name = (img.attributes.get("alt") or "") if img is not None else plain(r)
@@ -151,9 +152,15 @@ def _reactions(msg: LexborNode) -> list[dict[str, Any]]:
         m = _EMOJI_ID_RE.search(src or "")
         count_node = r.css_first(".chatlog__reaction-count")
         count_text = plain(count_node) if count_node is not None else "1"
-        emoji = {"id": m.group(1) if m else "", "name": name.strip(":") if m else name, "imageUrl": src}
-        emoji["isAnimated"] = bool(m and m.group(2) == "gif")
-        out.append({"emoji": emoji, "count": int(count_text) if count_text.isdigit() else 1})
+        out.append(
+            SourceReaction(
+                name=name.strip(":") if m else name,
+                count=int(count_text) if count_text.isdigit() else 1,
+                emoji_id=int(m.group(1)) if m else None,
+                image_url=src,
+                animated=bool(m and m.group(2) == "gif"),
+            )
+        )
     return out
 
 
@@ -183,11 +190,47 @@ def _reply_to(node: LexborNode | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def parse_groups(html: str, carry: Author | None) -> tuple[list[dict[str, Any]], Author | None]:
-    """Messages of one stretch of groups, in order; also the last author (a split group continues)."""
+def _message(msg: LexborNode, mid: int, author: Author | None, reply: int | None) -> SourceMessage:
+    classes = msg.attributes.get("class") or ""
+    extra: dict[str, Any] = {}
+    system = msg.css_first(".chatlog__system-notification-content")
+    if system is not None:
+        text = html_to_markdown(system)
+        kind = _system_kind(text)
+        author = _author(msg.css_first(".chatlog__system-notification-author"), False, None)
+    else:
+        content = msg.css_first(".chatlog__content")
+        body = None
+        if content is not None:
+            body = content.css_first(".chatlog__markdown-preserve, .markdown") or content
+        text, kind = html_to_markdown(body), "Default"
+    if msg.css_first(".chatlog__edited-timestamp") is not None:
+        extra["editedInExport"] = True  # its time is only a locale string
+    stickers = _stickers(msg)
+    if stickers:
+        extra["stickers"] = stickers
+    forwarded = msg.css_first(".chatlog__forwarded")
+    if forwarded is not None:
+        extra["forwardedMessage"] = {"content": html_to_markdown(forwarded)}
+    return SourceMessage(
+        id=mid,
+        content=text,
+        author=author,
+        type=kind,
+        pinned="pinned" in classes,
+        reply_to=reply,
+        attachments=_attachments(msg),
+        reactions=_reactions(msg),
+        embeds=[_embed(e) for e in msg.css(".chatlog__embed")],
+        extra=extra,
+    )
+
+
+def parse_groups(html: str, carry: Author | None) -> tuple[list[SourceMessage | str], Author | None]:
+    """Messages of one stretch of groups, in order (a bad id as its text); also the last author seen."""
     tree = LexborHTMLParser(html)
     root = tree.body or tree.root
-    out: list[dict[str, Any]] = []
+    out: list[SourceMessage | str] = []
     if root is None:
         return out, carry
     groups = root.css(".chatlog__message-group") or [root]
@@ -196,43 +239,11 @@ def parse_groups(html: str, carry: Author | None) -> tuple[list[dict[str, Any]],
         carry = author
         group_reply = _reply_to(group.css_first(".chatlog__reference"))
         for pos, msg in enumerate(group.css("[data-message-id]")):
-            mid = parse_snowflake(msg.attributes.get("data-message-id"))
-            message: dict[str, Any] = {"id": msg.attributes.get("data-message-id")}
+            value = msg.attributes.get("data-message-id") or ""
+            mid = parse_snowflake(value)
             if mid is None:
-                out.append(message)  # the normalizer names the bad id
+                out.append(value)  # the normalizer names the bad id
                 continue
-            message["timestamp"] = iso_utc(snowflake_ms(mid))
-            classes = msg.attributes.get("class") or ""
-            system = msg.css_first(".chatlog__system-notification-content")
-            msg_author = author
             reply = _reply_to(msg.css_first(".chatlog__reply, .chatlog__reference"))
-            if reply is None and pos == 0:
-                reply = group_reply
-            if system is not None:
-                text = html_to_markdown(system)
-                message["type"] = _system_kind(text)
-                message["content"] = text
-                msg_author = _author(msg.css_first(".chatlog__system-notification-author"), False, None)
-            else:
-                content = msg.css_first(".chatlog__content")
-                body = None
-                if content is not None:
-                    body = content.css_first(".chatlog__markdown-preserve, .markdown") or content
-                message["type"] = "Reply" if reply is not None else "Default"
-                message["content"] = html_to_markdown(body)
-            message["timestampEdited"] = None
-            if msg.css_first(".chatlog__edited-timestamp") is not None:
-                message["editedInExport"] = True  # the edit time is only a locale string
-            message["isPinned"] = "pinned" in classes
-            message["author"] = msg_author
-            message["attachments"] = _attachments(msg)
-            message["embeds"] = [_embed(e) for e in msg.css(".chatlog__embed")]
-            message["stickers"] = _stickers(msg)
-            message["reactions"] = _reactions(msg)
-            if reply is not None:
-                message["reference"] = {"messageId": str(reply), "channelId": None, "guildId": None}
-            forwarded = msg.css_first(".chatlog__forwarded")
-            if forwarded is not None:
-                message["forwardedMessage"] = {"content": html_to_markdown(forwarded)}
-            out.append(message)
+            out.append(_message(msg, mid, author, reply if reply is not None or pos else group_reply))
     return out, carry

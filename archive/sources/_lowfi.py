@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from archive.normalize import iso_utc, parse_timestamp_ms
+from archive.normalize import parse_timestamp_ms
 from archive.sources._identity import lowfi_message_id, synthetic_id
+from archive.sources.base import SourceAttachment, SourceMessage, SourceReaction, SourceUser
 
 FIDELITY = 2  # CSV; TXT is 1 (no author ids)
 _MONTHS = {
@@ -70,13 +70,12 @@ def split_full_name(full: str) -> tuple[str, str]:
     return (m.group("name"), m.group("disc")) if m else (full, "0000")
 
 
-def parse_reactions(text: str) -> list[dict[str, Any]]:
-    """`👍 (5) 🔥` (TXT) or `👍 (2),🔥 (1)` (CSV) as DCE JSON reactions."""
-    out = []
-    for name, count in _REACTION_RE.findall(text.replace(",", " ")):
-        emoji = {"id": "", "name": name.strip(":"), "imageUrl": None, "isAnimated": False}
-        out.append({"emoji": emoji, "count": int(count) if count else 1})
-    return out
+def parse_reactions(text: str) -> list[SourceReaction]:
+    """`👍 (5) 🔥` (TXT) or `👍 (2),🔥 (1)` (CSV) as reactions."""
+    return [
+        SourceReaction(name=name.strip(":"), count=int(count) if count else 1)
+        for name, count in _REACTION_RE.findall(text.replace(",", " "))
+    ]
 
 
 @dataclass
@@ -98,7 +97,7 @@ class LowFiBuilder:
         reactions: str = "",
         embed_lines: list[str] | None = None,
         pinned: bool = False,
-    ) -> dict[str, Any] | None:
+    ) -> SourceMessage | None:
         """One message, or None when the date is not a date."""
         parsed = parse_export_date(date)
         if parsed is None:
@@ -116,25 +115,20 @@ class LowFiBuilder:
             if author_id is not None
             else self.users.setdefault(author, synthetic_id("user", author))
         )
-        message: dict[str, Any] = {
-            "id": mid,
-            "type": "Default",
-            "timestamp": iso_utc(minute + (ms - minute if precision < 60_000 else 0)),
-            "timestampEdited": None,
-            "isPinned": pinned,
-            "content": content,
-            "author": {"id": uid, "name": name, "discriminator": disc, "nickname": name, "isBot": False},
-            "attachments": [
-                {"id": None, "url": url, "fileName": url.replace("\\", "/").rsplit("/", 1)[-1].split("?")[0]}
+        return SourceMessage(
+            id=mid,
+            content=content,
+            author=SourceUser(id=uid, name=name, nickname=name, discriminator=disc),
+            pinned=pinned,
+            attachments=[
+                SourceAttachment(url=url, file_name=url.replace("\\", "/").rsplit("/", 1)[-1].split("?")[0])
                 for url in attachments
                 if url
             ],
-            "embeds": [{"title": "", "description": "\n".join(embed_lines), "fields": []}]
+            reactions=parse_reactions(reactions) if reactions else [],
+            embeds=[{"title": "", "description": "\n".join(embed_lines), "fields": []}]
             if embed_lines
             else [],
-            "reactions": parse_reactions(reactions) if reactions else [],
             # Kept for the viewer and the merge: the date as the export wrote it, and its precision.
-            "exportedDate": date,
-            "datePrecisionMs": precision,
-        }
-        return message
+            extra={"exportedDate": date, "datePrecisionMs": precision},
+        )

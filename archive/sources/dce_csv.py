@@ -12,12 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-import orjson
-
-from archive.dce import ExportHeader, RawMessage
 from archive.errors import ExportFormatError
 from archive.sources._identity import resolve_channel, synthetic_id
 from archive.sources._lowfi import FIDELITY, LowFiBuilder, parse_export_date
+from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff
 
 FORMAT = "csv"
 HEADER = "AuthorID,Author,Date,Content,Attachments,Reactions"
@@ -26,10 +24,35 @@ _SAMPLE = 1024 * 1024
 csv.field_size_limit(64 * 1024 * 1024)  # the same per-message limit as JSON
 
 
-def sniff(head: bytes) -> bool:
-    """Whether a file starts with a DCE CSV header (either dialect)."""
-    first = head.removeprefix(codecs.BOM_UTF8).split(b"\n", 1)[0].strip()
-    return first.startswith((b"AuthorID,Author,", b"AuthorID;Author;", b"Author;Date;", b'"AuthorID"'))
+def _is_dce_header(head: bytes) -> bool:
+    first = head.removeprefix(codecs.BOM_UTF8).split(b"\n", 1)[0].strip().replace(b'"', b"")
+    return first.startswith((b"AuthorID,Author,Date,", b"AuthorID;Author;Date;", b"Author;Date;Content;"))
+
+
+class DceCsvSource:
+    """DiscordChatExporter's CSV format (both dialects); another CSV is named and skipped."""
+
+    name = "DCE CSV"
+
+    def sniff(self, path: Path, head: bytes) -> Sniff | None:
+        """Claim files that start with DCE's CSV header; say so about a *.csv with another one."""
+        if _is_dce_header(head):
+            return Sniff.read()
+        if path.suffix.lower() == ".csv":
+            first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+            return Sniff.refuse(
+                "a CSV file with another header",
+                f"line 1 is {first[:80]!r}; DCE writes {HEADER!r}",
+                export=False,
+            )
+        return None
+
+    def open(self, path: Path) -> CsvExportReader:
+        """Open the export and read its header line."""
+        return CsvExportReader(path)
+
+
+SOURCE = DceCsvSource()
 
 
 def _channel_guess(path: Path) -> str:
@@ -69,12 +92,9 @@ class CsvExportReader:
             sample = head.decode("utf-8", "replace")
             name = _channel_guess(path)
             cid, self.channel_synthetic = resolve_channel(path, sample, "", name)
-            self.header = ExportHeader(
-                guild={"id": synthetic_id("guild", ""), "name": None},
-                channel={"id": cid, "type": "GuildTextChat", "name": name, "topic": None},
-                date_range={},
-                exported_at=None,
-            )
+            gid = synthetic_id("guild", "")
+            info = ChannelInfo(id=cid, name=name, guild_id=gid, guild_name="Unknown guild (CSV export)")
+            self.header = ExportHeader(channel=info, as_of=self.tail_as_of_ms() or 0)
         except BaseException:
             self._fh.close()
             raise
@@ -161,7 +181,7 @@ class CsvExportReader:
                         f"date {get('Date')[:40]!r} is not a date",
                     )
                 index += 1
-                batch.append((start, orjson.dumps(obj), obj))
+                batch.append(obj.raw(start))
                 if len(batch) >= self.batch_size:
                     yield batch
                     batch = []

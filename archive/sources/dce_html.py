@@ -14,15 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-import orjson
 from selectolax.lexbor import LexborHTMLParser
 
-from archive.dce import ExportHeader, RawMessage
 from archive.errors import ExportFormatError
 from archive.normalize import snowflake_ms
 from archive.sources._html_messages import Author, parse_groups
 from archive.sources._html_text import plain
 from archive.sources._identity import guild_icon_id, resolve_channel, synthetic_id
+from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff, SourceMessage
 
 FORMAT = "html"
 FIDELITY = 3
@@ -41,10 +40,38 @@ def _last_group_start(data: bytes) -> int:
     return starts[-1] if starts else -1
 
 
-def sniff(head: bytes) -> bool:
-    """Whether the first bytes of a file look like a DCE HTML export."""
-    low = head[:65536].lower()
-    return (b"<html" in low or b"<!doctype html" in low) and b"chatlog" in low
+def looks_like_export(path: Path, head: bytes) -> bool:
+    """Whether a file is an HTML page with DCE's chatlog markup (in its CSS or messages, first 256 KB)."""
+    low = head[:4096].lower()
+    if b"<html" not in low and b"<!doctype html" not in low:
+        return False
+    if b"chatlog" in head:
+        return True
+    with path.open("rb") as fh:
+        return b"chatlog" in fh.read(256 * 1024)
+
+
+class DceHtmlSource:
+    """DiscordChatExporter's HtmlDark/HtmlLight formats, every era; an HTML page without its markup is not claimed."""
+
+    name = "DCE HTML"
+
+    def sniff(self, path: Path, head: bytes) -> Sniff | None:
+        """Claim HTML pages that carry DCE's chatlog markup."""
+        return Sniff.read() if looks_like_export(path, head) else None
+
+    def open(self, path: Path) -> HtmlExportReader:
+        """Open the export and parse its preamble."""
+        return HtmlExportReader(path)
+
+
+SOURCE = DceHtmlSource()
+
+
+def _raw(message: SourceMessage | str, where: int) -> RawMessage:
+    if isinstance(message, str):
+        return (where, None, {"id": message})  # not a snowflake: the normalizer names it and skips it
+    return message.raw(where)
 
 
 class HtmlExportReader:
@@ -86,7 +113,7 @@ class HtmlExportReader:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise self._fail("byte 0", "the file is UTF-16; DCE writes UTF-8 (re-save it as UTF-8)")
         bom = 3 if head.startswith(codecs.BOM_UTF8) else 0
-        if not sniff(head):
+        if b"chatlog" not in head:
             raise self._fail("byte 0", "an HTML page that is not a DCE export (no chatlog markup)")
         while _GROUP_RE.search(head) is None and len(head) < HEAD_LIMIT:
             more = self._fh.read(CHUNK_SIZE)
@@ -121,24 +148,18 @@ class HtmlExportReader:
         gid = guild_icon_id(icon_url or "")
         sample = self._buf[: 2 * CHUNK_SIZE].decode("utf-8", "replace")
         cid, self.channel_synthetic = resolve_channel(self.path, sample, guild, name)
-        return ExportHeader(
-            guild={
-                "id": gid
-                if gid is not None
-                else (0 if guild == "Direct Messages" else synthetic_id("guild", guild)),
-                "name": guild or None,
-                "iconUrl": icon_url,
-            },
-            channel={
-                "id": cid,
-                "type": "GuildTextChat",
-                "name": name or str(cid),
-                "category": category or None,
-                "topic": topic,
-            },
-            date_range={},
-            exported_at=None,
+        if gid is None:
+            gid = 0 if guild == "Direct Messages" else synthetic_id("guild", guild)
+        channel_info = ChannelInfo(
+            id=cid,
+            name=name or str(cid),
+            guild_id=gid,
+            guild_name=guild or str(gid),
+            guild_icon_url=icon_url,
+            topic=topic,
+            category=category or None,
         )
+        return ExportHeader(channel=channel_info, as_of=self.tail_as_of_ms() or 0)
 
     def _note_count(self, text: str) -> None:
         m = _COUNT_RE.search(text)
@@ -194,21 +215,23 @@ class HtmlExportReader:
                 text, complete = self._strip_postamble(text)
                 if not complete:
                     # The last group may be cut short: keep the groups before it, then say where.
-                    cut = max(_last_group_start(data), 0)
+                    last_group = _last_group_start(data)
+                    cut = max(last_group, 0)
+                    inside = "inside a message group" if last_group >= 0 else "before </html>"
                     messages, carry = parse_groups(self._decode(data[:cut], offset), carry)
                     for obj in messages:
                         index += 1
-                        batch.append((offset, orjson.dumps(obj), obj))
+                        batch.append(_raw(obj, offset))
                     if batch:
                         yield batch
                     raise self._fail(
                         f"byte {offset + cut} (message {index + 1})",
-                        f"truncated: the file ends inside a message group (after {index} complete messages)",
+                        f"truncated: the file ends {inside} (after {index} complete messages)",
                     )
             messages, carry = parse_groups(text, carry)
             for obj in messages:
                 index += 1
-                batch.append((offset, orjson.dumps(obj), obj))
+                batch.append(_raw(obj, offset))
                 if len(batch) >= self.batch_size:
                     yield batch
                     batch = []

@@ -15,12 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
-from archive.dce import ExportHeader, RawMessage
 from archive.errors import ExportFormatError
 from archive.sources._identity import resolve_channel, synthetic_id
 from archive.sources._lowfi import LowFiBuilder, parse_export_date
+from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff
 
 FORMAT = "txt"
 FIDELITY = 1  # below CSV: no author ids
@@ -30,10 +28,26 @@ _SECTIONS = {"{Attachments}", "{Embed}", "{Stickers}", "{Reactions}", "{Forwarde
 _COUNT_RE = re.compile(r"^Exported ([\d.,\s\u00a0\u202f']+) message")
 
 
-def sniff(head: bytes) -> bool:
-    """Whether a file starts like a DCE text export (a rule of 62 '=' then 'Guild:')."""
+def _looks_like_export(head: bytes) -> bool:
     text = head.removeprefix(codecs.BOM_UTF8)[:4096].decode("utf-8", "replace").lstrip("\r\n")
     return text.startswith(RULE) and "Guild:" in text[:400]
+
+
+class DceTxtSource:
+    """DiscordChatExporter's PlainText format (a rule of 62 '=' then 'Guild:'), every era."""
+
+    name = "DCE TXT"
+
+    def sniff(self, path: Path, head: bytes) -> Sniff | None:
+        """Claim files that start like a DCE text export."""
+        return Sniff.read() if _looks_like_export(head) else None
+
+    def open(self, path: Path) -> TxtExportReader:
+        """Open the export and read its header block."""
+        return TxtExportReader(path)
+
+
+SOURCE = DceTxtSource()
 
 
 class TxtExportReader:
@@ -90,7 +104,7 @@ class TxtExportReader:
             raise self._fail("byte 0", "the file is empty")
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise self._fail("byte 0", "the file is UTF-16; DCE writes UTF-8 (re-save it as UTF-8)")
-        if not sniff(head):
+        if not _looks_like_export(head):
             raise self._fail(
                 "line 1", f"not a DCE text export: it should start with {RULE[:10]}… and 'Guild:'"
             )
@@ -116,18 +130,16 @@ class TxtExportReader:
         sample = self._fh.read(1024 * 1024).decode("utf-8", "replace")
         self._fh.seek(self._body_at)
         cid, self.channel_synthetic = resolve_channel(self.path, sample, guild, name)
-        header = ExportHeader(
-            guild={"id": 0 if guild == "Direct Messages" else synthetic_id("guild", guild), "name": guild},
-            channel={
-                "id": cid,
-                "type": "GuildTextChat",
-                "name": name or channel,
-                "category": category or None,
-                "topic": fields.get("Topic"),
-            },
-            date_range={},
-            exported_at=None,
+        gid = 0 if guild == "Direct Messages" else synthetic_id("guild", guild)
+        info = ChannelInfo(
+            id=cid,
+            name=name or channel or str(cid),
+            guild_id=gid,
+            guild_name=guild or str(gid),
+            topic=fields.get("Topic"),
+            category=category or None,
         )
+        header = ExportHeader(channel=info, as_of=self.tail_as_of_ms() or 0)
         return header, "Messages" in fields or "Range" in fields
 
     def tail_as_of_ms(self) -> int | None:
@@ -191,7 +203,7 @@ class TxtExportReader:
                 obj = builder.message(**_split_body(m, body))
                 if obj is None:  # cannot happen: the header's date parsed
                     continue
-                batch.append((at, orjson.dumps(obj), obj))
+                batch.append(obj.raw(at))
                 if len(batch) >= self.batch_size:
                     yield batch
                     batch = []

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from archive import ChannelNotFound, conversation_views, views
+from archive.names import normalize_name
 from web import pages, present, urls
 from web.deps import ConnDep, SettingsDep
 from web.errors import PageError, parse_id
@@ -80,7 +81,18 @@ def build_channel_page(
         "threads": children,
         "discord_url": urls.discord_url(row["guild_id"], channel_id),
         "conversation": _conversation_filter(conn, channel_id, conversation, len(rows)),
+        "search_filter": _search_filter(conn, channel_id, str(row["name"] or "")),
     }
+
+
+def _search_filter(conn: sqlite3.Connection, channel_id: int, name: str) -> str:
+    """The `in:` filter that finds this channel (and its threads) and nothing else: its name as people type it
+    when no other channel shares that form, else its id."""
+    typed = normalize_name(name)
+    plain = typed and not any(c.isspace() or c in '"()' for c in typed)
+    if plain and views.channels_named(conn, name) == [channel_id]:
+        return f"in:{typed}"
+    return f"in:{channel_id}"
 
 
 def _conversation_filter(

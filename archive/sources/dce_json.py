@@ -1,4 +1,4 @@
-"""Stream a DiscordChatExporter JSON export: its header, then its messages in batches, in bounded memory.
+"""The DCE JSON source: stream an export's header, then its messages in batches, in bounded memory.
 
 DCE writes indented JSON (`Utf8JsonWriter`, Indented=true), so every message of the top-level
 `messages` array closes with a newline, the array's item indentation and `}`. JSON strings cannot
@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -21,7 +20,8 @@ import ijson
 import orjson
 
 from archive.errors import ExportFormatError
-from archive.normalize import parse_timestamp_ms
+from archive.normalize import parse_snowflake, parse_timestamp_ms
+from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff
 
 CHUNK_SIZE = 8 * 1024 * 1024
 HEADER_LIMIT = 64 * 1024 * 1024
@@ -30,23 +30,70 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a Discord message with its embeds is a f
 _WS = b" \t\r\n"
 _TAIL_TS_RE = re.compile(rb'"timestamp(?:Edited)?"\s*:\s*"([^"]+)"')
 
-RawMessage = tuple[int, bytes | None, dict[str, Any]]
-"""(byte offset in the file or -1, the raw bytes when known, the parsed message)."""
+THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
+FALLBACK_CATEGORIES = frozenset({"Text", "Private", "Group", "News", "Default", "Category"})
 
 
-@dataclass
-class ExportHeader:
-    """The part of an export written before its messages."""
+class DceJsonSource:
+    """DiscordChatExporter's JSON format: every *.json file is claimed (its errors say what is wrong)."""
 
-    guild: dict[str, Any]
-    channel: dict[str, Any]
-    date_range: dict[str, Any]
-    exported_at: str | None
-    extra: dict[str, Any] = field(default_factory=dict)
+    name = "DCE JSON"
+
+    def sniff(self, path: Path, head: bytes) -> Sniff | None:
+        """Claim files named *.json, whatever they hold: a bad one fails with the reason, never silently."""
+        return Sniff.read() if path.name.lower().endswith(".json") else None
+
+    def open(self, path: Path) -> ExportReader:
+        """Open the export and parse its header."""
+        return ExportReader(path)
+
+
+SOURCE = DceJsonSource()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def channel_info(path: Path, guild: dict[str, Any], channel: dict[str, Any]) -> ChannelInfo:
+    """The header's guild and channel objects in normal form (any DCE era)."""
+    cid = parse_snowflake(channel.get("id"))
+    if cid is None:
+        raise ExportFormatError(path, "header", f"channel id {channel.get('id')!r} is not a snowflake")
+    gid = parse_snowflake(guild.get("id"))
+    gid = 0 if gid is None else gid
+    ctype = str(channel.get("type") or "GuildTextChat")
+    is_thread = ctype in THREAD_TYPES
+    category_id = category = None
+    parent_id = parent_name = None
+    if is_thread:
+        # A thread's "category" is its parent channel.
+        parent_id = parse_snowflake(channel.get("categoryId"))
+        parent_name = _text(channel.get("category"))
+    else:
+        category_id = parse_snowflake(channel.get("categoryId"))
+        category = _text(channel.get("category"))
+        if category_id == 0 or (category_id is None and category in FALLBACK_CATEGORIES):
+            # DCE 2.27-2.40 fallback: "0" / "Text" / "Private" mean "no category".
+            category_id, category = None, None
+    return ChannelInfo(
+        id=cid,
+        name=_text(channel.get("name")) or str(cid),
+        type=ctype,
+        guild_id=gid,
+        guild_name=_text(guild.get("name")) or ("Direct Messages" if gid == 0 else str(gid)),
+        guild_icon_url=_text(guild.get("iconUrl")),
+        topic=_text(channel.get("topic")),
+        is_thread=is_thread,
+        parent_id=parent_id,
+        parent_name=parent_name,
+        category_id=category_id,
+        category=category,
+    )
 
 
 class ExportReader:
-    """Reads one export file; iterate `batches()` after construction (which parses the header)."""
+    """Reads one DCE JSON export; iterate `batches()` after construction (which parses the header)."""
 
     def __init__(self, path: Path, *, batch_size: int = BATCH_SIZE) -> None:
         self.path = path
@@ -140,14 +187,17 @@ class ExportReader:
             raise self._fail("byte 0", 'not a DCE export: no "channel" object with an "id" before "messages"')
         if guild is not None and not isinstance(guild, dict):
             raise self._fail("byte 0", 'not a DCE export: "guild" is not an object')
-        date_range = obj.pop("dateRange", None)
-        exported_at = obj.pop("exportedAt", None)
+        info = channel_info(self.path, guild or {}, channel)
+        date_range = obj.get("dateRange")
+        date_range = date_range if isinstance(date_range, dict) else {}
+        exported_at = parse_timestamp_ms(obj.get("exportedAt"))
+        range_before = parse_timestamp_ms(date_range.get("before"))
         return ExportHeader(
-            guild=guild or {},
-            channel=channel,
-            date_range=date_range if isinstance(date_range, dict) else {},
-            exported_at=exported_at if isinstance(exported_at, str) else None,
-            extra=obj,
+            channel=info,
+            as_of=exported_at or max(self.tail_as_of_ms() or 0, range_before or 0),
+            exported_at=exported_at,
+            range_after=parse_timestamp_ms(date_range.get("after")),
+            range_before=range_before,
         )
 
     def tail_as_of_ms(self) -> int | None:
