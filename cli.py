@@ -315,6 +315,8 @@ def search(
         return
     for hint in page.hints:
         err.print(f"hint: {hint}", markup=False)
+    if page.suggestion:
+        err.print(f"did you mean: {page.suggestion}", markup=False)
     shown = f"{page.offset + 1}-{page.offset + len(page.hits)}" if page.hits else "none"
     table = Table(title=f"{page.total:,} messages · showing {shown} · {page.sort}", expand=True)
     table.add_column("when (UTC) · id", no_wrap=True)
