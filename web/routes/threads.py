@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from archive import views
+from web import mdtext as md
 from web import pages, present, urls
 from web.deps import ConnDep, SettingsDep
 from web.errors import not_found, parse_id
@@ -96,26 +97,37 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
 
 
 def build_thread_markdown(settings: Settings, page: dict[str, Any]) -> str:
-    """The `.md` twin: the thread (or reply tree) as a transcript, replies indented under what they answer."""
+    """The `.md` twin: the thread (or reply tree) as a transcript in order, each reply saying what it answers.
+
+    Everything from the export is escaped (web.mdtext): each body sits in a code fence, names on one line.
+    """
     base = settings.base_url
     home = page["parent"]["name"] if page["parent"] else (page["channel"] or {}).get("name")
     where = f" in #{home}" if home else ""
-    lines = [f"# {page['title']}{where}", "", f"- {page['message_count']} messages"]
-    lines.append(f"- Permalink: <{urls.absolute(base, urls.thread_url(page['id']))}>")
+    lines = [
+        f"# {md.escape_heading(page['title'] + where)}",
+        "",
+        f"- {page['message_count']} messages",
+        f"- Permalink: {md.autolink(urls.absolute(base, urls.thread_url(page['id'])))}",
+    ]
     if page["starter"] and page["starter"]["url"]:
-        lines.append(f"- Started from: <{urls.absolute(base, page['starter']['url'])}>")
+        lines.append(f"- Started from: {md.autolink(urls.absolute(base, page['starter']['url']))}")
     lines.append("")
     for m in page["messages"]:
         who = m["author"]["display_name"] if m["author"] else "Unknown author"
-        # Replies nest as blockquotes (indenting by spaces would turn deep replies into code blocks).
-        quote = "> " * m.get("depth", 0)
-        reply = (
-            f" · reply to <{urls.absolute(base, urls.message_url(m['reply_to']))}>" if m["reply_to"] else ""
-        )
-        text = m["tombstone"] or (m["content"] or "*(no text)*")
-        body = "\n".join((quote + line).rstrip() for line in text.splitlines()) or quote.rstrip()
-        head = f"{quote}**{who}** · {m['timestamp']}{reply} · <{urls.absolute(base, m['url'])}>"
-        lines += [head, quote.rstrip(), body, ""]
+        reply = ""
+        if m["reply_to"]:
+            reply = f" · reply to {md.autolink(urls.absolute(base, urls.message_url(m['reply_to'])))}"
+        if m["tombstone"]:
+            text = f"*{md.escape_inline(m['tombstone'])}*"
+        else:
+            text = md.fenced(m["content"]) if m["content"] else "*(no text)*"
+        lines += [
+            f"**{md.escape_inline(who)}** · {m['timestamp']}{reply} · {md.autolink(urls.absolute(base, m['url']))}",
+            "",
+            text,
+            "",
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 
