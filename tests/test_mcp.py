@@ -6,6 +6,7 @@ one scripted session (`_session`) in a module fixture, and the tests read what i
 from __future__ import annotations
 
 import re
+import sqlite3
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -21,8 +22,11 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 
+import archive
 from tests.conftest import ROOT, SAMPLES
 from tests.live import build_data_dir, serve
+from tests.test_formats import _corpus
+from web import mcp_tools
 from web.app import create_app
 from web.settings import Settings
 
@@ -330,3 +334,21 @@ def test_mcp_readme_client_configuration_runs_this_command() -> None:
     assert (
         "claude mcp add hallway -- /path/to/.venv/bin/hallway mcp --data-dir /path/to/hallway-data" in readme
     )
+
+
+def test_mcp_follows_a_merged_record_to_the_real_message(tmp_path: Path) -> None:
+    # A CSV record later merged into the real message answers as the real one, as its URLs redirect there.
+    (tmp_path / "exports").mkdir()
+    exports = _corpus(tmp_path / "exports")[2]
+    data = tmp_path / "data"
+    build_data_dir(data, [exports["csv"]])
+    build_data_dir(data, [exports["html"]])
+    conn = sqlite3.connect(data / archive.ARCHIVE_FILE)
+    alias, real = conn.execute(
+        "SELECT alias_id, message_id FROM aliases ORDER BY alias_id LIMIT 1"
+    ).fetchone()
+    conn.close()
+    reader = mcp_tools.ArchiveReader.open(Settings(data_dir=data))
+    assert mcp_tools.get_message(reader, alias, 0, None).id == str(real)
+    assert mcp_tools.cite_message(reader, str(alias), "ris", None).id == str(real)
+    assert mcp_tools.message_markdown(reader, str(alias)) == mcp_tools.message_markdown(reader, str(real))

@@ -19,7 +19,7 @@ import archive
 from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound, conversation_views
 from web import cite, urls
 from web.deps import ConnectionPool
-from web.errors import NOT_FOUND_HINTS, PageError, parse_id
+from web.errors import NOT_FOUND_HINTS, MessageMoved, PageError, parse_id
 from web.mcp_results import (
     Brief,
     CitationResult,
@@ -184,6 +184,16 @@ def _searchable(reader: ArchiveReader, q: str) -> bool:
     return builder.parse(q).has_text
 
 
+def _message_page(
+    conn: sqlite3.Connection, settings: Settings, message_id: int, version: int | None = None
+) -> dict[str, Any]:
+    """The permalink page's data; an id merged into another message is followed, as its URLs redirect."""
+    try:
+        return build_message_page(conn, settings, message_id, version)
+    except MessageMoved as moved:
+        return build_message_page(conn, settings, moved.message_id, version)
+
+
 def _brief(reader: ArchiveReader, m: dict[str, Any]) -> Brief:
     return Brief(
         id=m["id"],
@@ -206,7 +216,7 @@ def get_message(
     _bounded("context", context, 0, MAX_CONTEXT)
     settings = replace(reader.settings, context_size=context)
     with reader.conn() as conn:
-        page = build_message_page(conn, settings, mid, version)
+        page = _message_page(conn, settings, mid, version)
     preview = page["reply_preview"]
     replies = page["replies"]
     channel = page["channel"]
@@ -327,12 +337,12 @@ def cite_message(
     if style not in cite.STYLES:
         raise ToolInputError(f"Unknown citation format {style!r}: choose {_choices(CITE_FORMATS)}.")
     with reader.conn() as conn:
-        page = build_message_page(conn, reader.settings, mid, version)
+        page = _message_page(conn, reader.settings, mid, version)
     if page["citation"] is None:
         raise ToolInputError(f"Message {mid} can't be cited: {page['tombstone']}")
     c = build_citation(reader.settings, page)
     return CitationResult(
-        id=str(mid),
+        id=page["id"],
         format=style,
         version=c.version,
         versions=c.versions,
@@ -346,7 +356,7 @@ def message_markdown(reader: ArchiveReader, message_id: str) -> str:
     """A message as its `.md` twin renders it."""
     mid = _id(message_id, "message")
     with reader.conn() as conn:
-        page = build_message_page(conn, reader.settings, mid)
+        page = _message_page(conn, reader.settings, mid)
     return build_message_markdown(reader.settings, page)
 
 
