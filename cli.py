@@ -26,6 +26,9 @@ from archive.policy import is_id
 from archive.policy_report import describe_policy, plural, redact_lines, unmatched_warnings
 from archive.store import ensure_secret_readonly
 from indexer import IndexerError
+from web.digest import DigestError, build_digest, parse_day
+from web.digest_text import build_digest_document, build_digest_markdown
+from web.pages import build_templates
 from web.settings import Settings
 
 app = typer.Typer(
@@ -380,6 +383,8 @@ def search(
         return
     for hint in page.hints:
         err.print(f"hint: {hint}", markup=False)
+    if page.suggestion:
+        err.print(f"did you mean: {page.suggestion}", markup=False)
     shown = f"{page.offset + 1}-{page.offset + len(page.hits)}" if page.hits else "none"
     table = Table(title=f"{page.total:,} messages · showing {shown} · {page.sort}", expand=True)
     table.add_column("when (UTC) · id", no_wrap=True)
@@ -390,6 +395,51 @@ def search(
         who = Text("#" + hit.channel + "\n") + Text(hit.author, style="cyan")
         table.add_row(when, who, _snippet_text(hit.snippet))
     out.print(table)
+
+
+@app.command(
+    epilog="Examples: hallway digest --since 2024-03-01 --until 2024-03-07 · "
+    "hallway digest --since 2024-03-01 --in research --format json"
+)
+def digest(
+    since: Annotated[str, typer.Option("--since", help="First day, YYYY-MM-DD (UTC, inclusive).")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last day, YYYY-MM-DD (UTC, inclusive); default today.")
+    ] = None,
+    channels: Annotated[
+        list[str] | None, typer.Option("--in", help="A channel name or id (repeatable); threads come along.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md (default), json or html.")] = "md",
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Links point here (the served viewer's public URL).")
+    ] = "http://127.0.0.1:8000",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """What happened in a window of days: per channel, the conversations ranked by activity, with links.
+
+    The same digest as the viewer's /digest page: each conversation's opening and most-replied or
+    most-reacted message, new threads and forum posts, pinned messages and announcements.
+    """
+    if fmt not in ("md", "json", "html"):
+        raise _fail(f"--format {fmt!r}: use md, json or html")
+    settings = Settings(data_dir=data_dir, base_url=base_url)
+    try:
+        first = parse_day(since, "--since")
+        last = parse_day(until, "--until") if until else None
+        conn = archive.connect(data_dir / archive.ARCHIVE_FILE, readonly=True)
+        try:
+            data = build_digest(conn, first, last, channels or [])
+        finally:
+            conn.close()
+    except (ArchiveError, DigestError) as e:
+        raise _fail(str(e)) from None
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif fmt == "html":
+        env = build_templates(settings).env
+        sys.stdout.write(build_digest_document(env, data, base_url, settings.site_name))
+    else:
+        sys.stdout.write(build_digest_markdown(data, base_url))
 
 
 @app.command()

@@ -22,6 +22,7 @@ from indexer.errors import IndexerError, IndexMissing, IndexSchemaMismatch
 from indexer.layout import CURRENT_FILE, STATE_FILE, index_root, read_current, read_state
 from indexer.query import FilterChip, ParsedQuery, QueryBuilder
 from indexer.snippets import build_snippet
+from indexer.suggest import FEW_RESULTS, suggest_query
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_LIMIT = 100
@@ -112,6 +113,7 @@ class SearchPage:
     facets: Facets | None
     hints: list[str]  # plain-language notes about what was ignored or changed in the query
     filters: list[FilterChip]  # the filters that were applied
+    suggestion: str | None = None  # "did you mean": the query with close, commoner spellings (finds more)
 
     @property
     def has_more(self) -> bool:
@@ -132,6 +134,7 @@ class SearchPage:
             "filters": [
                 {"key": c.key, "value": c.value, "negated": c.negated, "text": str(c)} for c in self.filters
             ],
+            "suggestion": self.suggestion,
         }
 
 
@@ -460,6 +463,22 @@ def search(
         page_facets = None
         if facets:
             page_facets = compute_facets(searcher, query, builder.schema, index.names) if total else Facets()
+        suggestion = _did_you_mean(index, searcher, builder, q, total) if parsed.has_text else None
     except ValueError as e:  # tantivy refused something the builder made: report, don't crash the caller
         raise IndexerError(f"search failed for {q!r}: {e}") from None
-    return SearchPage(q, sort, offset, limit, total, hits, page_facets, hints, parsed.filters)
+    return SearchPage(q, sort, offset, limit, total, hits, page_facets, hints, parsed.filters, suggestion)
+
+
+def _did_you_mean(
+    index: SearchIndex, searcher: tantivy.Searcher, builder: QueryBuilder, q: str, total: int
+) -> str | None:
+    """A respelled query when this one finds little and the respelling finds more."""
+    if total > FEW_RESULTS:
+        return None
+    better = suggest_query(searcher, builder.plain, q)
+    if better is None:
+        return None
+    parsed = builder.parse(better, conversations=index.conversation_members, doc_freq=searcher.doc_freq)
+    # Guarded: a respelling found only in what was withheld (terms linger until the rebuild) is never offered.
+    found = int(getattr(searcher.search(index.guarded(parsed.query), 1, count=True), "count", 0) or 0)
+    return better if found > total else None

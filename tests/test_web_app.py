@@ -232,6 +232,8 @@ def test_app_openapi_lists_every_json_route(client: TestClient) -> None:
         "/m/{message_id}/cite.{ext}", "/t/{thread_id}.json", "/conv/{conversation_id}.json",
         "/conv/{conversation_id}.md", "/u/{user_id}.json", "/healthz",
         "/media/{message_id}/{pos}", "/media/{message_id}/{kind}/{pos}",
+        "/digest.json", "/digest.md", "/digest.atom", "/c/{channel_id}.atom", "/t/{thread_id}.atom",
+        "/conv/{conversation_id}.atom", "/search.atom",
     } == paths  # fmt: skip
     assert client.get("/docs").status_code == 200
 

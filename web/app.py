@@ -19,7 +19,7 @@ from web import urls
 from web.deps import ConnectionPool
 from web.errors import PageError
 from web.pages import THEME_COOKIE, THEMES, build_templates
-from web.routes import channels, conversations, home, media, messages, search, threads, users
+from web.routes import channels, conversations, digest, feeds, home, media, messages, search, threads, users
 from web.search import SearchBackend
 from web.settings import Settings
 
@@ -41,7 +41,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
-MACHINE_SUFFIXES = (".json", ".md", ".bib", ".ris")
+MACHINE_SUFFIXES = (".json", ".md", ".bib", ".ris", ".atom")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -159,7 +159,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.search = SearchBackend(settings.data_dir)
     app.state.home_cache = {}
     app.mount(urls.STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (home, search, channels, messages, threads, conversations, users, media):
+    # feeds first: /c/{id}.atom must not reach the page route /c/{channel_id}.
+    for module in (feeds, digest, home, search, channels, messages, threads, conversations, users, media):
         app.include_router(module.router)
     _register_errors(app)
     app.add_middleware(SecurityHeaders)

@@ -87,6 +87,7 @@ def empty_page(q: str, sort: str, page: int, page_size: int) -> dict[str, Any]:
         "message": None,
         "prev_url": None,
         "next_url": None,
+        "suggestion": None,
     }
 
 
@@ -112,6 +113,9 @@ def build_search_page(
         total=result.total,
         hits=[_hit(h, rows.get(h.id), conversations.get(h.id)) for h in result.hits],
         hints=list(result.hints),
+        suggestion={"query": result.suggestion, "url": urls.search_url(result.suggestion, sort=sort)}
+        if result.suggestion
+        else None,
         filters=[
             {"key": c.key, "value": c.value, "negated": c.negated, "text": str(c),
              "remove_url": urls.search_url(remove(q, str(c)), sort=sort)}

@@ -155,4 +155,7 @@ def channel_html(
     page = build_channel_page(
         conn, settings, cid, before=before, after=after, around=around, date=date, conversation=conversation
     )
-    return pages.html(request, "channel.html", page, canonical=urls.channel_url(cid))
+    return pages.html(
+        request, "channel.html", page, canonical=urls.channel_url(cid),
+        feed_url=urls.feed_url("channel", cid), feed_title=f"New in #{page['channel']['name']} (Atom)",
+    )  # fmt: skip

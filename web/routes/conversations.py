@@ -203,6 +203,7 @@ def conversation_html(
         return cid
     page = build_conversation_page(conn, settings, cid, min_confidence=min_confidence)
     response: HTMLResponse = pages.html(
-        request, "conversation.html", page, canonical=urls.conversation_url(cid)
-    )
+        request, "conversation.html", page, canonical=urls.conversation_url(cid),
+        feed_url=urls.feed_url("conversation", cid), feed_title="New in this conversation (Atom)",
+    )  # fmt: skip
     return response

@@ -103,7 +103,10 @@ def home_json(request: Request, conn: ConnDep) -> JSONResponse:
 @router.get("/", include_in_schema=False)
 def home_html(request: Request, conn: ConnDep) -> HTMLResponse:
     """The guild directory."""
-    return pages.html(request, "home.html", cached_home(request, conn))
+    return pages.html(
+        request, "home.html", cached_home(request, conn), feed_url=urls.digest_feed_url(),
+        feed_title="Weekly digest (Atom)",
+    )  # fmt: skip
 
 
 @router.get("/healthz", summary="Liveness and archive readability", tags=["meta"])

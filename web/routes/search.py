@@ -36,4 +36,6 @@ def search_html(
         data,
         canonical=urls.search_url(data["query"], sort=data["sort"]),
         query=data["query"],
+        feed_url=urls.feed_url("search", data["query"]) if data["query"] else None,
+        feed_title=f"New results for {data['query']} (Atom)",
     )

@@ -105,6 +105,8 @@ def thread_json(conn: ConnDep, settings: SettingsDep, thread_id: str) -> JSONRes
 def thread_html(request: Request, conn: ConnDep, settings: SettingsDep, thread_id: str) -> HTMLResponse:
     """A whole conversation, indented by replies."""
     tid = parse_id(thread_id, "thread")
+    page = build_thread_page(conn, settings, tid)
     return pages.html(
-        request, "thread.html", build_thread_page(conn, settings, tid), canonical=urls.thread_url(tid)
-    )
+        request, "thread.html", page, canonical=urls.thread_url(tid),
+        feed_url=urls.feed_url("thread", tid), feed_title=f"New in {page['title']} (Atom)",
+    )  # fmt: skip
