@@ -19,6 +19,8 @@ from pathlib import Path
 
 from archive.channel_rows import upsert_channel
 from archive.errors import ExportFormatError, MessageSkipped
+from archive.links import PendingLinks, update_links
+from archive.lowfi import LOW_FIDELITY, move_from_synthetic_channel, reconcile
 from archive.memory import load_memory, memory_version, save_memory
 from archive.merge import FileWriter
 from archive.models import FileResult, IngestSummary
@@ -28,7 +30,6 @@ from archive.purge import Purge, PurgeReport, withheld_path, withhold_thread_nam
 from archive.sources import Reader, Source, discover, find_source
 from archive.sources.base import Sniff
 from archive.store import begin_write, ensure_secret, generation, get_meta, set_meta
-from archive.threads import PendingLinks, update_links
 from archive.tombstones import refresh_tombstones
 from archive.withhold import Withholder
 
@@ -238,6 +239,8 @@ class Ingester:
         progress: Progress | None,
     ) -> FileResult:
         header = reader.header
+        # 4 JSON, 3 HTML, 2 CSV, 1 TXT: the richer copy of a message wins (archive/lowfi.py).
+        fidelity: int = getattr(reader, "fidelity", 4)
         channel = header.channel
         cid, gid, name = channel.id, channel.guild_id, channel.name
         parent_id, parent_name = channel.parent_id, channel.parent_name
@@ -256,8 +259,8 @@ class Ingester:
                 conn.execute("DELETE FROM exports WHERE id = ?", (old[0],))
             export_id = conn.execute(
                 "INSERT INTO exports(sha256, path, size, mtime_ns, channel_id, guild_id, range_after, range_before,"
-                " exported_at, as_of, declared_count, status, generation, ingested_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'pending', ?, ?)",
+                " exported_at, as_of, declared_count, status, generation, ingested_at, format)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'pending', ?, ?, ?)",
                 (
                     digest,
                     str(path),
@@ -271,6 +274,7 @@ class Ingester:
                     as_of,
                     gen,
                     int(time.time() * 1000),
+                    getattr(reader, "format", "json"),
                 ),
             ).lastrowid
             assert export_id is not None
@@ -303,7 +307,9 @@ class Ingester:
                         if unchanged and raw is not None and id(obj) in unchanged:
                             continue
                         try:
-                            rows.append(norm.message(offset, index, raw, obj))
+                            row = norm.message(offset, index, raw, obj)
+                            row.fidelity = fidelity
+                            rows.append(row)
                         except MessageSkipped as e:
                             # One invalid message never costs the file: skip it, say where, go on.
                             skipped += 1
@@ -323,6 +329,9 @@ class Ingester:
             status = "partial" if error or skipped else "ok"
             note = str(error) if error else (f"{skipped} invalid messages skipped" if skipped else None)
             first, last = writer.first_id, writer.last_id
+            if fidelity <= LOW_FIDELITY:
+                # Made-up ids cover no range: such an export never makes a message a tombstone.
+                first = last = None
             conn.execute(
                 "UPDATE exports SET first_id = ?, last_id = ?, message_count = ?, declared_count = ?, status = ?,"
                 " note = ? WHERE id = ?",
@@ -339,6 +348,8 @@ class Ingester:
             deleted = 0
             if first is not None and last is not None:
                 deleted = refresh_tombstones(conn, cid, first, last, export_id, gen)
+            move_from_synthetic_channel(conn, export_id, cid)
+            reconcile(conn, export_id, cid, gen)
             if channel.is_thread:
                 withhold_thread_names(conn, [cid])  # a forum post started by a dropped user keeps no title
             self._remember()

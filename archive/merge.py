@@ -26,6 +26,10 @@ _FOLLOW_NEWEST = (
     f"UPDATE messages SET {', '.join(f'{c} = :{c}' for c in FOLLOW_NEWEST_COLUMNS)},"
     " seen_ts = :seen_ts, generation = :generation WHERE id = :id"
 )
+_REPLACE_POORER = (
+    f"UPDATE messages SET {', '.join(f'{c} = :{c}' for c in _ROW_COLUMNS if c != 'id')},"
+    " seen_ts = max(seen_ts, :seen_ts), generation = :generation WHERE id = :id"
+)
 assert set(_ROW_COLUMNS) <= {f.name for f in fields(MessageRow)}
 
 
@@ -124,7 +128,7 @@ class FileWriter:
         existing = {
             r[0]: r
             for r in self.conn.execute(
-                "SELECT id, fp, content, edited_ts, seen_ts, redacted FROM messages"
+                "SELECT id, fp, content, edited_ts, seen_ts, redacted, fidelity FROM messages"
                 " WHERE id IN (SELECT value FROM json_each(?))",
                 (orjson.dumps(ids),),
             )
@@ -138,9 +142,13 @@ class FileWriter:
             old = existing.get(r.id)
             if old is None:
                 continue
-            _, fp, content, edited_ts, seen_ts, redacted = old
-            if redacted is not None or fp == r.fp or r.redacted is not None:
+            _, fp, content, edited_ts, seen_ts, redacted, fidelity = old
+            if redacted is not None or fp == r.fp or r.redacted is not None or r.fidelity < fidelity:
+                # (A poorer format's copy of a message only adds its export to the provenance.)
                 seen_only.append((self.as_of, r.id))
+            elif r.fidelity > fidelity:
+                self._replace_poorer(r)
+                self.updated += 1
             elif self._merge(r, content, edited_ts, seen_ts):
                 self.updated += 1
         if seen_only:
@@ -173,6 +181,13 @@ class FileWriter:
         mentions = [(r.id, u) for r in rows for u in r.mentions]
         if mentions:
             conn.executemany("INSERT OR IGNORE INTO mentions VALUES (?, ?)", mentions)
+
+    def _replace_poorer(self, r: MessageRow) -> None:
+        """A richer format's copy replaces every field of a poorer format's (not an edit: no revision)."""
+        for table in DETAIL_TABLES:
+            self.conn.execute(f"DELETE FROM {table} WHERE message_id = ?", (r.id,))
+        self._insert_details([r])
+        self.conn.execute(_REPLACE_POORER, _values(r, seen_ts=self.as_of, generation=self.gen))
 
     def _merge(self, r: MessageRow, content: str | None, edited_ts: int | None, seen_ts: int) -> bool:
         """Merge a message seen before; return whether anything changed."""

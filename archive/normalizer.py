@@ -122,6 +122,7 @@ class MessageRow:
     stickers: list[tuple[Any, ...]] = field(default_factory=list)
     reactions: list[tuple[Any, ...]] = field(default_factory=list)
     mentions: list[int] = field(default_factory=list)
+    fidelity: int = 4  # 4 JSON, 3 HTML, 2 CSV, 1 TXT (archive/sources/formats.py)
 
 
 def _ext(name: str | None) -> str:

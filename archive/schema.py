@@ -6,7 +6,7 @@ import sqlite3
 
 from archive.errors import SchemaTooNewError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Message flag bits, shared with the indexer's `has:` filters.
 HAS_LINK = 1
@@ -175,7 +175,21 @@ CREATE TABLE withheld (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+# v4: every DCE export format. `fidelity` says which kind of export a message's fields come from (the
+# richer one wins a merge); CSV and TXT records (fidelity <= 2) have made-up ids and merge into the real
+# message when a JSON or HTML export covers it, their id kept as an alias for its permalink.
+_V4 = """
+ALTER TABLE messages ADD COLUMN fidelity INTEGER NOT NULL DEFAULT 4;  -- 4 JSON, 3 HTML, 2 CSV, 1 TXT
+ALTER TABLE exports ADD COLUMN format TEXT NOT NULL DEFAULT 'json';   -- json | html | csv | txt
+CREATE INDEX messages_low_fidelity ON messages(channel_id, ts) WHERE fidelity <= 2;
+CREATE TABLE aliases (
+    alias_id INTEGER PRIMARY KEY,      -- the id a CSV/TXT record had (its URLs answer 301)
+    message_id INTEGER NOT NULL        -- the real message it was merged into
+);
+CREATE INDEX aliases_message ON aliases(message_id);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 # The columns of a message row, spelled once: the writer, the merge and the readers build their SQL from these.
 MESSAGE_COLUMNS = (
@@ -200,6 +214,7 @@ MESSAGE_COLUMNS = (
     "deleted",
     "redacted",
     "generation",
+    "fidelity",
 )
 # Columns that follow the newest export of a message (content and edits merge by their own rules).
 FOLLOW_NEWEST_COLUMNS = (

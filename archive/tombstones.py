@@ -40,7 +40,7 @@ def refresh_tombstones(
     for lo, hi, as_of in covers:
         became += conn.execute(
             "UPDATE messages SET deleted = 1, generation = ? WHERE channel_id = ? AND id BETWEEN ? AND ?"
-            " AND deleted = 0 AND seen_ts < ?",
+            " AND deleted = 0 AND seen_ts < ? AND fidelity > 2",  # CSV/TXT records merge, never vanish
             (gen, cid, lo, hi, as_of),
         ).rowcount
     # A tombstone seen again in a newer export than every export missing it comes back (rare).
