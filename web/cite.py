@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from web import mdtext as md
 from web.markdown import to_plain_text
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -176,11 +177,12 @@ def build_ris(c: Citation) -> str:
 
 
 def build_markdown(c: Citation) -> str:
-    """A Markdown quote of the content followed by the attribution line."""
-    quoted = "\n".join("> " + line if line else ">" for line in c.content.splitlines()) or "> (no text)"
+    """A Markdown quote of the content followed by the attribution line (content and names escaped: they read
+    as written and can't add lines, links or HTML to the document they are pasted into)."""
+    body = md.quoted(c.content) if c.content.strip() else "> (no text)"
     return (
-        f"{quoted}\n\n"
-        f"— {c.author}, {c.venue}, {c.timestamp}. <{c.permalink}> "
+        f"{body}\n\n"
+        f"— {md.escape_inline(c.author)}, {md.escape_inline(c.venue)}, {c.timestamp}. {md.autolink(c.permalink)} "
         f"(version {c.version} of {c.versions}; SHA-256 `{c.sha256}`; accessed {c.accessed.isoformat()})\n"
     )
 

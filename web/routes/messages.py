@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 
 from archive import MessageNotFound, views
 from web import cite, pages, present, reading, urls
+from web import mdtext as md
 from web.deps import ConnDep, SettingsDep
 from web.errors import PageError, parse_id
 from web.markdown import to_plain_text
@@ -135,12 +136,16 @@ def build_message_page(
 
 
 def build_message_markdown(settings: Settings, page: dict[str, Any]) -> str:
-    """The `.md` twin: metadata, content, attachments, replies and the citation, as Markdown."""
+    """The `.md` twin: metadata, content, attachments, replies and the citation, as Markdown.
+
+    Everything from the export is escaped (web.mdtext): the body sits in a code fence, names on one line.
+    """
     base = settings.base_url
     author = page["author"]["display_name"] if page["author"] else "Unknown author"
     channel = page["channel"]["name"] if page["channel"] else page["channel_id"]
+    guild = page["guild"]["name"] or "unknown guild"
     lines = [
-        f"# Message by {author} in #{channel} ({page['guild']['name'] or 'unknown guild'})",
+        f"# Message by {md.escape_heading(author)} in #{md.escape_heading(str(channel))} ({md.escape_heading(guild)})",
         "",
         f"- Posted: {page['timestamp']}",
     ]
@@ -148,27 +153,35 @@ def build_message_markdown(settings: Settings, page: dict[str, Any]) -> str:
         lines.append(
             f"- Edited: {page['edited_timestamp']} (version {page['version']} of {len(page['revisions'])})"
         )
-    lines += [f"- Permalink: <{page['permalink']}>", f"- On Discord: <{page['discord_url']}>"]
+    lines += [
+        f"- Permalink: {md.autolink(page['permalink'])}",
+        f"- On Discord: {md.autolink(page['discord_url'])}",
+    ]
     if page.get("reply_to"):
-        lines.append(f"- Replying to: <{urls.absolute(base, urls.message_url(page['reply_to']))}>")
+        lines.append(f"- Replying to: {md.autolink(urls.absolute(base, urls.message_url(page['reply_to'])))}")
     if page.get("thread"):
-        lines.append(f"- Thread: {page['thread']['name']} <{urls.absolute(base, page['thread']['url'])}>")
+        thread_url = md.autolink(urls.absolute(base, page["thread"]["url"]))
+        lines.append(f"- Thread: {md.escape_inline(page['thread']['name'])} {thread_url}")
     lines.append("")
     if page["tombstone"]:
-        lines += [f"*{page['tombstone']}*", ""]
+        lines += [f"*{md.escape_inline(page['tombstone'])}*", ""]
+    elif page["content"]:
+        lines += [md.fenced(page["content"]), ""]
     else:
-        lines += [page["content"] or "*(no text)*", ""]
+        lines += ["*(no text)*", ""]
     if page["attachments"]:
         lines += ["## Attachments", ""]
         for a in page["attachments"]:
             target = urls.absolute(base, a["url"]) if a["local"] and a["url"] else a["url"]
-            lines.append(f"- [{a['file_name']}]({target or ''}) ({pages.human_size(a['size'])})")
+            lines.append(f"- {md.link(a['file_name'], target)} ({pages.human_size(a['size'])})")
         lines.append("")
     if page["replies"]:
         lines += [f"## Replies ({len(page['replies'])})", ""]
         for r in page["replies"]:
             who = r["author"]["display_name"] if r["author"] else "Unknown"
-            lines.append(f"- {who}, {r['timestamp']}: <{urls.absolute(base, r['url'])}>")
+            lines.append(
+                f"- {md.escape_inline(who)}, {r['timestamp']}: {md.autolink(urls.absolute(base, r['url']))}"
+            )
         lines.append("")
     if page["citation"]:
         lines += ["## Cite", "", page["citation"]["formats"]["markdown"]]
