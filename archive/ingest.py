@@ -19,6 +19,7 @@ from pathlib import Path
 
 from archive.channel_rows import upsert_channel
 from archive.errors import ExportFormatError, MessageSkipped
+from archive.links import PendingLinks, update_links
 from archive.lowfi import LOW_FIDELITY, move_from_synthetic_channel, reconcile
 from archive.memory import load_memory, memory_version, save_memory
 from archive.merge import FileWriter
@@ -29,7 +30,6 @@ from archive.purge import Purge, PurgeReport, withheld_path, withhold_forwards, 
 from archive.sources import Reader, Source, discover, find_source
 from archive.sources.base import Sniff
 from archive.store import begin_write, ensure_secret, generation, get_meta, set_meta
-from archive.threads import PendingLinks, update_links
 from archive.tombstones import refresh_tombstones
 from archive.withhold import Withholder
 

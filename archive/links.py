@@ -1,7 +1,7 @@
-"""Conversations in the archive: run the untangler over each channel's new messages and store the links.
+"""Conversation links in the archive: run the untangler over each channel's new messages and store the links.
 
 Explicit structure (Discord replies, threads and forum posts) comes first; the untangler infers the
-rest with a confidence (see archive/conversations.py and bench/DISENTANGLE.md). Links are recomputed
+rest with a confidence (the `untangle` package; see bench/DISENTANGLE.md). Links are recomputed
 incrementally: from a channel's earliest message without a link onwards, with the preceding
 `WINDOW` messages and their stored links as context.
 """
@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from archive.conversations import WINDOW, ChatLine, Link, Model, load_model, untangle
 from archive.normalizer import is_system_type
 from archive.store import connect
+from untangle import WINDOW, ChatLine, Link, Model, load_model, untangle
 
 CHUNK = 5_000  # lines per untangle call: ~230 MB peak in the worker (20k lines: ~700 MB)
 
