@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from archive import MessageNotFound, find_alias, views
-from web import cite, pages, present, urls
+from web import cite, pages, present, reading, urls
 from web import mdtext as md
 from web.deps import ConnDep, SettingsDep
 from web.errors import MessageMoved, PageError, parse_id
@@ -109,6 +109,7 @@ def build_message_page(
         if thread
         else None,
         "reply_tree_url": urls.thread_url(message_id) if message["reply_count"] else None,
+        "missing_thread": None if started else reading.missing_thread(conn, row),
         "context": {"before": enrich(conn, before), "after": enrich(conn, after)},
         "channel": present.channel(channel) if channel else None,
         "guild": {
