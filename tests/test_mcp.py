@@ -33,7 +33,8 @@ from web.settings import Settings
 PHRASE_QUERY = '"asking for a friend"'
 PHRASE_ID = "1174452264815863321"  # the only sample message with that phrase
 THREAD_ID = "1239970985717853624"  # "Feature splitting at 16k vs 65k"
-TOOLS = ["search", "get_message", "get_conversation", "get_thread", "cite"]
+TOOLS = ["search", "get_message", "get_conversation", "get_thread", "digest", "cite"]
+WEEK = {"since": "2024-05-14", "until": "2024-05-20"}
 BAD_CALLS: dict[str, tuple[str, dict[str, Any], str]] = {
     "unknown message": (
         "get_message",
@@ -90,6 +91,26 @@ BAD_CALLS: dict[str, tuple[str, dict[str, Any], str]] = {
         "Message 1174452264815863321 has no version 9. It has 1 version(s): ?v=1 is the original, ?v=1 the "
         "current text.",
     ),
+    "digest date": (
+        "digest",
+        {"since": "last week"},
+        "since='last week' is not a date: use YYYY-MM-DD, e.g. 2024-03-05.",
+    ),
+    "digest window reversed": (
+        "digest",
+        {"since": "2024-05-20", "until": "2024-05-14"},
+        "since=2024-05-20 is after until=2024-05-14: the window would be empty.",
+    ),
+    "digest window too long": (
+        "digest",
+        {"since": "2020-01-01", "until": "2024-01-01"},
+        "The window is 1462 days; ask for at most 366 at a time.",
+    ),
+    "digest unknown channel": (
+        "digest",
+        {**WEEK, "channel": "nosuch"},
+        "No channel 'nosuch' in the archive, so in=nosuch was left out.",
+    ),
     "context too large": (
         "get_message",
         {"id": PHRASE_ID, "context": 50},
@@ -112,6 +133,8 @@ async def _session(client: Client) -> dict[str, Any]:
         out["conversation"] = await c.call_tool("get_conversation", {"id": conversation})
         out["conversation by message"] = await c.call_tool("get_conversation", {"id": int(PHRASE_ID)})
         out["thread"] = await c.call_tool("get_thread", {"id": THREAD_ID})
+        out["digest"] = await c.call_tool("digest", WEEK)
+        out["digest of a channel"] = await c.call_tool("digest", {**WEEK, "channel": ["research"]})
         for style in ("bibtex", "csl-json", "ris", "markdown"):
             out[f"cite {style}"] = await c.call_tool("cite", {"id": PHRASE_ID, "format": style})
         for name, (tool, args, _) in BAD_CALLS.items():
@@ -298,6 +321,24 @@ def test_mcp_cite_bibtex_over_http_matches_the_live_route(http: dict[str, Any], 
         route = r.read().decode()
     assert _ok(http["cite bibtex"])["text"] == route
     assert f"url = {{{live}/m/{PHRASE_ID}?v=1}}" in route
+
+
+def test_mcp_digest_is_the_digest_page(answers: dict[str, Any]) -> None:
+    d = _ok(answers["digest"])
+    query = f"since={WEEK['since']}&until={WEEK['until']}"
+    page = orjson.loads(answers["get"](f"/digest.json?{query}"))
+    assert d["markdown"] == answers["get"](f"/digest.md?{query}") == _text(answers["digest"])
+    assert (d["total_messages"], d["total_conversations"]) == (
+        page["total_messages"],
+        page["total_conversations"],
+    )
+    assert d["total_messages"] > 0 and d["cut"] is False
+    assert [c["name"] for c in d["channels"]] == [s["channel"]["name"] for s in page["channels"]]
+    assert [c["id"] for c in d["channels"][0]["conversations"]] == [
+        c["id"] for c in page["channels"][0]["conversations"][:5]
+    ]
+    research = _ok(answers["digest of a channel"])
+    assert research["markdown"] == answers["get"](f"/digest.md?{query}&in=research")
 
 
 @pytest.mark.parametrize("name", list(BAD_CALLS))
