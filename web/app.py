@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -17,7 +17,7 @@ import archive
 from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound
 from web import urls
 from web.deps import ConnectionPool
-from web.errors import PageError
+from web.errors import MessageMoved, PageError
 from web.head import HeadAsGet
 from web.pages import THEME_COOKIE, THEMES, build_templates
 from web.routes import channels, conversations, digest, feeds, home, media, messages, search, threads, users
@@ -138,6 +138,14 @@ def _register_errors(app: FastAPI) -> None:
         )
         return error_response(request, 400, "Bad request", problems)
 
+    async def moved(request: Request, exc: Exception) -> Response:
+        # A merged CSV/TXT record: every twin of its permalink (.json, .md, /cite.*) moves with it.
+        assert isinstance(exc, MessageMoved)
+        path = request.url.path.replace(f"/m/{exc.alias}", f"/m/{exc.message_id}", 1)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(path + query, status_code=301)
+
+    app.add_exception_handler(MessageMoved, moved)
     app.add_exception_handler(PageError, page_error)
     for cls in (MessageNotFound, ChannelNotFound, UserNotFound):
         app.add_exception_handler(cls, missing)

@@ -41,6 +41,12 @@ _BIBTEX_RE = re.compile("|".join(re.escape(c) for c in _BIBTEX_SPECIAL))
 _WS = re.compile(r"\s+")
 
 
+LOW_FIDELITY_NOTE = (
+    "The text comes from a DiscordChatExporter CSV or TXT export, which has no message ids:"
+    " the record's id is the archive's own and its time is the export's, to the minute, in the exporter's time zone."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
     """Everything a citation of one message revision says."""
@@ -56,6 +62,7 @@ class Citation:
     permalink: str
     accessed: date
     plain_text: str | None = None  # the content as plain text (mentions resolved), for the title
+    low_fidelity: bool = False  # from a CSV/TXT export: no Discord id, the time only as exported
 
     @property
     def sha256(self) -> str:
@@ -93,6 +100,11 @@ class Citation:
     @property
     def note(self) -> str:
         """Posting time, revision and content hash, in one sentence."""
+        if self.low_fidelity:
+            return (
+                f"{LOW_FIDELITY_NOTE} Archive record {self.message_id}, posted {self.timestamp} as exported; "
+                f"SHA-256 of the cited content: {self.sha256}"
+            )
         return (
             f"Discord message {self.message_id}, posted {self.timestamp}; version {self.version} of {self.versions}; "
             f"SHA-256 of the cited content: {self.sha256}"
@@ -184,6 +196,7 @@ def build_markdown(c: Citation) -> str:
         f"{body}\n\n"
         f"— {md.escape_inline(c.author)}, {md.escape_inline(c.venue)}, {c.timestamp}. {md.autolink(c.permalink)} "
         f"(version {c.version} of {c.versions}; SHA-256 `{c.sha256}`; accessed {c.accessed.isoformat()})\n"
+        + (f"\n{LOW_FIDELITY_NOTE}\n" if c.low_fidelity else "")
     )
 
 

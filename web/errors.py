@@ -13,6 +13,15 @@ class PageError(Exception):
         super().__init__(f"{title}: {detail}" if detail else title)
 
 
+class MessageMoved(Exception):
+    """A CSV/TXT record's id whose message was merged into the real one: its URLs answer 301 there."""
+
+    def __init__(self, alias: int, message_id: int) -> None:
+        self.alias = alias
+        self.message_id = message_id
+        super().__init__(f"message {alias} is now message {message_id}")
+
+
 def not_found(what: str, value: str, hint: str = "") -> PageError:
     """A 404 naming what was looked for."""
     return PageError(404, f"No {what} {value} in this archive", hint)

@@ -10,11 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from archive import MessageNotFound, views
-from web import cite, pages, present, urls
+from archive import MessageNotFound, find_alias, views
+from web import cite, pages, present, reading, urls
 from web import mdtext as md
 from web.deps import ConnDep, SettingsDep
-from web.errors import PageError, parse_id
+from web.errors import MessageMoved, PageError, parse_id
 from web.markdown import to_plain_text
 from web.pages import mention_refs
 from web.settings import Settings
@@ -61,6 +61,7 @@ def build_citation(settings: Settings, page: dict[str, Any]) -> cite.Citation:
         permalink=urls.absolute(settings.base_url, urls.message_url(page["id"], v=page["version"])),
         accessed=_accessed().date(),
         plain_text=to_plain_text(page["content"] or "", users=mention_refs(page)),
+        low_fidelity=page["low_fidelity"],
     )
 
 
@@ -70,6 +71,9 @@ def build_message_page(
     """The permalink's data: the message (at revision v), context, reply target, replies, thread, citations."""
     row = views.find_message(conn, message_id)
     if row is None:
+        moved = find_alias(conn, message_id)
+        if moved is not None:
+            raise MessageMoved(message_id, moved)
         raise MessageNotFound(message_id)
     channel = views.find_channel(conn, row["channel_id"])
     message = enrich(conn, [row])[0]
@@ -105,6 +109,7 @@ def build_message_page(
         if thread
         else None,
         "reply_tree_url": urls.thread_url(message_id) if message["reply_count"] else None,
+        "missing_thread": None if started else reading.missing_thread(conn, row),
         "context": {"before": enrich(conn, before), "after": enrich(conn, after)},
         "channel": present.channel(channel) if channel else None,
         "guild": {
@@ -118,7 +123,10 @@ def build_message_page(
         "permalink": urls.absolute(
             settings.base_url, urls.message_url(message_id, v=n if v is not None else None)
         ),
-        "discord_url": urls.discord_url(guild_id, row["channel_id"], message_id),
+        # A CSV/TXT record's id is made up: Discord has no message under it.
+        "discord_url": None
+        if message["low_fidelity"]
+        else urls.discord_url(guild_id, row["channel_id"], message_id),
         "context_url": urls.channel_url(row["channel_id"], around=message_id),
         "citation": None,
     }
@@ -130,6 +138,7 @@ def build_message_page(
             "accessed": c.accessed.isoformat(),
             "formats": cite.build_all(c),
             "files": {ext: urls.cite_url(message_id, ext, v=n) for ext in cite.FORMATS},
+            "source_note": cite.LOW_FIDELITY_NOTE if c.low_fidelity else None,
         }
     return page
 
@@ -152,10 +161,11 @@ def build_message_markdown(settings: Settings, page: dict[str, Any]) -> str:
         lines.append(
             f"- Edited: {page['edited_timestamp']} (version {page['version']} of {len(page['revisions'])})"
         )
-    lines += [
-        f"- Permalink: {md.autolink(page['permalink'])}",
-        f"- On Discord: {md.autolink(page['discord_url'])}",
-    ]
+    lines.append(f"- Permalink: {md.autolink(page['permalink'])}")
+    if page["discord_url"]:
+        lines.append(f"- On Discord: {md.autolink(page['discord_url'])}")
+    if page["citation"] and page["citation"]["source_note"]:
+        lines.append(f"- Source: {md.escape_inline(page['citation']['source_note'])}")
     if page.get("reply_to"):
         lines.append(f"- Replying to: {md.autolink(urls.absolute(base, urls.message_url(page['reply_to'])))}")
     if page.get("thread"):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from archive import views
-from web import pages, present, urls
+from web import pages, present, reading, urls
 from web.deps import ConnDep, SettingsDep
 from web.errors import not_found, parse_id
 from web.settings import Settings
@@ -59,6 +59,7 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
         return {
             "kind": "thread",
             "id": str(thread_id),
+            "missing_thread": None,
             "title": channel["name"],
             "channel": present.channel(channel),
             "parent": {
@@ -80,10 +81,12 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
         )
     rows = tree_order(views.reply_tree(conn, thread_id, limit=MAX_MESSAGES), thread_id)
     root_channel = views.find_channel(conn, root["channel_id"])
+    missing = reading.missing_thread(conn, root)
     return {
         "kind": "replies",
         "id": str(thread_id),
-        "title": "Replies to a message",
+        "title": "A thread that was not exported" if missing else "Replies to a message",
+        "missing_thread": missing,
         "channel": present.channel(root_channel) if root_channel else None,
         "parent": None,
         "starter": None,
