@@ -1,4 +1,4 @@
-"""Read-only queries over a window of time, for digests and feeds: live messages only, grouped by conversation.
+"""Read-only queries over a window of time (digests, feeds), and a few lookups the reading aids need.
 
 A window is `[lo_ms, hi_ms)` in Unix ms, optionally limited to some channels. Only live messages count
 (not deleted, not withheld by policy), exactly the messages the search index holds, so a digest's totals
@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from archive.conversation_views import has_links
-from archive.views import _MESSAGE_COLUMNS, _MESSAGE_FROM, Row, _in, _rows, snowflake_at
+from archive.views import _MESSAGE_COLUMNS, _MESSAGE_FROM, Row, _in, _one, _rows, snowflake_at
 
 LIVE = "m.deleted = 0 AND m.redacted IS NULL"
 SLACK_MS = 86_400_000
@@ -199,3 +199,16 @@ def newest_ts(conn: sqlite3.Connection, channel_ids: Collection[int] | None = No
     )
     found = [int(r[0]) for r in cur.fetchall() if r[0] is not None]
     return max(found, default=None)
+
+
+def find_thread_notice(conn: sqlite3.Connection, message: Row, *, window_ms: int) -> Row | None:
+    """The ThreadCreated notice for a thread started from `message` (thread id = message id), posted in the
+    same channel within `window_ms` after it, or None."""
+    start = int(message["id"])
+    return _one(
+        conn.execute(
+            "SELECT id, ref_channel_id FROM messages WHERE channel_id = ? AND id > ? AND id < ?"
+            " AND ref_kind = 'thread' AND ref_channel_id = ? LIMIT 1",
+            (message["channel_id"], start, start + (window_ms << 22), start),
+        )
+    )

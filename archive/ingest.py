@@ -19,14 +19,15 @@ from pathlib import Path
 
 from archive.channel_rows import upsert_channel
 from archive.errors import ExportFormatError, MessageSkipped
-from archive.links import PendingLinks, update_links
+from archive.link_worker import PendingLinks
+from archive.links import update_links
 from archive.lowfi import LOW_FIDELITY, move_from_synthetic_channel, reconcile
 from archive.memory import load_memory, memory_version, save_memory
 from archive.merge import FileWriter
 from archive.models import FileResult, IngestSummary
 from archive.normalizer import MessageRow, Normalizer
 from archive.policy import Policy
-from archive.purge import Purge, PurgeReport, withheld_path, withhold_thread_names
+from archive.purge import Purge, PurgeReport, withheld_path, withhold_forwards, withhold_thread_names
 from archive.sources import Reader, Source, discover, find_source
 from archive.sources.base import Sniff
 from archive.store import begin_write, ensure_secret, generation, get_meta, set_meta
@@ -64,6 +65,8 @@ class Ingester:
         self.secret = ensure_secret(conn)
         self.withholder = Withholder(self.policy, self.secret, load_memory(conn))
         self.last_purge = PurgeReport()
+        # (ids, names) of every channel whose export was read: policy patterns matching none are warned about.
+        self.seen_channels: list[tuple[list[int | None], list[str | None]]] = []
 
     def _begin(self) -> None:
         """Take the write lock, then re-read what the archive withholds (another process may have added a rule)."""
@@ -78,15 +81,6 @@ class Ingester:
         w = self.withholder
         if w.learned:
             save_memory(self.conn, list(w.learned.items()))
-            for (kind, key), action in w.learned.items():
-                if kind == "channel":
-                    w.memory.channels.add(key)
-                elif kind == "user":
-                    w.memory.users[key] = action
-                elif kind == "message":
-                    w.memory.messages[key] = action
-                elif kind == "name":
-                    w.memory.names[key] = action
             w.learned.clear()
             w.memory.version = memory_version(self.conn)
 
@@ -247,6 +241,7 @@ class Ingester:
         exported_at, as_of = header.exported_at, header.as_of
         range_after, range_before = header.range_after, header.range_before
 
+        self.seen_channels.append(([cid, parent_id], [name, parent_name]))
         conn = self.conn
         self._begin()
         try:
@@ -287,6 +282,7 @@ class Ingester:
                     " channel_id = NULL WHERE id = ?",
                     (withheld_path(self.withholder, str(path)), export_id),
                 )
+                withhold_forwards(conn, gen, cid)  # copies forwarded out of it, ingested before it was known
                 conn.execute("COMMIT")
                 return FileResult(str(path), "excluded")
             upsert_channel(conn, self.withholder, channel, as_of)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 DROP = "drop"
 PSEUDONYMIZE = "pseudonymize"
 EXCLUDE = "exclude"
-KINDS = ("user", "channel", "message", "name")
+KINDS = ("user", "channel", "message", "name", "pattern")
 
 
 def rule_key(secret: bytes, kind: str, value: object) -> str:
@@ -32,7 +32,22 @@ class Memory:
     channels: set[str] = field(default_factory=set)
     messages: dict[str, str] = field(default_factory=dict)  # key -> takedown reason
     names: dict[str, str] = field(default_factory=dict)  # key -> replacement name
+    patterns: set[str] = field(default_factory=set)  # channel patterns that matched a channel once
     version: int = 0
+
+    def add(self, kind: str, key: str, action: str) -> None:
+        """Put one digest in force (a drop is never downgraded to a pseudonym)."""
+        if kind == "user":
+            if self.users.get(key) != DROP:
+                self.users[key] = action
+        elif kind == "channel":
+            self.channels.add(key)
+        elif kind == "message":
+            self.messages[key] = action
+        elif kind == "name":
+            self.names[key] = action
+        elif kind == "pattern":
+            self.patterns.add(key)
 
     def __len__(self) -> int:
         return len(self.users) + len(self.channels) + len(self.messages)
@@ -48,14 +63,7 @@ def load_memory(conn: sqlite3.Connection) -> Memory:
     """Read the archive's memory of withheld things."""
     memory = Memory(version=memory_version(conn))
     for kind, key, action in conn.execute("SELECT kind, key, action FROM withheld"):
-        if kind == "user":
-            memory.users[key] = action
-        elif kind == "channel":
-            memory.channels.add(key)
-        elif kind == "message":
-            memory.messages[key] = action
-        elif kind == "name":
-            memory.names[key] = action
+        memory.add(kind, key, action)
     return memory
 
 
@@ -81,6 +89,11 @@ def save_memory(conn: sqlite3.Connection, entries: Iterable[tuple[tuple[str, str
             " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
     return changed
+
+
+def rename_replacement(conn: sqlite3.Connection, old: str, new: str) -> None:
+    """Names that were rewritten to `old` (a pseudonym) are rewritten to `new` from now on (a drop)."""
+    conn.execute("UPDATE withheld SET action = ? WHERE kind = 'name' AND action = ?", (new, old))
 
 
 def forget(conn: sqlite3.Connection, secret: bytes, kind: str, value: object) -> int:

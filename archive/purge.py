@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from archive.memory import DROP, EXCLUDE, PSEUDONYMIZE
+from archive.memory import DROP, EXCLUDE, PSEUDONYMIZE, rename_replacement
 from archive.policy import pseudonym_for
 from archive.schema import MESSAGE_TABLES, REDACTED_TABLES
 from archive.withhold import REDACTED_AUTHOR, WITHHELD_THREAD, Withholder
@@ -115,6 +115,12 @@ class Purge:
         assert act is not None
         names = self._user_names(uid, pid)
         self.w.learn_names(act, *names, pname)
+        rename_replacement(
+            self.conn, pname, act.name
+        )  # names once shown as the pseudonym now show as removed
+        for key, replacement in list(self.w.memory.names.items()):
+            if replacement == pname:
+                self.w.memory.names[key] = act.name
         already = self._known("user", uid, DROP)
         self.w.remember("user", uid, DROP)
         self.w.remember("user", pid, DROP)
@@ -302,6 +308,23 @@ class Purge:
             "SELECT DISTINCT message_id FROM embeds WHERE CAST(data AS TEXT) LIKE '%/channels/%'"
         ).fetchall():
             self._rewrite_embeds(mid)
+
+
+def withhold_forwards(conn: sqlite3.Connection, gen: int, channel_id: int) -> int:
+    """Forwarded copies of messages of a channel that is excluded now lose the copy; return how many."""
+    rows = conn.execute(
+        "SELECT id, extra FROM messages WHERE ref_kind = 'forward' AND ref_channel_id = ? AND extra IS NOT NULL",
+        (channel_id,),
+    ).fetchall()
+    for mid, extra in rows:
+        kept = orjson.loads(extra)
+        kept.pop("forwardedMessage", None)
+        kept.pop("messageSnapshots", None)
+        conn.execute(
+            "UPDATE messages SET extra = ?, generation = ? WHERE id = ?",
+            (orjson.dumps(kept) if kept else None, gen, mid),
+        )
+    return len(rows)
 
 
 def withhold_thread_names(conn: sqlite3.Connection, message_ids: list[int]) -> None:

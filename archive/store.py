@@ -98,6 +98,12 @@ def ensure_secret(conn: sqlite3.Connection) -> bytes:
     return bytes.fromhex(value)
 
 
+def ensure_secret_readonly(conn: sqlite3.Connection) -> bytes:
+    """The archive's secret from a read-only connection (empty when the archive has none yet)."""
+    value = get_meta(conn, "secret")
+    return bytes.fromhex(value) if value else b""
+
+
 def generation(conn: sqlite3.Connection) -> int:
     """The archive's change counter: every committed change bumps it."""
     return int(get_meta(conn, "generation", "0") or 0)

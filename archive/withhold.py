@@ -105,10 +105,15 @@ class Withholder:
         self, cid: int | None, parent_id: int | None, name: str | None, parent_name: str | None
     ) -> bool:
         """Whether a channel (a thread follows its parent) is excluded, by the policy or because it once was."""
-        ids = [i for i in (cid, parent_id) if i is not None]
+        ids: list[int | None] = [i for i in (cid, parent_id) if i is not None]
         if any(self.key("channel", i) in self.memory.channels for i in ids):
             return True
-        return not self.policy.channel_allowed(list(ids), [name, parent_name])
+        if self.policy.channel_allowed(ids, [name, parent_name]):
+            return False
+        for pattern in self.policy.exclude:  # remembered, so `policy show` knows the pattern did match
+            if not Policy(exclude=(pattern,)).channel_allowed(ids, [name, parent_name]):
+                self.remember("pattern", pattern, "matched")
+        return True
 
     def takedown(self, mid: int | None) -> str | None:
         """The reason a message is taken down, or None."""
@@ -128,8 +133,11 @@ class Withholder:
     # -- learning (what the archive remembers afterwards) ----------------------------------------
 
     def remember(self, kind: str, value: object, action: str) -> None:
-        """Note a rule to store in the archive's memory (by digest) when the transaction commits."""
-        self.learned[(kind, self.key(kind, value))] = action
+        """Note a rule to store in the archive's memory (by digest) when the transaction commits; it is in
+        force in this process from now on."""
+        key = self.key(kind, value)
+        self.learned[(kind, key)] = action
+        self.memory.add(kind, key, action)
 
     def learn_names(self, act: UserAction, *names: object) -> None:
         """A withheld user's names, as one export shows them: rewritten wherever they are mentioned."""

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from archive import MessageNotFound, find_alias, views
-from web import cite, pages, present, urls
+from web import cite, pages, present, reading, urls
 from web import mdtext as md
 from web.deps import ConnDep, SettingsDep
 from web.errors import MessageMoved, PageError, parse_id
@@ -109,6 +109,7 @@ def build_message_page(
         if thread
         else None,
         "reply_tree_url": urls.thread_url(message_id) if message["reply_count"] else None,
+        "missing_thread": None if started else reading.missing_thread(conn, row),
         "context": {"before": enrich(conn, before), "after": enrich(conn, after)},
         "channel": present.channel(channel) if channel else None,
         "guild": {
@@ -229,7 +230,7 @@ def message_cite(
     if page["citation"] is None:
         raise PageError(410, f"Message {mid} can't be cited", page["tombstone"] or "")
     c = build_citation(settings, page)
-    body = {"bib": cite.build_bibtex, "json": cite.build_csl_json, "ris": cite.build_ris}[ext](c)
+    body = cite.build(c, cite.EXTENSION_STYLES[ext])
     return Response(
         body,
         media_type=cite.FORMATS[ext],
