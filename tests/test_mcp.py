@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -393,3 +394,13 @@ def test_mcp_follows_a_merged_record_to_the_real_message(tmp_path: Path) -> None
     assert mcp_tools.get_message(reader, alias, 0, None).id == str(real)
     assert mcp_tools.cite_message(reader, str(alias), "ris", None).id == str(real)
     assert mcp_tools.message_markdown(reader, str(alias)) == mcp_tools.message_markdown(reader, str(real))
+
+
+def test_mcp_sdk_is_imported_only_when_asked_for() -> None:
+    # Importing it costs about a second; every other command and a viewer without --mcp skip that.
+    code = (
+        "import sys, cli; from web.app import create_app; from web.settings import Settings;"
+        " create_app(Settings(data_dir='.')); print('mcp' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout) == (0, "False\n"), out.stderr
