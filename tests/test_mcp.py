@@ -197,6 +197,17 @@ def http(live: str) -> dict[str, Any]:
     return _run(Client(f"{live}/mcp")) | {"base": live, "get": lambda path: _get(live + path)}
 
 
+def test_mcp_http_serves_handshake_era_clients_too(live: str) -> None:
+    async def go() -> tuple[str, list[str], bool]:
+        async with Client(f"{live}/mcp", mode="legacy") as c:
+            names = [t.name for t in (await c.list_tools()).tools]
+            found = await c.call_tool("search", {"query": PHRASE_QUERY})
+            return c.protocol_version, names, found.structured_content["hits"][0]["id"] == PHRASE_ID
+
+    version, names, found = anyio.run(go)
+    assert (version, sorted(names), found) == ("2025-11-25", sorted(TOOLS), True)
+
+
 @pytest.fixture(scope="module", params=["stdio", "http"])
 def answers(request: pytest.FixtureRequest) -> dict[str, Any]:
     result: dict[str, Any] = request.getfixturevalue(request.param)
