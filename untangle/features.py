@@ -106,8 +106,8 @@ class Features:
 def _same_author_links(author: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(next, previous) line of the same author per line; next is far in the future when none."""
     n = len(author)
-    nxt = np.full(n + 1, n + WINDOW + 1, dtype=np.int64)  # sentinel "far in the future"
-    prv = np.full(n, -1, dtype=np.int64)
+    nxt = np.full(n + 1, n + WINDOW + 1, dtype=np.int32)  # sentinel "far in the future"
+    prv = np.full(n, -1, dtype=np.int32)
     last: dict[int, int] = {}
     for i, a in enumerate(author.tolist()):
         p = last.get(a)
@@ -142,7 +142,7 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
     n = m.n
     w1 = window + 1
     kk = np.arange(w1)
-    ii = np.arange(n)[:, None]
+    ii = np.arange(n, dtype=np.int32)[:, None]
     far = n + window + 1
 
     def i_(arr: np.ndarray) -> np.ndarray:
@@ -196,7 +196,7 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
     # lines by this line's author strictly between j and i (0, 1, 2+): p1 > i-k  <=>  k > i-p1
     p1 = prv
     p2 = np.where(p1 >= 0, prv[np.maximum(p1, 0)], -1)
-    idx = np.arange(n)
+    idx = np.arange(n, dtype=np.int32)
     d1 = i_(np.where(p1 >= 0, idx - p1, far))
     d2 = i_(np.where(p2 >= 0, idx - p2, far))
     between_me = as_int8(kk > d1) + as_int8(kk > d2)

@@ -115,6 +115,13 @@ def untangle(
         choice += final.choice.tolist()
         conv += final.conv.tolist()
         conf += final.conf.tolist()
+    confidence = np.clip(np.asarray(conf), 0.0, 1.0).tolist()
+    ids = [ln.id for ln in lines]
+    if not known and not structure.fixed.any() and not to_thread.any():  # a plain chat log
+        return [
+            Link(ids[i], ids[i - k] if k > 0 else None, confidence[i], False, conv[i])
+            for i, k in enumerate(choice)
+        ]
     fixed = structure.fixed.tolist()
     thread_start = to_thread.tolist()
     out: list[Link] = []
@@ -125,13 +132,11 @@ def untangle(
         elif fixed[i]:
             out.append(Link(ln.id, ln.reply_to, 1.0, True, conv[i]))
         elif choice[i] > 0:
-            out.append(
-                Link(ln.id, lines[i - choice[i]].id, float(min(1.0, max(0.0, conf[i]))), False, conv[i])
-            )
+            out.append(Link(ln.id, ids[i - choice[i]], confidence[i], False, conv[i]))
         elif thread_start[i]:  # first visible line of a thread: attach to the thread starter
             out.append(Link(ln.id, ln.thread_id, 1.0, True, conv[i]))
         else:
-            out.append(Link(ln.id, None, float(min(1.0, max(0.0, conf[i]))), False, conv[i]))
+            out.append(Link(ln.id, None, confidence[i], False, conv[i]))
     return out
 
 

@@ -125,7 +125,8 @@ def prepare(lines: Sequence[ChatLine]) -> LineArrays:
     system = [ln.is_system for ln in lines]
     texts = [ln.text for ln in lines]
     lows = [text.lower() for text in texts]
-    words = [low.split() for low in lows]  # the same words as WORD_RE, faster
+    # the same words as WORD_RE; 17 are enough for the length bucket (the last one holds the rest)
+    words = [low.split(None, 16) for low in lows]
     addressed = [-1] * n
     cue = [0] * n
     mentions: list[list[int]] = [[] for _ in range(n)]
@@ -165,11 +166,11 @@ def prepare(lines: Sequence[ChatLine]) -> LineArrays:
     n_words = np.fromiter(map(len, words), dtype=np.int64, count=n)
     return LineArrays(
         n=n,
-        author=np.asarray(author, dtype=np.int64),
+        author=np.asarray(author, dtype=np.int32),
         system=np.asarray(system, dtype=bool),
         minutes=np.fromiter((ln.ts for ln in lines), dtype=np.float64, count=n) / 60.0,
-        addressed=np.asarray(addressed, dtype=np.int64),
-        mentions=np.asarray(mention_rows, dtype=np.int64).reshape(n, MAX_MENTIONS),
+        addressed=np.asarray(addressed, dtype=np.int32),
+        mentions=np.asarray(mention_rows, dtype=np.int32).reshape(n, MAX_MENTIONS),
         question=np.asarray(["?" in text for text in texts], dtype=bool),
         cue=np.asarray(cue, dtype=np.int64),
         length=_LENGTH[np.minimum(n_words, 16)],

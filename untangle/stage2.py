@@ -28,7 +28,7 @@ def _chain(conv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             prv[i] = q
             pos[i] = pos[q] + 1
         last[cv] = i
-    return np.asarray(nxt), np.asarray(prv), np.asarray(pos)
+    return np.asarray(nxt, dtype=np.int32), np.asarray(prv, dtype=np.int32), np.asarray(pos, dtype=np.int32)
 
 
 def _addressed_latest(author: np.ndarray, addressed: np.ndarray) -> np.ndarray:
@@ -53,11 +53,11 @@ def stage2_features(f: Features, d: Decision) -> Slots:
     w1 = window + 1
     coarse, same = c.coarse, c.same
     choice, conf = d.choice, d.conf
-    ii = np.arange(n)[:, None]
+    ii = np.arange(n, dtype=np.int32)[:, None]
     kk = np.arange(w1)[None, :]
     # conv[i]: batch index of the first line of i's conversation in this batch
     _, first, inverse = np.unique(d.conv, return_index=True, return_inverse=True)
-    conv = first[inverse.reshape(-1)]
+    conv = first[inverse.reshape(-1)].astype(np.int32)
     nxt_conv, prv_conv, pos_conv = _chain(conv)
     conv_j = lagged(conv, window, -3)
     conv_latest = as_int8(lagged(nxt_conv, window, 2 * n + 1) >= ii)
@@ -71,7 +71,7 @@ def stage2_features(f: Features, d: Decision) -> Slots:
         prev_j = lagged(before, window, -1)
         k2 = ii - prev_j
         ok = (prev_j >= 0) & (k2 <= window)
-        at = np.take(flat_cb, ii * w1 + np.minimum(k2, window))
+        at = np.take(flat_cb, (ii * w1 + np.minimum(k2, window)).astype(np.intp), mode="clip")
         conv_cb = np.maximum(conv_cb, np.where(ok, at, 0).astype(np.int8))
         before = np.where(before >= 0, prv_conv[np.maximum(before, 0)], -1)
     size_b = lagged(np.searchsorted(np.array([0, 1, 3, 7]), pos_conv).astype(np.int8), window, 0)
