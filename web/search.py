@@ -20,6 +20,7 @@ from web import present, urls
 SORTS = indexer.SORTS
 RETRY_SECONDS = 2.0
 MAX_PAGE = 200
+MAX_FILLED_MONTHS = 1200  # 100 years: the histogram of any real archive
 MAX_QUERY_CHARS = 1000  # as /search takes
 NOTHING_MATCHED = "Nothing matched. Try fewer words, or remove a filter."
 
@@ -70,6 +71,24 @@ def refine(q: str, token: str) -> str:
 def remove(q: str, token: str) -> str:
     """The query without a filter token (compared case-insensitively)."""
     return " ".join(t for t in q.split() if t.lower() != token.lower())
+
+
+def every_month(months: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """("YYYY-MM", count) for every month from the first to the last, the months without hits as 0, so the
+    histogram's bars stand where their months are (a range over MAX_FILLED_MONTHS stays as it is)."""
+    if not months:
+        return []
+    (y0, m0), (y1, m1) = (map(int, months[0][0].split("-")), map(int, months[-1][0].split("-")))
+    span = (y1 - y0) * 12 + m1 - m0 + 1
+    if span > MAX_FILLED_MONTHS or span < len(months):
+        return months
+    counts = dict(months)
+    out = []
+    for i in range(span):
+        y, m = divmod(m0 - 1 + i, 12)
+        key = f"{y0 + y:04d}-{m + 1:02d}"
+        out.append((key, counts.get(key, 0)))
+    return out
 
 
 def empty_page(q: str, sort: str, page: int, page_size: int) -> dict[str, Any]:
@@ -132,8 +151,8 @@ def build_search_page(
                 for i, name, n in facets.authors
             ],
             "months": [
-                {"month": m, "count": n, "url": urls.search_url(refine(q, f"during:{m}"), sort=sort)}
-                for m, n in facets.months
+                {"month": m, "count": n, "url": urls.search_url(refine(q, f"during:{m}"), sort=sort) if n else None}
+                for m, n in every_month(facets.months)
             ],
         },
         prev_url=urls.search_url(q, sort=sort, page=page - 1) if page > 1 else None,
