@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -95,7 +96,22 @@ def attachment(mid: int, a: dict[str, Any]) -> Public:
         "local": local,
         "url": urls.media_url(mid, a["pos"]) if local else safe_url(a.get("url")),
         "is_image": extension(name) in INLINE_IMAGE_EXT,
+        "missing": False,  # set when the `--media` file is not in the export folder (web.timeline)
     }
+
+
+def cdn_attachment_url(channel_id: int, a: dict[str, Any]) -> str | None:
+    """Where Discord's CDN kept an attachment a `--media` export saved (its path replaced the URL), or None
+    without an attachment id. Since 2023 such links need a fresh signature, so they may have expired."""
+    if not a.get("id") or not a.get("file_name"):
+        return None
+    name = quote(str(a["file_name"]).replace("\\", "/").rsplit("/", 1)[-1])
+    return f"https://cdn.discordapp.com/attachments/{int(channel_id)}/{int(a['id'])}/{name}"
+
+
+def missing_file(public: Public, channel_id: int, a: dict[str, Any]) -> Public:
+    """A local attachment whose file is not in the export folder: no broken image, the CDN link instead."""
+    return {**public, "local": False, "missing": True, "url": cdn_attachment_url(channel_id, a)}
 
 
 def _obj(value: object) -> dict[str, Any]:
