@@ -459,6 +459,9 @@ def serve(
             "--base-url", help="Public URL used in permalinks and citations [default: http://HOST:PORT]."
         ),
     ] = None,
+    mcp: Annotated[
+        bool, typer.Option("--mcp", help="Also serve the MCP tools for agents over streamable HTTP at /mcp.")
+    ] = False,
 ) -> None:
     """Serve the web viewer (read-only); with PATHs, ingest them first. `hallway serve sample_exports/` runs the demo."""
     if paths:
@@ -472,11 +475,13 @@ def serve(
             )
     if not (data_dir / archive.ARCHIVE_FILE).exists():
         raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` or `hallway serve PATH` first")
-    settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}")
+    settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}", mcp=mcp)
     # Worker processes build their app from these variables (web.app.create_app_from_env).
     os.environ.update(settings.to_env())
     err.print(
-        f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})", markup=False
+        f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})"
+        + (f"; MCP at http://{host}:{port}/mcp" if mcp else ""),
+        markup=False,
     )
     uvicorn.run(
         "web.app:create_app_from_env",
@@ -488,6 +493,24 @@ def serve(
         server_header=False,
         log_level="warning",
     )
+
+
+@app.command("mcp")
+def mcp_stdio(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Public URL of the viewer, used in permalinks and citations.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Serve the archive to agents over the Model Context Protocol on stdin/stdout (read-only)."""
+    if not (data_dir / archive.ARCHIVE_FILE).exists():
+        raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` first")
+    # Imported here, not at the top: the MCP SDK takes about a second to import, which every other
+    # command would pay for.
+    from web import mcp_server
+
+    # stdout carries the protocol: everything else this process says goes to stderr.
+    mcp_server.serve_stdio(Settings(data_dir=data_dir, base_url=base_url))
 
 
 def main() -> None:

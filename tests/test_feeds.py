@@ -201,6 +201,9 @@ def test_feeds_never_carry_withheld_content_and_escape_hostile_text(withheld_cli
     assert "&lt;script&gt;" in channel_feed.entries[1].content[0].value
     digest = c.get("/digest.json?since=2023-11-14&until=2023-11-14").json()
     assert digest["total_messages"] == 3
+    text = c.get("/digest.md?since=2023-11-14&until=2023-11-14").text  # the Markdown twin escapes it too
+    assert "evil \\<script\\>alert(1)\\</script\\>" in text and "<script>" not in text
+    assert not any(s in text for s in ("zebrafeedtakedown", "zebrafeeddropped", "zebrafeedsecretchannel"))
     assert c.get("/c/200000000000000099.atom").status_code == 404  # the excluded channel is not there at all
 
 

@@ -397,10 +397,18 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
         conn.close()
     seeds = ["/", "/index.json", "/healthz", "/openapi.json"]
     for m in mids:
-        seeds += [f"/m/{m}", f"/m/{m}.json", f"/m/{m}.md", f"/t/{m}", f"/t/{m}.json", f"/m/{m}?v=1"]
+        seeds += [
+            f"/m/{m}",
+            f"/m/{m}.json",
+            f"/m/{m}.md",
+            f"/t/{m}",
+            f"/t/{m}.json",
+            f"/t/{m}.md",
+            f"/m/{m}?v=1",
+        ]
         seeds += [f"/m/{m}/cite.{ext}" for ext in ("bib", "ris", "json")]
     for c in cids:
-        seeds += [f"/c/{c}", f"/c/{c}.json", f"/t/{c}", f"/t/{c}.json"]
+        seeds += [f"/c/{c}", f"/c/{c}.json", f"/t/{c}", f"/t/{c}.json", f"/t/{c}.md"]
     seeds += [u for uid in uids for u in (f"/u/{uid}", f"/u/{uid}.json")]
     # The withheld ids asked for directly: a 404 (or tombstone) page that names nothing.
     probes = {
