@@ -90,6 +90,21 @@ def test_search_latency() -> None:
     assert "hallway snippets + facets, all classes" in out
 
 
+def test_digest_latency() -> None:
+    out = run("digest_latency.py", "--size", "tiny", "--repeat", "2", "--no-record").stdout
+    header(out, "path", "p50 ms", "p95 ms", "x search page")
+    for name in (
+        "search page",
+        "digest 30d html",
+        "digest 30d json",
+        "build_digest 30d",
+        "feed channel",
+        "feed digest",
+    ):
+        assert any(line.startswith(name + " ") for line in out.splitlines()), f"no row for {name}:\n{out}"
+    assert "30-day digest page p50" in out
+
+
 @pytest.mark.parametrize("client", ["auto", "python"], ids=["wrk-if-installed", "python-load-generator"])
 def test_http_bench(client: str) -> None:
     args = ["--size", "tiny", "--no-record", "--client", client]
