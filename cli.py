@@ -26,6 +26,7 @@ from archive.policy import is_id
 from archive.policy_report import describe_policy, plural, redact_lines, unmatched_warnings
 from archive.store import ensure_secret_readonly
 from indexer import IndexerError
+from web import mcp_server
 from web.digest import DigestError, build_digest, parse_day
 from web.digest_text import build_digest_document, build_digest_markdown
 from web.pages import build_templates
@@ -459,6 +460,9 @@ def serve(
             "--base-url", help="Public URL used in permalinks and citations [default: http://HOST:PORT]."
         ),
     ] = None,
+    mcp: Annotated[
+        bool, typer.Option("--mcp", help="Also serve the MCP tools for agents over streamable HTTP at /mcp.")
+    ] = False,
 ) -> None:
     """Serve the web viewer (read-only); with PATHs, ingest them first. `hallway serve sample_exports/` runs the demo."""
     if paths:
@@ -472,11 +476,13 @@ def serve(
             )
     if not (data_dir / archive.ARCHIVE_FILE).exists():
         raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` or `hallway serve PATH` first")
-    settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}")
+    settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}", mcp=mcp)
     # Worker processes build their app from these variables (web.app.create_app_from_env).
     os.environ.update(settings.to_env())
     err.print(
-        f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})", markup=False
+        f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})"
+        + (f"; MCP at http://{host}:{port}/mcp" if mcp else ""),
+        markup=False,
     )
     uvicorn.run(
         "web.app:create_app_from_env",
@@ -488,6 +494,20 @@ def serve(
         server_header=False,
         log_level="warning",
     )
+
+
+@app.command("mcp")
+def mcp_stdio(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Public URL of the viewer, used in permalinks and citations.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Serve the archive to agents over the Model Context Protocol on stdin/stdout (read-only)."""
+    if not (data_dir / archive.ARCHIVE_FILE).exists():
+        raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` first")
+    # stdout carries the protocol: everything else this process says goes to stderr.
+    mcp_server.serve_stdio(Settings(data_dir=data_dir, base_url=base_url))
 
 
 def main() -> None:

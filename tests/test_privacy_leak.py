@@ -353,10 +353,18 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
         conn.close()
     seeds = ["/", "/index.json", "/healthz", "/openapi.json"]
     for m in mids:
-        seeds += [f"/m/{m}", f"/m/{m}.json", f"/m/{m}.md", f"/t/{m}", f"/t/{m}.json", f"/m/{m}?v=1"]
+        seeds += [
+            f"/m/{m}",
+            f"/m/{m}.json",
+            f"/m/{m}.md",
+            f"/t/{m}",
+            f"/t/{m}.json",
+            f"/t/{m}.md",
+            f"/m/{m}?v=1",
+        ]
         seeds += [f"/m/{m}/cite.{ext}" for ext in ("bib", "ris", "json")]
     for c in cids:
-        seeds += [f"/c/{c}", f"/c/{c}.json", f"/t/{c}", f"/t/{c}.json", f"/c/{c}.atom", f"/t/{c}.atom"]
+        seeds += [f"/c/{c}", f"/c/{c}.json", f"/t/{c}", f"/t/{c}.json", f"/t/{c}.md", f"/c/{c}.atom", f"/t/{c}.atom"]
     seeds += [f"/conv/{m}.atom" for m in mids]
     # the digest of everything, its twins, and the weekly digest feed
     seeds += [f"/digest{fmt}?since=2000-01-01" for fmt in ("", ".json", ".md")] + ["/digest.atom"]

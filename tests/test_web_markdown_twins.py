@@ -138,6 +138,17 @@ def test_conversation_twin_structure_holds(client: TestClient) -> None:
     assert all(h.startswith(BASE) for h in s["links"]), s["links"]
 
 
+def test_thread_twin_structure_holds(client: TestClient) -> None:
+    # /t/{id} of a message is the reply tree under it; of the channel, nothing (it is not a thread).
+    for mid in (sf(0), sf(10)):
+        r = client.get(f"/t/{mid}.md")
+        assert r.status_code == 200
+        s = _structure(r.text)
+        assert len(s["headings"]) == 1 and (s["html"], s["images"], s["tables"]) == ([], [], [])
+        assert all(h.startswith(BASE) for h in s["links"]), s["links"]
+        assert [i for i in s["items"] if i.startswith("Permalink:")] == [f"Permalink: {BASE}/t/{mid}"]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
 def test_fenced_holds_any_text_verbatim(text: str) -> None:

@@ -200,6 +200,15 @@ def build_markdown(c: Citation) -> str:
     )
 
 
+STYLES = {"bibtex": build_bibtex, "csl-json": build_csl_json, "ris": build_ris, "markdown": build_markdown}
+EXTENSION_STYLES = {"bib": "bibtex", "json": "csl-json", "ris": "ris"}  # cite.{ext} files
+
+
+def build(c: Citation, style: str) -> str:
+    """One style as text: bibtex, csl-json, ris or markdown (KeyError for any other)."""
+    return STYLES[style](c)
+
+
 def build_all(c: Citation) -> dict[str, str]:
     """Every format as text, keyed bibtex, csl_json, ris, markdown."""
     return {

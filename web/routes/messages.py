@@ -230,7 +230,7 @@ def message_cite(
     if page["citation"] is None:
         raise PageError(410, f"Message {mid} can't be cited", page["tombstone"] or "")
     c = build_citation(settings, page)
-    body = {"bib": cite.build_bibtex, "json": cite.build_csl_json, "ris": cite.build_ris}[ext](c)
+    body = cite.build(c, cite.EXTENSION_STYLES[ext])
     return Response(
         body,
         media_type=cite.FORMATS[ext],

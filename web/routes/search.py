@@ -7,10 +7,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from web import pages, urls
 from web.deps import ConnDep, SettingsDep
-from web.search import build_search_page
+from web.search import MAX_QUERY_CHARS, build_search_page
 
 router = APIRouter()
-Q = Query("", max_length=1000, description='The query: words, "phrases", and filters such as from: in: has:')
+Q = Query(
+    "",
+    max_length=MAX_QUERY_CHARS,
+    description='The query: words, "phrases", and filters such as from: in: has:',
+)
 SORT = Query("relevance", description="relevance, newest or oldest")
 PAGE = Query(1, ge=1, le=200, description="Result page, from 1")
 
