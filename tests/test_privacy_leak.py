@@ -364,7 +364,15 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
         ]
         seeds += [f"/m/{m}/cite.{ext}" for ext in ("bib", "ris", "json")]
     for c in cids:
-        seeds += [f"/c/{c}", f"/c/{c}.json", f"/t/{c}", f"/t/{c}.json", f"/t/{c}.md", f"/c/{c}.atom", f"/t/{c}.atom"]
+        seeds += [
+            f"/c/{c}",
+            f"/c/{c}.json",
+            f"/t/{c}",
+            f"/t/{c}.json",
+            f"/t/{c}.md",
+            f"/c/{c}.atom",
+            f"/t/{c}.atom",
+        ]
     seeds += [f"/conv/{m}.atom" for m in mids]
     # the digest of everything, its twins, and the weekly digest feed
     seeds += [f"/digest{fmt}?since=2000-01-01" for fmt in ("", ".json", ".md")] + ["/digest.atom"]
