@@ -20,7 +20,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 from starlette.routing import BaseRoute
 
-from web import mcp_digest, mcp_tools
+from web import mcp_digest, mcp_tools, mcp_transcripts
 from web.mcp_results import CitationResult, DigestResult, MessageResult, SearchResult, Transcript
 from web.mcp_tools import ArchiveReader, ToolInputError
 from web.search import SORTS
@@ -108,7 +108,7 @@ def build_server(reader: ArchiveReader) -> MCPServer[Any]:
         offset: Offset = 0,
     ) -> Annotated[CallToolResult, Transcript]:
         """Read a whole conversation (untangled from its channel) in order, as a Markdown transcript."""
-        return _answer(lambda: mcp_tools.get_conversation(reader, id, offset), lambda t: t.markdown)
+        return _answer(lambda: mcp_transcripts.get_conversation(reader, id, offset), lambda t: t.markdown)
 
     @server.tool(annotations=READ_ONLY)
     def get_thread(
@@ -118,7 +118,7 @@ def build_server(reader: ArchiveReader) -> MCPServer[Any]:
         offset: Offset = 0,
     ) -> Annotated[CallToolResult, Transcript]:
         """Read a thread, forum post or the replies under a message in order, as a Markdown transcript."""
-        return _answer(lambda: mcp_tools.get_thread(reader, id, offset), lambda t: t.markdown)
+        return _answer(lambda: mcp_transcripts.get_thread(reader, id, offset), lambda t: t.markdown)
 
     @server.tool(annotations=READ_ONLY)
     def cite(
@@ -159,7 +159,7 @@ def build_server(reader: ArchiveReader) -> MCPServer[Any]:
     def conversation_resource(conversation_id: str) -> str:
         """A conversation as its .md twin."""
         try:
-            return mcp_tools.conversation_markdown(reader, conversation_id)
+            return mcp_transcripts.conversation_markdown(reader, conversation_id)
         except ToolInputError as e:
             raise ResourceNotFoundError(str(e)) from None
 
