@@ -197,6 +197,17 @@ def http(live: str) -> dict[str, Any]:
     return _run(Client(f"{live}/mcp")) | {"base": live, "get": lambda path: _get(live + path)}
 
 
+def test_mcp_http_serves_handshake_era_clients_too(live: str) -> None:
+    async def go() -> tuple[str, list[str], bool]:
+        async with Client(f"{live}/mcp", mode="legacy") as c:
+            names = [t.name for t in (await c.list_tools()).tools]
+            found = await c.call_tool("search", {"query": PHRASE_QUERY})
+            return c.protocol_version, names, found.structured_content["hits"][0]["id"] == PHRASE_ID
+
+    version, names, found = anyio.run(go)
+    assert (version, sorted(names), found) == ("2025-11-25", sorted(TOOLS), True)
+
+
 @pytest.fixture(scope="module", params=["stdio", "http"])
 def answers(request: pytest.FixtureRequest) -> dict[str, Any]:
     result: dict[str, Any] = request.getfixturevalue(request.param)
@@ -404,3 +415,17 @@ def test_mcp_sdk_is_imported_only_when_asked_for() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert (out.returncode, out.stdout) == (0, "False\n"), out.stderr
+
+
+def test_mcp_tools_say_when_the_index_or_archive_is_missing(tmp_path: Path, data_dir: Path) -> None:
+    (tmp_path / "no-index").mkdir()
+    (tmp_path / "no-index" / archive.ARCHIVE_FILE).write_bytes((data_dir / archive.ARCHIVE_FILE).read_bytes())
+    reader = mcp_tools.ArchiveReader.open(Settings(data_dir=tmp_path / "no-index"))
+    with pytest.raises(
+        mcp_tools.ToolInputError, match=r"^Search is unavailable right now: no search index at "
+    ):
+        mcp_tools.search(reader, "sae", "relevance", 5, 0)
+    assert mcp_tools.get_message(reader, PHRASE_ID, 0, None).id == PHRASE_ID  # the rest still works
+    nothing = mcp_tools.ArchiveReader.open(Settings(data_dir=tmp_path / "nothing"))
+    with pytest.raises(mcp_tools.ToolInputError, match=r"^The archive can't be read: no archive at "):
+        mcp_tools.get_message(nothing, PHRASE_ID, 0, None)

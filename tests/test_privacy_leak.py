@@ -408,7 +408,18 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
         ]
         seeds += [f"/m/{m}/cite.{ext}" for ext in ("bib", "ris", "json")]
     for c in cids:
-        seeds += [f"/c/{c}", f"/c/{c}.json", f"/t/{c}", f"/t/{c}.json", f"/t/{c}.md"]
+        seeds += [
+            f"/c/{c}",
+            f"/c/{c}.json",
+            f"/t/{c}",
+            f"/t/{c}.json",
+            f"/t/{c}.md",
+            f"/c/{c}.atom",
+            f"/t/{c}.atom",
+        ]
+    seeds += [f"/conv/{m}.atom" for m in mids]
+    # the digest of everything, its twins, and the weekly digest feed
+    seeds += [f"/digest{fmt}?since=2000-01-01" for fmt in ("", ".json", ".md")] + ["/digest.atom"]
     seeds += [u for uid in uids for u in (f"/u/{uid}", f"/u/{uid}.json")]
     # The withheld ids asked for directly: a 404 (or tombstone) page that names nothing.
     probes = {
@@ -454,4 +465,14 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
     )
     assert leaks == []
     assert pages >= len(seeds)
-    assert {"c", "m", "t", "u", "search", "search.json"} <= kinds.keys()
+    assert {
+        "c",
+        "m",
+        "t",
+        "u",
+        "search",
+        "search.json",
+        "digest",
+        "digest.json",
+        "digest.atom",
+    } <= kinds.keys()
