@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from archive.conversation_views import has_links
-from archive.views import _MESSAGE_COLUMNS, _MESSAGE_FROM, Row, _in, _one, _rows, snowflake_at
+from archive.views import _MESSAGE_COLUMNS, _MESSAGE_FROM, MAX_ID, Row, _in, _one, _rows, snowflake_at
 
 LIVE = "m.deleted = 0 AND m.redacted IS NULL"
 SLACK_MS = 86_400_000
@@ -23,8 +23,9 @@ NEWS_TYPES = ("GuildNews", "GuildAnnouncement")
 
 def _window(lo_ms: int, hi_ms: int, channel_ids: Collection[int] | None) -> tuple[str, list[Any]]:
     """The WHERE clause (over `messages m`) of a window's live messages, and its arguments."""
-    lo_id = snowflake_at(max(lo_ms - SLACK_MS, 0))
-    hi_id = snowflake_at(hi_ms + SLACK_MS)
+    # ids from URLs' dates: kept inside SQLite's integer range (a window far in the future is just empty)
+    lo_id = min(snowflake_at(max(lo_ms - SLACK_MS, 0)), MAX_ID)
+    hi_id = min(snowflake_at(hi_ms + SLACK_MS), MAX_ID)
     sql = f"m.id >= ? AND m.id < ? AND m.ts >= ? AND m.ts < ? AND {LIVE}"
     args: list[Any] = [lo_id, hi_id, lo_ms, hi_ms]
     if channel_ids is not None:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from archive.channel_rows import upsert_channel
 from archive.errors import ExportFormatError, MessageSkipped
-from archive.links import PendingLinks, update_links
+from archive.link_worker import PendingLinks
+from archive.links import update_links
 from archive.lowfi import LOW_FIDELITY, move_from_synthetic_channel, reconcile
 from archive.memory import load_memory, memory_version, save_memory
 from archive.merge import FileWriter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,13 +19,14 @@ from web import urls
 from web.deps import ConnectionPool
 from web.errors import NOT_FOUND_HINTS, MessageMoved, PageError
 from web.head import HeadAsGet
-from web.mcp_server import HttpEndpoint
-from web.mcp_tools import ArchiveReader
 from web.pages import THEME_COOKIE, THEMES, build_templates
 from web.routes import channels, conversations, digest, feeds, home, media, messages, search, threads, users
 from web.routes.docs import mount_docs
 from web.search import SearchBackend
 from web.settings import Settings
+
+if TYPE_CHECKING:
+    from web.mcp_server import HttpEndpoint
 
 STATIC_DIR = Path(__file__).parent / "static"
 CSP = (
@@ -150,12 +151,21 @@ def _register_errors(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, bad_request)
 
 
+def _mcp_endpoint(settings: Settings, connections: ConnectionPool, backend: SearchBackend) -> HttpEndpoint:
+    """The /mcp endpoint, reading through the same connection pool and index handle as the pages."""
+    # Imported only when asked for: the MCP SDK takes about a second to import, which every worker
+    # of a viewer without --mcp would pay for.
+    from web.mcp_server import HttpEndpoint
+    from web.mcp_tools import ArchiveReader
+
+    return HttpEndpoint(ArchiveReader(settings, connections, backend))
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the viewer for one data dir: routes, templates, static files, error pages, security headers."""
     connections = ConnectionPool(settings.data_dir / archive.ARCHIVE_FILE)
     backend = SearchBackend(settings.data_dir)
-    # The MCP endpoint reads through the same connection pool and index handle as the pages.
-    agents = HttpEndpoint(ArchiveReader(settings, connections, backend)) if settings.mcp else None
+    agents = _mcp_endpoint(settings, connections, backend) if settings.mcp else None
     app = FastAPI(
         title="Hallway",
         summary="A searchable, citable archive of DiscordChatExporter exports. Every HTML page has a .json twin.",

@@ -48,7 +48,9 @@ def day_ms(d: date) -> int:
 
 def search_query(since: date, until: date) -> str:
     """The search that counts the same messages: both dates inclusive (after:/before: are exclusive)."""
-    return f"after:{since - timedelta(days=1)} before:{until + timedelta(days=1)}"
+    after = f"after:{since - timedelta(days=1)}" if since > date.min else ""
+    before = f"before:{until + timedelta(days=1)}" if until < date.max else ""
+    return f"{after} {before}".strip()
 
 
 def resolve_channels(
@@ -81,7 +83,7 @@ def build_digest(
     until = until or datetime.now(tz=UTC).date()
     if until < since:
         raise DigestError(f"since={since} is after until={until}: the window would be empty")
-    lo, hi = day_ms(since), day_ms(until + timedelta(days=1))
+    lo, hi = day_ms(since), day_ms(until) + DAY_MS
     chosen, hints = resolve_channels(conn, channels)
     scope: list[int] | None = None
     if channels:
@@ -113,7 +115,7 @@ def build_digest(
         "until": until.isoformat(),
         "days": span,
         "start": present.iso(lo),
-        "end": present.iso(hi),
+        "end": present.iso(hi - 1),  # the last millisecond of the window
         "channels_filter": chosen_public,
         "hints": hints,
         "total_messages": total,
@@ -131,9 +133,17 @@ def build_digest(
         "json_url": urls.digest_url(since, until, in_values, fmt=".json"),
         "md_url": urls.digest_url(since, until, in_values, fmt=".md"),
         "feed_url": urls.digest_feed_url(in_values),
-        "prev_url": urls.digest_url(since - timedelta(days=span), since - timedelta(days=1), in_values),
-        "next_url": urls.digest_url(until + timedelta(days=1), until + timedelta(days=span), in_values),
+        "prev_url": _shifted(since, until, -span, in_values),
+        "next_url": _shifted(since, until, span, in_values),
     }
+
+
+def _shifted(since: date, until: date, days: int, channels: list[str]) -> str | None:
+    """The digest of the window moved by `days`, or None past the calendar's ends."""
+    try:
+        return urls.digest_url(since + timedelta(days=days), until + timedelta(days=days), channels)
+    except OverflowError:
+        return None
 
 
 def _root_id(row: dict[str, Any]) -> int:
