@@ -12,11 +12,13 @@ message of the window belongs to exactly one item of `conversations` (whose `mes
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
+import archive
 from archive import digest_views, views
 from web import present, urls
 from web.markdown import to_plain_text
@@ -27,6 +29,42 @@ DAY_MS = 86_400_000
 DETAILED_PER_CHANNEL = 5  # conversations shown with their opening and standout message
 LISTED_PER_CHANNEL = 25  # conversations listed per channel on the page (the JSON has all of them)
 TITLE_CHARS = 90
+
+
+class DigestCache:
+    """The last digests built, for the archive generation they were built from (any ingest or takedown bumps
+    the generation, which empties the cache, so a cached digest never shows withdrawn content)."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], Digest] = OrderedDict()
+        self._generation: int | None = None
+        self._lock = threading.Lock()
+
+    def get(
+        self, conn: sqlite3.Connection, since: date, until: date | None = None, channels: Sequence[str] = ()
+    ) -> Digest:
+        """`build_digest(conn, since, until, channels)`, from the cache when this generation has it.
+
+        The result is shared between requests: read it, don't change it.
+        """
+        until = until or datetime.now(tz=UTC).date()
+        key = (since, until, tuple(channels))
+        generation = archive.generation(conn)
+        with self._lock:
+            if generation != self._generation:
+                self._items.clear()
+                self._generation = generation
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        digest = build_digest(conn, since, until, channels)
+        with self._lock:
+            if generation == self._generation:
+                self._items[key] = digest
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return digest
 
 
 class DigestError(ValueError):
@@ -151,24 +189,6 @@ def _root_id(row: dict[str, Any]) -> int:
     return int(row["parent_id"]) if row.get("is_thread") and row.get("parent_id") else int(row["id"])
 
 
-@lru_cache(maxsize=4096)
-def _day_prefix(day_number: int) -> str:
-    return (date(1970, 1, 1) + timedelta(days=day_number)).isoformat()
-
-
-@lru_cache(maxsize=86_400)
-def _time_of_day(seconds: int) -> str:
-    hours, seconds = divmod(seconds, 3600)
-    return f"{hours:02d}:{seconds // 60:02d}:{seconds % 60:02d}"
-
-
-def fast_iso(ms: int) -> str:
-    """`present.iso` for many timestamps (a 30-day digest of a big archive formats tens of thousands)."""
-    day_number, rest = divmod(ms, DAY_MS)
-    seconds, milli = divmod(rest, 1000)
-    return f"{_day_prefix(day_number)}T{_time_of_day(seconds)}.{milli:03d}Z"
-
-
 def _item(c: dict[str, Any]) -> dict[str, Any]:
     """One conversation as the JSON list carries it."""
     return {
@@ -177,8 +197,8 @@ def _item(c: dict[str, Any]) -> dict[str, Any]:
         "messages": c["messages"],
         "participants": c["participants"],
         "reactions": c["reactions"],
-        "start": fast_iso(c["first_ts"]),
-        "end": fast_iso(c["last_ts"]),
+        "start": c["start"],
+        "end": c["end"],
         "url": urls.conversation_url(c["id"]),
     }
 
