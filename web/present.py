@@ -174,12 +174,14 @@ def sticker(mid: int, s: dict[str, Any]) -> Public:
     }
 
 
-def reaction(r: dict[str, Any]) -> Public:
-    """One reaction: the emoji (name, or image for custom emoji) and its count."""
+def reaction(mid: int, r: dict[str, Any]) -> Public:
+    """One reaction: the emoji and its count. A custom emoji shows the export's own copy of its image (a
+    `--media` export), otherwise its name: never Discord's CDN (the third-party request avatars avoid too)."""
+    local = bool(r.get("emoji_id")) and is_local(r.get("image_url"))
     return {
         "emoji": r.get("emoji_name") or r.get("emoji_code") or "?",
         "emoji_id": str(r["emoji_id"]) if r.get("emoji_id") else None,
-        "image_url": safe_url(r.get("image_url")) if r.get("emoji_id") else None,
+        "image_url": urls.media_url(mid, r["pos"], kind="reaction") if local else None,
         "count": r["count"],
     }
 
@@ -224,7 +226,7 @@ def message(row: dict[str, Any], extras: dict[str, list[dict[str, Any]]] | None 
         "attachments": [attachment(mid, a) for a in extras.get("attachments", [])] if live else [],
         "embeds": [embed(mid, e) for e in extras.get("embeds", [])] if live else [],
         "stickers": [sticker(mid, s) for s in extras.get("stickers", [])] if live else [],
-        "reactions": [reaction(r) for r in extras.get("reactions", [])] if live else [],
+        "reactions": [reaction(mid, r) for r in extras.get("reactions", [])] if live else [],
         "mentions": [
             {"id": str(x["user_id"]), "name": x.get("name"), "nickname": x.get("nickname")}
             for x in extras.get("mentions", [])
