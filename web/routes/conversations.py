@@ -8,6 +8,7 @@ The default, 0, shows every member; uncertain ones (below `UNCERTAIN`) are dimme
 from __future__ import annotations
 
 import sqlite3
+from itertools import pairwise
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -76,7 +77,7 @@ def _mark_repeated_links(messages: list[dict[str, Any]]) -> None:
     for day in pages.group_messages(messages):
         for group in day["groups"]:
             run = group["messages"]
-            for before, m in zip(run, run[1:], strict=False):
+            for before, m in pairwise(run):
                 link, prev = m["link"], before["link"]
                 m["link"]["repeat"] = link["parent_id"] == before["id"] or (
                     link["kind"] == prev["kind"] and link["parent_id"] == prev["parent_id"]
