@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import html
+import importlib.metadata
 import os
 import re
 import shutil
+import socket
 import sys
 import time
+import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -18,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
 import archive
 import indexer
@@ -30,8 +35,34 @@ from web.digest import DigestError, build_digest, parse_day
 from web.digest_text import build_digest_document, build_digest_markdown
 from web.pages import build_templates
 from web.settings import Settings
+from web.urls import base_url_warning
+
+
+def _flags_as_flags(params: list[Any]) -> list[Any]:
+    # typer prints a `<bool>` placeholder after flags, as if they took a value (`--salvage true` then reads
+    # "true" as an export path): an empty metavar shows them as the flags they are.
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    """A command whose flags show as flags in --help."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_as_flags(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    """The top-level group, likewise (--version, --help)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_as_flags(super().get_params(ctx))
+
 
 app = typer.Typer(
+    cls=_Group,
     help="Hallway: a searchable, citable archive of DiscordChatExporter exports.",
     no_args_is_help=True,
     add_completion=False,
@@ -50,6 +81,7 @@ DataDir = Annotated[
     ),
 ]
 DEFAULT_DATA_DIR = Path("./hallway-data")
+_BOOL_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -198,6 +230,12 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
 ) -> None:
     """Ingest DiscordChatExporter JSON exports (idempotent; merges edits, deletions and overlaps)."""
+    for p in paths:
+        if str(p).lower() in _BOOL_WORDS and not p.exists():
+            raise _fail(
+                f"{str(p)!r} is not an export: --salvage, --force and --quiet take no value "
+                f"(write `--salvage`, not `--salvage {p}`)"
+            )
     try:
         code = run_ingest(paths, data_dir, policy_file=policy, salvage=salvage, force=force, quiet=quiet)
     except ArchiveError as e:
@@ -464,6 +502,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web viewer (read-only); with PATHs, ingest them first. `hallway serve sample_exports/` runs the demo."""
+    _check_listen(host, port)  # before any work: a bad or taken port fails in one line, not after ingesting
     if paths:
         try:
             code = run_ingest(paths, data_dir, policy_file=None, salvage=False, force=False, quiet=False)
@@ -478,6 +517,9 @@ def serve(
     settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}", mcp=mcp)
     # Worker processes build their app from these variables (web.app.create_app_from_env).
     os.environ.update(settings.to_env())
+    warning = base_url_warning(settings.base_url)
+    if warning:
+        err.print(f"warning: {warning}", markup=False)
     err.print(
         f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})"
         + (f"; MCP at http://{host}:{port}/mcp" if mcp else ""),
@@ -493,6 +535,24 @@ def serve(
         server_header=False,
         log_level="warning",
     )
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Fail with one line when the viewer could not listen on host:port (a bad port, or one in use)."""
+    if not 1 <= port <= 65535:
+        raise _fail(f"--port {port} is not a TCP port: choose one from 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        raise _fail(f"--host {host}: cannot listen there ({e})") from None
+    family, kind, proto, _name, addr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(addr)
+        except OSError as e:
+            reason = "the port is in use (another server?)" if e.errno == errno.EADDRINUSE else e.strerror
+            raise _fail(f"cannot listen on {host}:{port}: {reason}; choose another --port") from None
 
 
 @app.command("mcp")
@@ -511,6 +571,45 @@ def mcp_stdio(
 
     # stdout carries the protocol: everything else this process says goes to stderr.
     mcp_server.serve_stdio(Settings(data_dir=data_dir, base_url=base_url))
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("hallway")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout: the version is in pyproject.toml
+        with open(Path(__file__).with_name("pyproject.toml"), "rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"hallway {_version()}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Hallway: a searchable, citable archive of DiscordChatExporter exports."""
+
+
+def _use_flag_display(typer_app: typer.Typer) -> None:
+    """Every command of an app (and of its sub-apps) shows its flags as flags."""
+    for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = _Command
+    for group in typer_app.registered_groups:
+        if not isinstance(group.cls, type):  # typer's default placeholder: no class of its own
+            group.cls = _Group
+        if group.typer_instance is not None:
+            _use_flag_display(group.typer_instance)
+
+
+_use_flag_display(app)
 
 
 def main() -> None:
