@@ -52,6 +52,10 @@ def remove_abandoned_builds(root: Path) -> None:
                 shutil.rmtree(p, ignore_errors=True)
 
 
+def _within(spans: list[tuple[int, int]] | None, mid: int) -> bool:
+    return spans is not None and any(lo <= mid <= hi for lo, hi in spans)
+
+
 class IndexSession:
     """Holds the index writer lock from construction to commit() or abort()."""
 
@@ -67,7 +71,10 @@ class IndexSession:
             self.reason = _rebuild_reason(self.root, conn, gen)
             self.added = self.removed = 0
             self.writer: tantivy.IndexWriter | None = None
-            self._fresh = self.reason is not None  # an empty index: the first feed needs no deletes
+            # A rebuild starts empty: a message needs deleting only when this session added it already
+            # (id ranges added so far, per channel); an update deletes every changed id.
+            self._fresh = self.reason is not None
+            self._fed: dict[int, list[tuple[int, int]]] = {}
             if self.reason is not None:
                 self.mode = "rebuild"
                 self.dir = self.root / f"{BUILD_PREFIX}{os.getpid()}-{time.time_ns()}"
@@ -104,19 +111,27 @@ class IndexSession:
             if self.writer is None:
                 self.writer = self._open_update_writer()
             lookups = Lookups.load(self.conn)
-            replace = not self._fresh
+            writer, fed, fresh = self.writer, self._fed, self._fresh
+            ranges: dict[int, list[int]] = {}
             for mid, rec in iter_index_records(self.conn, self.done, gen):
-                if replace:
-                    self.writer.delete_documents_by_term(ID, mid)
+                if not fresh or rec is None or _within(fed.get(rec.channel_id), mid):
+                    writer.delete_documents_by_term(ID, mid)
                     self.removed += 1
                 if rec is None:
                     continue
-                self.writer.add_document(build_document(rec, lookups))
+                writer.add_document(build_document(rec, lookups))
+                span = ranges.get(rec.channel_id)
+                if span is None:
+                    ranges[rec.channel_id] = [mid, mid]
+                elif mid < span[0]:
+                    span[0] = mid
+                elif mid > span[1]:
+                    span[1] = mid
                 self.added += 1
                 if progress is not None and self.added % 10_000 == 0:
                     progress(self.added)
-            # Later feeds may hold messages added by earlier ones (a message seen in two files).
-            self._fresh = False
+            for cid, (lo, hi) in ranges.items():
+                fed.setdefault(cid, []).append((lo, hi))
             self.done = gen
             return gen
         finally:

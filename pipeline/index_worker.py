@@ -87,7 +87,10 @@ class IndexFollower:
                 return  # nothing new yet (unchanged files): no worker for a re-ingest with nothing to do
             self._start()
         assert self._pipe is not None
-        self._pipe.send("feed")
+        try:
+            self._pipe.send("feed")
+        except OSError:
+            return  # the worker stopped: finish() reports why
         self._drain()
 
     def _drain(self) -> None:
@@ -106,7 +109,10 @@ class IndexFollower:
                 return indexer.update_index(self.data_dir, self.conn, progress=self.progress), None
             except IndexerError as e:
                 return None, str(e)
-        self._pipe.send("commit")
+        try:
+            self._pipe.send("commit")
+        except OSError:
+            pass  # the worker stopped: recv() below sees its last words or EOF
         while True:
             try:
                 kind, value = self._pipe.recv()

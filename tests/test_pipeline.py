@@ -91,6 +91,24 @@ def test_a_newer_export_updates_the_index_through_the_worker(tmp_path: Path) -> 
     assert indexer.search(index, "words").total == 2
 
 
+def test_overlapping_exports_in_one_first_run_index_each_message_once(tmp_path: Path) -> None:
+    # The index is built while the files are read: the second file's version of message 1 replaces
+    # the first's (same channel, an id range already fed), message 2 is simply added.
+    write_export(tmp_path / "in" / "a.json", [msg(1, "old words")])
+    edited = msg(1, "new words", timestampEdited="2023-11-15T00:00:00.000+00:00")
+    write_export(
+        tmp_path / "in" / "b.json", [edited, msg(2, "more words")], exported_at="2030-01-01T00:00:00+00:00"
+    )
+    report = pipeline.run_ingest([tmp_path / "in"], tmp_path / "data", conversations=False)
+    assert report.index is not None and report.index.mode == "rebuild"
+    index = indexer.open_index(tmp_path / "data")
+    assert indexer.search(index, "old").total == 0
+    assert [h.id for h in indexer.search(index, "words", sort="oldest").hits] == [
+        int(edited["id"]),
+        int(msg(2, "")["id"]),
+    ]
+
+
 # -- kill -9 at every stage ---------------------------------------------------------------------
 
 
