@@ -21,8 +21,15 @@ import archive
 import indexer
 import pipeline
 from archive import ArchiveError, Ingester, Policy, load_policy, save_policy
+from archive.policy import is_id
+from archive.policy_report import describe_policy, plural, redact_lines
+from archive.store import ensure_secret_readonly
 from indexer import IndexerError
 from pipeline.console import ConsoleProgress
+from web import mcp_server
+from web.digest import DigestError, build_digest, parse_day
+from web.digest_text import build_digest_document, build_digest_markdown
+from web.pages import build_templates
 from web.settings import Settings
 
 app = typer.Typer(
@@ -66,7 +73,10 @@ def _policy(data_dir: Path, policy_file: Path | None) -> Policy:
 
 
 def _open_writer(data_dir: Path, policy: Policy) -> Ingester:
-    return Ingester(archive.connect(data_dir / archive.ARCHIVE_FILE), policy)
+    def notice(text: str) -> None:
+        err.print(text, markup=False)
+
+    return Ingester(archive.connect(data_dir / archive.ARCHIVE_FILE), policy, notice)
 
 
 def run_ingest(
@@ -153,14 +163,17 @@ def redact(
         list[str] | None, typer.Option("--pseudonymize", help="User id to show under a stable pseudonym.")
     ] = None,
 ) -> None:
-    """Take down messages or withhold users: adds to <data-dir>/policy.toml and purges the archive now."""
+    """Take down messages or withhold users: purges the archive and the search index now, adds to policy.toml.
+
+    Safe to rerun: each id says what happened (withheld, already withheld, or not in the archive and recorded).
+    """
     ids = {"--message": message or [], "--user": user or [], "--pseudonymize": pseudonymize or []}
     if not any(ids.values()):
         raise _fail("nothing to redact: give --message ID, --user ID or --pseudonymize ID")
     for flag, values in ids.items():
         for value in values:
-            if not value.isdigit():
-                raise _fail(f"{flag} {value!r} is not a Discord id")
+            if not is_id(value):
+                raise _fail(f"{flag} {value!r} is not a Discord id (digits 0-9 only)")
     try:
         current = _policy(data_dir, None)
         takedowns = dict(current.takedowns)
@@ -173,14 +186,68 @@ def redact(
             takedowns=takedowns,
         )
         data_dir.mkdir(parents=True, exist_ok=True)
-        save_policy(policy, data_dir / archive.POLICY_FILE)
+        # The archive first (one transaction, which also remembers the rules), then the file: a crash in
+        # between leaves the archive withholding, and a rerun finishes the job.
         writer = _open_writer(data_dir, policy)
-        purged = writer.apply_policy()
+        purged = writer.apply_policy(force=True)
+        save_policy(policy, data_dir / archive.POLICY_FILE)
     except ArchiveError as e:
         raise _fail(str(e)) from None
-    if (data_dir / indexer.INDEX_DIR).exists() and _update_index(data_dir, writer, quiet=True):
+    asked = [("message", int(m)) for m in ids["--message"]] + [
+        ("user", int(u)) for u in ids["--user"] + ids["--pseudonymize"]
+    ]
+    for line in redact_lines(writer.last_purge, asked):
+        err.print(line, markup=False, soft_wrap=True)
+    where = f"policy saved to {data_dir / archive.POLICY_FILE}; {plural(purged, 'message')} purged"
+    if not (data_dir / indexer.INDEX_DIR).exists():
+        err.print(where, markup=False)
+        return
+    try:
+        indexer.withhold_now(data_dir, writer.conn)
+    except IndexerError as e:
+        raise _fail(f"{where}, but the search index could not be updated: {e}") from None
+    err.print(f"{where}; removed from search", markup=False)
+    # The rebuild only purges old terms from segment files: search already serves nothing withheld.
+    if _update_index(data_dir, writer, quiet=True):
         raise typer.Exit(1)
-    err.print(f"policy saved to {data_dir / archive.POLICY_FILE}; {purged} messages purged", markup=False)
+
+
+policy_app = typer.Typer(help="Show or check the privacy policy.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("show")
+def policy_show(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """For each rule of <data-dir>/policy.toml: what it matches in the archive now and what it withholds."""
+    try:
+        policy = _policy(data_dir, None)
+        conn = archive.connect(data_dir / archive.ARCHIVE_FILE, readonly=True)
+        lines, warnings = describe_policy(conn, policy, ensure_secret_readonly(conn))
+    except ArchiveError as e:
+        raise _fail(str(e)) from None
+    for line in lines:
+        out.print(line, markup=False, soft_wrap=True)
+    for warning in warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+
+
+@policy_app.command("check")
+def policy_check(
+    file: Annotated[
+        Path | None, typer.Argument(help="Policy TOML to check [default: <data-dir>/policy.toml].")
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Check a policy file: unknown sections and keys, ids that are not ids (one line each; exit 1)."""
+    path = file or data_dir / archive.POLICY_FILE
+    try:
+        policy = load_policy(path)
+    except ArchiveError as e:
+        raise _fail(str(e)) from None
+    rules = (
+        len(policy.exclude) + len(policy.drop_users) + len(policy.pseudonymize_users) + len(policy.takedowns)
+    )
+    err.print(f"{path}: valid ({plural(rules, 'rule')})", markup=False)
 
 
 @app.command()
@@ -242,6 +309,8 @@ def search(
         return
     for hint in page.hints:
         err.print(f"hint: {hint}", markup=False)
+    if page.suggestion:
+        err.print(f"did you mean: {page.suggestion}", markup=False)
     shown = f"{page.offset + 1}-{page.offset + len(page.hits)}" if page.hits else "none"
     table = Table(title=f"{page.total:,} messages · showing {shown} · {page.sort}", expand=True)
     table.add_column("when (UTC) · id", no_wrap=True)
@@ -252,6 +321,51 @@ def search(
         who = Text("#" + hit.channel + "\n") + Text(hit.author, style="cyan")
         table.add_row(when, who, _snippet_text(hit.snippet))
     out.print(table)
+
+
+@app.command(
+    epilog="Examples: hallway digest --since 2024-03-01 --until 2024-03-07 · "
+    "hallway digest --since 2024-03-01 --in research --format json"
+)
+def digest(
+    since: Annotated[str, typer.Option("--since", help="First day, YYYY-MM-DD (UTC, inclusive).")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last day, YYYY-MM-DD (UTC, inclusive); default today.")
+    ] = None,
+    channels: Annotated[
+        list[str] | None, typer.Option("--in", help="A channel name or id (repeatable); threads come along.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md (default), json or html.")] = "md",
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Links point here (the served viewer's public URL).")
+    ] = "http://127.0.0.1:8000",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """What happened in a window of days: per channel, the conversations ranked by activity, with links.
+
+    The same digest as the viewer's /digest page: each conversation's opening and most-replied or
+    most-reacted message, new threads and forum posts, pinned messages and announcements.
+    """
+    if fmt not in ("md", "json", "html"):
+        raise _fail(f"--format {fmt!r}: use md, json or html")
+    settings = Settings(data_dir=data_dir, base_url=base_url)
+    try:
+        first = parse_day(since, "--since")
+        last = parse_day(until, "--until") if until else None
+        conn = archive.connect(data_dir / archive.ARCHIVE_FILE, readonly=True)
+        try:
+            data = build_digest(conn, first, last, channels or [])
+        finally:
+            conn.close()
+    except (ArchiveError, DigestError) as e:
+        raise _fail(str(e)) from None
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif fmt == "html":
+        env = build_templates(settings).env
+        sys.stdout.write(build_digest_document(env, data, base_url, settings.site_name))
+    else:
+        sys.stdout.write(build_digest_markdown(data, base_url))
 
 
 @app.command()
@@ -271,6 +385,9 @@ def serve(
             "--base-url", help="Public URL used in permalinks and citations [default: http://HOST:PORT]."
         ),
     ] = None,
+    mcp: Annotated[
+        bool, typer.Option("--mcp", help="Also serve the MCP tools for agents over streamable HTTP at /mcp.")
+    ] = False,
 ) -> None:
     """Serve the web viewer (read-only); with PATHs, ingest them first. `hallway serve sample_exports/` runs the demo."""
     if paths:
@@ -284,11 +401,13 @@ def serve(
             )
     if not (data_dir / archive.ARCHIVE_FILE).exists():
         raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` or `hallway serve PATH` first")
-    settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}")
+    settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}", mcp=mcp)
     # Worker processes build their app from these variables (web.app.create_app_from_env).
     os.environ.update(settings.to_env())
     err.print(
-        f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})", markup=False
+        f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})"
+        + (f"; MCP at http://{host}:{port}/mcp" if mcp else ""),
+        markup=False,
     )
     uvicorn.run(
         "web.app:create_app_from_env",
@@ -300,6 +419,20 @@ def serve(
         server_header=False,
         log_level="warning",
     )
+
+
+@app.command("mcp")
+def mcp_stdio(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Public URL of the viewer, used in permalinks and citations.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Serve the archive to agents over the Model Context Protocol on stdin/stdout (read-only)."""
+    if not (data_dir / archive.ARCHIVE_FILE).exists():
+        raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` first")
+    # stdout carries the protocol: everything else this process says goes to stderr.
+    mcp_server.serve_stdio(Settings(data_dir=data_dir, base_url=base_url))
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from archive.errors import (
     UserNotFound,
 )
 from archive.ingest import Ingester, file_sha256
+from archive.lowfi import find_alias
 from archive.models import FileResult, IndexRecord, IngestSummary
 from archive.names import normalize_name, normalize_pattern, suggest_names
 from archive.policy import POLICY_FILE, Policy, load_policy, save_policy
@@ -41,6 +42,7 @@ __all__ = [
     "connect",
     "discover",
     "file_sha256",
+    "find_alias",
     "generation",
     "iter_export_files",
     "iter_index_records",

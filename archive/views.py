@@ -15,14 +15,14 @@ import orjson
 
 from archive.names import normalize_name
 from archive.normalize import DISCORD_EPOCH_MS
+from archive.schema import MESSAGE_COLUMNS
 
 Row = dict[str, Any]
 MAX_ID = (1 << 63) - 1
 
 _MESSAGE_COLUMNS = (
-    "m.id, m.channel_id, m.author_id, m.type, m.ts, m.edited_ts, m.content, m.pinned, m.reply_to, m.ref_kind,"
-    " m.ref_message_id, m.ref_channel_id, m.ref_guild_id, m.flags, m.reaction_count, m.extra, m.seen_ts,"
-    " m.deleted, m.redacted, u.name AS author_name, u.nickname AS author_nickname,"
+    ", ".join(f"m.{c}" for c in MESSAGE_COLUMNS if c not in ("fp", "generation"))
+    + ", u.name AS author_name, u.nickname AS author_nickname,"
     " u.avatar_url AS author_avatar_url, u.color AS author_color, u.is_bot AS author_is_bot,"
     " u.pseudonym AS author_pseudonym"
 )

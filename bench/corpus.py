@@ -93,14 +93,15 @@ def parse_size(text: str) -> int:
 class TextModel:
     """A word-bigram chain; `sentence()` walks it from a start word."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, irc: bool = True) -> None:
         self.rng = random.Random(seed)
+        self.irc = irc
         self.next: dict[str, tuple[list[str], list[int]]] = {}
         self.starts: list[str] = []
         self._train()
 
     def _lines(self) -> Iterator[str]:
-        if not IRC.exists():
+        if not self.irc or not IRC.exists():
             return
         for path in sorted((IRC / "train").glob("*.ascii.txt"))[:200]:
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -163,10 +164,12 @@ def zipf_weights(n: int, s: float) -> list[float]:
 class Corpus:
     """Generates guild, channels, users and messages; writes DCE files."""
 
-    def __init__(self, total: int, seed: int = 7, channels: int = 16, authors: int = 3000) -> None:
+    def __init__(
+        self, total: int, seed: int = 7, channels: int = 16, authors: int = 3000, irc: bool = True
+    ) -> None:
         self.rng = random.Random(seed)
         self.total = total
-        self.text = TextModel(seed)
+        self.text = TextModel(seed, irc)
         self.pool = [self.text.sentence() for _ in range(min(200_000, max(5_000, total // 5)))]
         self.users = [
             {

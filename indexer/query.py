@@ -472,6 +472,7 @@ class QueryBuilder:
         hints = _Hints()
         # Lone surrogates (possible in argv) cannot cross into Rust.
         text = text.encode("utf-8", "replace").decode("utf-8")
+        text = f.normalize_text(text)  # as the index's text was (NFKC, no invisible characters)
         if len(text) > MAX_QUERY_CHARS:
             text = text[:MAX_QUERY_CHARS]
             hints.add(f"The query was cut to its first {MAX_QUERY_CHARS} characters.")

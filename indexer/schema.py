@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import tantivy
 
 # Bump whenever a field, tokenizer or what goes into a field changes: old indexes then refuse to open.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # What each version changed, for the rebuild reason ("index schema v2 is out of date (v3: …)").
 SCHEMA_CHANGES = {
     2: "from: also matches each word of a display name",
     3: "in: also matches channel names without their emoji and separators",
+    4: "text is NFKC-normalized, zero-width characters and soft hyphens removed",
 }
 
 # Identity and places.
@@ -89,3 +92,16 @@ def build_analyzers() -> tuple[tantivy.TextAnalyzer, tantivy.TextAnalyzer]:
         )
 
     return base().build(), base().filter(tantivy.Filter.stemmer("english")).build()
+
+
+# Invisible characters that split a word for the tokenizer yet show nothing: zero-width space/joiners, word
+# joiner, invisible operators, BOM, soft hyphen, Mongolian vowel separator.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"))
+
+
+def normalize_text(text: str) -> str:
+    """Text as it is indexed and queried: NFKC (decomposed `café` is `café`, `ﬁ` is `fi`), invisible characters
+    removed (`gra\u200ddient` is `gradient`). Both sides use it, so what looks identical matches."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE))

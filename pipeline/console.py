@@ -7,7 +7,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from pipeline.events import Event, FileDone, Finished, PhaseDone, PhaseStarted, Skipped, Started
+from pipeline.events import Event, FileDone, Finished, Note, PhaseDone, PhaseStarted, Skipped, Started
 from pipeline.events import Progress as Advanced
 
 LABELS = {"archive": "read + archive", "index": "index", "conversations": "conversations"}
@@ -53,6 +53,8 @@ class ConsoleProgress:
         elif isinstance(event, Skipped):
             if event.failed or not self.quiet:
                 self._line(("error: " if event.failed else "skipped: ") + event.note)
+        elif isinstance(event, Note):
+            self._line(event.text)
         elif isinstance(event, PhaseStarted):
             self.started[event.phase] = time.perf_counter()
             total = self.files if event.phase == "archive" else None

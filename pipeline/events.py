@@ -2,7 +2,7 @@
 
 Order of one run (Progress events of any phase may come between any two others):
     Started(files) · Skipped* · PhaseStarted("archive") · PhaseStarted("index") · FileDone* ·
-    PhaseDone("archive") · PhaseStarted("conversations") · PhaseDone("index") ·
+    PhaseDone("archive") · Note* · PhaseStarted("conversations") · PhaseDone("index") ·
     PhaseDone("conversations") · Finished
 The index phase starts with the archive phase: its worker follows the archive file by file. The
 conversations phases are absent when the run does not link conversations.
@@ -31,6 +31,13 @@ class Skipped:
 
     note: str
     failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A line for people that fails nothing: a policy pattern that matches no channel, a wait for a lock."""
+
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,5 +82,5 @@ class Finished:
     exit_code: int
 
 
-Event = Started | Skipped | PhaseStarted | Progress | FileDone | PhaseDone | Finished
+Event = Started | Skipped | Note | PhaseStarted | Progress | FileDone | PhaseDone | Finished
 OnEvent = Callable[[Event], None]

@@ -2,7 +2,7 @@
 
 Protocol over one duplex pipe. Parent -> worker: "feed" (the archive committed more), "commit" (it is
 done). Worker -> parent: ("progress", documents added), then ("done", IndexStats) or ("error", text).
-The worker dies with its parent (PR_SET_PDEATHSIG) and also stops at the pipe's EOF; either way the
+The worker dies with its parent (archive.lifeline) and also stops at the pipe's EOF; either way the
 live index is untouched (nothing is committed before "commit").
 """
 
@@ -18,14 +18,14 @@ from pathlib import Path
 import archive
 import indexer
 from archive import ArchiveError
+from archive.lifeline import die_with_parent, started_from_main_thread
 from indexer import IndexerError, IndexStats
 from indexer.session import IndexSession
-from pipeline.lifetime import die_with_parent
 
 
-def worker_main(data_dir: str, pipe: Connection, parent_pid: int) -> None:
+def worker_main(data_dir: str, pipe: Connection, parent_pid: int, parent_main_thread: bool) -> None:
     """The worker process: hold an IndexSession, feed it on request, commit at the end."""
-    die_with_parent(parent_pid)
+    die_with_parent(parent_pid, parent_main_thread=parent_main_thread)
     try:
         conn = archive.connect(Path(data_dir) / archive.ARCHIVE_FILE, readonly=True)
         session = IndexSession(Path(data_dir), conn)
@@ -70,7 +70,7 @@ class IndexFollower:
         parent, child = ctx.Pipe(duplex=True)
         self._proc = ctx.Process(
             target=worker_main,
-            args=(str(self.data_dir), child, os.getpid()),
+            args=(str(self.data_dir), child, os.getpid(), started_from_main_thread()),
             name="hallway-index",
             daemon=True,
         )

@@ -16,10 +16,12 @@ from pathlib import Path
 import archive
 from archive import FileResult, Ingester, Policy
 from archive.ingest import skipped_status
+from archive.policy_report import unmatched_warnings
 from indexer import IndexStats
 from pipeline.events import (
     FileDone,
     Finished,
+    Note,
     OnEvent,
     PhaseDone,
     PhaseStarted,
@@ -36,6 +38,7 @@ class IngestReport:
 
     files: list[FileResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # paths not read, one line each
+    warnings: list[str] = field(default_factory=list)
     missing: int = 0
     purged: int = 0
     index: IndexStats | None = None
@@ -110,7 +113,7 @@ def run_ingest(
     data_dir.mkdir(parents=True, exist_ok=True)
     conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
     try:
-        ingester = Ingester(conn, policy)
+        ingester = Ingester(conn, policy, lambda text: emit(Note(text)))
         report.purged = ingester.apply_policy()
         follower = IndexFollower(data_dir, conn, in_worker=index_in_worker)
         follower.progress = lambda n: emit(Progress("index", n))
@@ -134,6 +137,9 @@ def run_ingest(
             report.seconds["archive"] = time.perf_counter() - began
             s = report.summary
             emit(PhaseDone("archive", s.added + s.updated, report.seconds["archive"], report.summary_line()))
+            for warning in unmatched_warnings(conn, ingester.policy, ingester.secret, ingester.seen_channels):
+                report.warnings.append(warning)
+                emit(Note(f"warning: {warning}"))
             pending = ingester.start_conversations() if conversations else None
             if pending is not None:
                 emit(PhaseStarted("conversations"))

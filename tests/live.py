@@ -48,12 +48,24 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) 
 
 
 @contextmanager
-def serve(data_dir: Path) -> Iterator[str]:
-    """A real `hallway serve` (uvicorn, one worker) over data_dir on a free port; yields its URL."""
+def serve(data_dir: Path, *options: str) -> Iterator[str]:
+    """A real `hallway serve` (uvicorn, one worker) over data_dir on a free port; yields its URL.
+
+    `options` are more `hallway serve` options, e.g. "--mcp".
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, str(ROOT / "cli.py"), "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "cli.py"),
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+        *options,
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_until_up(url, proc)

@@ -19,7 +19,7 @@ import sys
 from collections import deque
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -353,10 +353,18 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
         conn.close()
     seeds = ["/", "/index.json", "/healthz", "/openapi.json"]
     for m in mids:
-        seeds += [f"/m/{m}", f"/m/{m}.json", f"/m/{m}.md", f"/t/{m}", f"/t/{m}.json", f"/m/{m}?v=1"]
+        seeds += [
+            f"/m/{m}",
+            f"/m/{m}.json",
+            f"/m/{m}.md",
+            f"/t/{m}",
+            f"/t/{m}.json",
+            f"/t/{m}.md",
+            f"/m/{m}?v=1",
+        ]
         seeds += [f"/m/{m}/cite.{ext}" for ext in ("bib", "ris", "json")]
     for c in cids:
-        seeds += [f"/c/{c}", f"/c/{c}.json", f"/t/{c}", f"/t/{c}.json"]
+        seeds += [f"/c/{c}", f"/c/{c}.json", f"/t/{c}", f"/t/{c}.json", f"/t/{c}.md"]
     seeds += [u for uid in uids for u in (f"/u/{uid}", f"/u/{uid}.json")]
     # The withheld ids asked for directly: a 404 (or tombstone) page that names nothing.
     probes = {
@@ -385,7 +393,8 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
         body = r.text
         q = searches.get(path) or probes.get(path)
         if q is None and path.startswith("/search"):
-            q = next((v for k, v in searches.items() if path.startswith(k)), None)
+            # Any twin or feed of a search (.json, .atom, later pages) echoes the query it was asked.
+            q = (parse_qs(urlsplit(path).query).get("q") or [None])[0]
         scanned = _without_query_echo(body, q) if q else body
         if _hits(scanned):
             leaks.append((path, _hits(scanned)))

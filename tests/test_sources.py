@@ -62,16 +62,16 @@ def test_a_source_that_recognizes_a_file_says_why_it_does_not_read_it(
     assert lines[0] == f"error: {path}: a toy chat log: toy logs must be named *.chat"
 
 
-def test_a_folder_of_html_exports_fails_with_one_line_per_file(tmp_path: Path) -> None:
+def test_a_folder_of_cut_html_exports_fails_with_one_line_per_file(tmp_path: Path) -> None:
     for name in ("general.html", "random.html"):
         (tmp_path / "in" / name).parent.mkdir(exist_ok=True)
         (tmp_path / "in" / name).write_bytes(HTML)
     code, lines = _ingest(str(tmp_path / "in"), "--data-dir", str(tmp_path / "data"))
     assert code == 1
-    why = "no source reads HTML exports yet; re-export the channel with DiscordChatExporter's JSON format (--format Json)"
+    why = f"at byte {len(HTML)} (message 1): truncated: the file ends before </html> (after 0 complete messages)"
     assert lines[:2] == [
-        f"error: {tmp_path / 'in' / 'general.html'}: a DCE HTML export: {why}",
-        f"error: {tmp_path / 'in' / 'random.html'}: a DCE HTML export: {why}",
+        f"error: {tmp_path / 'in' / 'general.html'} {why}",
+        f"error: {tmp_path / 'in' / 'random.html'} {why}",
     ]
     assert lines[2].startswith(
         "2 files: 0 ingested (0 partial), 0 skipped (0 unchanged, 0 excluded), 2 failed"

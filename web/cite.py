@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from web import mdtext as md
 from web.markdown import to_plain_text
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -40,6 +41,12 @@ _BIBTEX_RE = re.compile("|".join(re.escape(c) for c in _BIBTEX_SPECIAL))
 _WS = re.compile(r"\s+")
 
 
+LOW_FIDELITY_NOTE = (
+    "The text comes from a DiscordChatExporter CSV or TXT export, which has no message ids:"
+    " the record's id is the archive's own and its time is the export's, to the minute, in the exporter's time zone."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
     """Everything a citation of one message revision says."""
@@ -55,6 +62,7 @@ class Citation:
     permalink: str
     accessed: date
     plain_text: str | None = None  # the content as plain text (mentions resolved), for the title
+    low_fidelity: bool = False  # from a CSV/TXT export: no Discord id, the time only as exported
 
     @property
     def sha256(self) -> str:
@@ -92,6 +100,11 @@ class Citation:
     @property
     def note(self) -> str:
         """Posting time, revision and content hash, in one sentence."""
+        if self.low_fidelity:
+            return (
+                f"{LOW_FIDELITY_NOTE} Archive record {self.message_id}, posted {self.timestamp} as exported; "
+                f"SHA-256 of the cited content: {self.sha256}"
+            )
         return (
             f"Discord message {self.message_id}, posted {self.timestamp}; version {self.version} of {self.versions}; "
             f"SHA-256 of the cited content: {self.sha256}"
@@ -176,13 +189,24 @@ def build_ris(c: Citation) -> str:
 
 
 def build_markdown(c: Citation) -> str:
-    """A Markdown quote of the content followed by the attribution line."""
-    quoted = "\n".join("> " + line if line else ">" for line in c.content.splitlines()) or "> (no text)"
+    """A Markdown quote of the content followed by the attribution line (content and names escaped: they read
+    as written and can't add lines, links or HTML to the document they are pasted into)."""
+    body = md.quoted(c.content) if c.content.strip() else "> (no text)"
     return (
-        f"{quoted}\n\n"
-        f"— {c.author}, {c.venue}, {c.timestamp}. <{c.permalink}> "
+        f"{body}\n\n"
+        f"— {md.escape_inline(c.author)}, {md.escape_inline(c.venue)}, {c.timestamp}. {md.autolink(c.permalink)} "
         f"(version {c.version} of {c.versions}; SHA-256 `{c.sha256}`; accessed {c.accessed.isoformat()})\n"
+        + (f"\n{LOW_FIDELITY_NOTE}\n" if c.low_fidelity else "")
     )
+
+
+STYLES = {"bibtex": build_bibtex, "csl-json": build_csl_json, "ris": build_ris, "markdown": build_markdown}
+EXTENSION_STYLES = {"bib": "bibtex", "json": "csl-json", "ris": "ris"}  # cite.{ext} files
+
+
+def build(c: Citation, style: str) -> str:
+    """One style as text: bibtex, csl-json, ris or markdown (KeyError for any other)."""
+    return STYLES[style](c)
 
 
 def build_all(c: Citation) -> dict[str, str]:

@@ -49,6 +49,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
+from web.masked_links import masked_url_labels
+
 __all__ = [
     "ChannelRef",
     "UserRef",
@@ -823,6 +825,7 @@ def _build_parser() -> MarkdownIt:
     inline.before("emphasis", "bare_url", bare_url_rule)
     inline.before("emphasis", "resolved_mention", resolved_mention_rule)
     md.inline.add_terminator_char("|")
+    md.core.ruler.push("masked_url_labels", masked_url_labels)
 
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("strong_open", _render_strong_open)

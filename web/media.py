@@ -87,5 +87,6 @@ def media_headers(path: str) -> tuple[str, dict[str, str]]:
         "Content-Disposition": f'{disposition}; filename="{safe_name}"',
         "Content-Security-Policy": MEDIA_CSP,
         "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "public, max-age=86400",
+        # Never public: a message may be withheld later, and a shared cache would go on serving its files.
+        "Cache-Control": "private, no-cache",
     }

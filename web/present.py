@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from archive.lowfi import LOW_FIDELITY
 from archive.normalize import display_name, iso_utc
 from web import urls
 
@@ -200,6 +201,8 @@ def message(row: dict[str, Any], extras: dict[str, list[dict[str, Any]]] | None 
         "redacted": row.get("redacted"),
         "tombstone": notice,
         "pinned": bool(row.get("pinned")),
+        # From a CSV or TXT export (no message ids): the text is exact, the id and time are not Discord's.
+        "low_fidelity": int(row.get("fidelity") or 4) <= LOW_FIDELITY,
         "reply_to": str(row["reply_to"]) if row.get("reply_to") else None,
         "reference": ref,
         "attachments": [attachment(mid, a) for a in extras.get("attachments", [])] if live else [],

@@ -20,6 +20,8 @@ from web import present, urls
 SORTS = indexer.SORTS
 RETRY_SECONDS = 2.0
 MAX_PAGE = 200
+MAX_QUERY_CHARS = 1000  # as /search takes
+NOTHING_MATCHED = "Nothing matched. Try fewer words, or remove a filter."
 
 
 class SearchUnavailable(Exception):
@@ -87,6 +89,7 @@ def empty_page(q: str, sort: str, page: int, page_size: int) -> dict[str, Any]:
         "message": None,
         "prev_url": None,
         "next_url": None,
+        "suggestion": None,
     }
 
 
@@ -101,17 +104,20 @@ def build_search_page(
     if not q:
         return data
     try:
-        result = backend.search(q, sort=sort, limit=page_size, offset=(page - 1) * page_size)
+        result, hits = search_hits(
+            backend, conn, q, sort=sort, limit=page_size, offset=(page - 1) * page_size
+        )
     except SearchUnavailable as e:
         data.update(available=False, message=f"Search is unavailable right now: {e}")
         return data
-    rows = views.find_messages(conn, [h.id for h in result.hits])
-    conversations = conversation_views.conversation_ids(conn, [h.id for h in result.hits])
     facets = result.facets or indexer.Facets()
     data.update(
         total=result.total,
-        hits=[_hit(h, rows.get(h.id), conversations.get(h.id)) for h in result.hits],
+        hits=hits,
         hints=list(result.hints),
+        suggestion={"query": result.suggestion, "url": urls.search_url(result.suggestion, sort=sort)}
+        if result.suggestion
+        else None,
         filters=[
             {"key": c.key, "value": c.value, "negated": c.negated, "text": str(c),
              "remove_url": urls.search_url(remove(q, str(c)), sort=sort)}
@@ -135,6 +141,17 @@ def build_search_page(
         next_url=urls.search_url(q, sort=sort, page=page + 1) if result.has_more and page < MAX_PAGE else None,
     )  # fmt: skip
     return data
+
+
+def search_hits(
+    backend: SearchBackend, conn: sqlite3.Connection, q: str, *, sort: str, limit: int, offset: int
+) -> tuple[indexer.SearchPage, list[dict[str, Any]]]:
+    """One run of a query and its hits as every search surface shows them (raises SearchUnavailable)."""
+    result = backend.search(q, sort=sort, limit=limit, offset=offset)
+    ids = [h.id for h in result.hits]
+    rows = views.find_messages(conn, ids)
+    conversations = conversation_views.conversation_ids(conn, ids)
+    return result, [_hit(h, rows.get(h.id), conversations.get(h.id)) for h in result.hits]
 
 
 def _hit(h: indexer.SearchHit, row: dict[str, Any] | None, conversation: int | None = None) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from urllib.parse import urlencode
 
 STATIC_PREFIX = "/static"
@@ -85,6 +87,31 @@ def search_url(q: str = "", *, sort: str | None = None, page: int | None = None,
     """A search results page."""
     sort = None if sort == "relevance" else sort  # the default stays out of URLs
     return _query(f"/search{fmt}", q=q, sort=sort, page=page if page and page > 1 else None)
+
+
+def digest_url(
+    since: date | str, until: date | str | None = None, channels: Sequence[str] = (), *, fmt: str = ""
+) -> str:
+    """A digest of a window of days (both inclusive), optionally for some channels; `fmt` "", ".json", ".md"."""
+    params: list[tuple[str, str]] = [("since", str(since))]
+    if until is not None:
+        params.append(("until", str(until)))
+    params += [("in", str(c)) for c in channels]
+    return f"/digest{fmt}?{urlencode(params)}"
+
+
+def digest_feed_url(channels: Sequence[str] = ()) -> str:
+    """The weekly digest as an Atom feed, optionally for some channels."""
+    params = [("in", str(c)) for c in channels]
+    return f"/digest.atom?{urlencode(params)}" if params else "/digest.atom"
+
+
+def feed_url(kind: str, value: int | str) -> str:
+    """The Atom feed of a page: `kind` is channel, thread, conversation or search (value = the query)."""
+    if kind == "search":
+        return f"/search.atom?{urlencode({'q': value})}"
+    prefix = {"channel": "/c", "thread": "/t", "conversation": "/conv"}[kind]
+    return f"{prefix}/{value}.atom"
 
 
 def media_url(message_id: int | str, pos: int, *, kind: str = "attachment") -> str:

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.errors import ArchiveError
-from archive.sources import dce_json
+from archive.sources import dce_csv, dce_html, dce_json, dce_txt
 from archive.sources.base import Sniff, Source
 from archive.sources.unknown import describe
 from archive.store import ARCHIVE_FILE
 
 # One line per format; the first source that claims a file reads it.
-SOURCES: tuple[Source, ...] = (dce_json.SOURCE,)
+SOURCES: tuple[Source, ...] = (dce_json.SOURCE, dce_html.SOURCE, dce_csv.SOURCE, dce_txt.SOURCE)
 SNIFF_BYTES = 8192
 
 

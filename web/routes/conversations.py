@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from archive import conversation_views, views
+from web import mdtext as md
 from web import pages, present, urls
 from web.deps import ConnDep, SettingsDep
 from web.errors import PageError, parse_id
@@ -124,15 +125,18 @@ def build_conversation_page(
 
 
 def build_conversation_markdown(settings: Settings, page: dict[str, Any]) -> str:
-    """The `.md` twin: the conversation as a transcript, each line with how it was linked."""
+    """The `.md` twin: the conversation as a transcript, each line with how it was linked.
+
+    Everything from the export is escaped (web.mdtext): each body sits in a code fence, names on one line.
+    """
     base = settings.base_url
-    people = ", ".join(p["display_name"] for p in page["participants"]) or "nobody known"
+    people = ", ".join(md.escape_inline(p["display_name"]) for p in page["participants"]) or "nobody known"
     lines = [
-        f"# {page['title']}",
+        f"# {md.escape_heading(page['title'])}",
         "",
         f"- {page['message_count']} messages, {page['start']} – {page['end']}",
         f"- Participants: {people}",
-        f"- Permalink: <{urls.absolute(base, page['url'])}>",
+        f"- Permalink: {md.autolink(urls.absolute(base, page['url']))}",
     ]
     if page["hidden_count"]:
         lines.append(
@@ -141,9 +145,13 @@ def build_conversation_markdown(settings: Settings, page: dict[str, Any]) -> str
     lines.append("")
     for m in page["messages"]:
         who = m["author"]["display_name"] if m["author"] else "Unknown author"
-        text = m["tombstone"] or (m["content"] or "*(no text)*")
+        if m["tombstone"]:
+            text = f"*{md.escape_inline(m['tombstone'])}*"
+        else:
+            text = md.fenced(m["content"]) if m["content"] else "*(no text)*"
         lines += [
-            f"**{who}** · {m['timestamp']} · {m['link']['label']} · <{urls.absolute(base, m['url'])}>",
+            f"**{md.escape_inline(who)}** · {m['timestamp']} · {md.escape_inline(m['link']['label'])} · "
+            f"{md.autolink(urls.absolute(base, m['url']))}",
             "",
             text,
             "",
@@ -203,6 +211,7 @@ def conversation_html(
         return cid
     page = build_conversation_page(conn, settings, cid, min_confidence=min_confidence)
     response: HTMLResponse = pages.html(
-        request, "conversation.html", page, canonical=urls.conversation_url(cid)
-    )
+        request, "conversation.html", page, canonical=urls.conversation_url(cid),
+        feed_url=urls.feed_url("conversation", cid), feed_title="New in this conversation (Atom)",
+    )  # fmt: skip
     return response

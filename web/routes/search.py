@@ -7,10 +7,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from web import pages, urls
 from web.deps import ConnDep, SettingsDep
-from web.search import build_search_page
+from web.search import MAX_QUERY_CHARS, build_search_page
 
 router = APIRouter()
-Q = Query("", max_length=1000, description='The query: words, "phrases", and filters such as from: in: has:')
+Q = Query(
+    "",
+    max_length=MAX_QUERY_CHARS,
+    description='The query: words, "phrases", and filters such as from: in: has:',
+)
 SORT = Query("relevance", description="relevance, newest or oldest")
 PAGE = Query(1, ge=1, le=200, description="Result page, from 1")
 
@@ -36,4 +40,6 @@ def search_html(
         data,
         canonical=urls.search_url(data["query"], sort=data["sort"]),
         query=data["query"],
+        feed_url=urls.feed_url("search", data["query"]) if data["query"] else None,
+        feed_title=f"New results for {data['query']} (Atom)",
     )

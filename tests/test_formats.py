@@ -1,0 +1,307 @@
+"""DCE HTML, CSV and TXT exports: the real ones in ../shared, generated ones of every layout, bad ones."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive import Ingester
+from archive.normalize import iso_utc, snowflake_ms
+from archive.sources import find_source
+from archive.sources._identity import text_key
+from archive.sources.dce_csv import CsvExportReader
+from archive.sources.dce_html import HtmlExportReader
+from archive.sources.dce_txt import TxtExportReader
+from bench import dce_render
+from bench.corpus import START_MS, Corpus, header_for, write_export
+from tests.conftest import REAL, rows
+
+Make = Callable[..., Ingester]
+KOMODO = REAL / "gcharang__discord-archive-komodo" / "after-2019-Dec-05" / "2019-Dec-06"
+FORMATS = {"csv": "csv", "txt": "plaintext", "dark": "htmldark", "light": "htmllight"}
+real = pytest.mark.skipif(not KOMODO.exists(), reason=f"real exports not found at {KOMODO}")
+
+
+def _file(kind: str, part: int) -> Path:
+    ext = {"csv": "csv", "txt": "txt"}.get(kind, "html")
+    return KOMODO / FORMATS[kind] / "feeds" / "feed-telegram" / f"{part}.{ext}"
+
+
+def _messages(path: Path) -> list[dict[str, Any]]:
+    source, verdict = find_source(path)
+    assert source is not None, verdict
+    reader = source.open(path)
+    try:
+        return [m for batch in reader.batches() for _, _, m in batch]
+    finally:
+        reader.close()
+
+
+@real
+@pytest.mark.parametrize("part", [1, 2])
+def test_real_four_formats_agree_on_message_count_and_text(part: int) -> None:
+    got = {kind: _messages(_file(kind, part)) for kind in FORMATS}
+    assert {k: len(v) for k, v in got.items()} == {k: (100, 48)[part - 1] for k in FORMATS}
+    for kind in ("csv", "txt", "light"):
+        assert [text_key(m["content"]) for m in got[kind]] == [text_key(m["content"]) for m in got["dark"]]
+    with HtmlExportReader(_file("dark", part)) as reader:
+        assert [m for b in reader.batches() for m in b] and reader.declared_count == len(got["dark"])
+        channel = reader.header.channel
+        assert (channel.id, channel.name, channel.guild_id, channel.guild_name) == (
+            454632720212033537,  # from the attachment URLs: DCE 2.15 HTML names no channel id
+            "feed-telegram",
+            412898016371015680,  # from the guild icon URL
+            "Komodo",
+        )
+
+
+@real
+def test_real_html_themes_yield_same_ids_and_text() -> None:
+    for part in (1, 2):
+        dark, light = _messages(_file("dark", part)), _messages(_file("light", part))
+        assert [(m["id"], m["content"]) for m in dark] == [(m["id"], m["content"]) for m in light]
+    first = _messages(_file("dark", 1))[0]
+    assert first["id"] == "651988205197066240"
+    assert iso_utc(snowflake_ms(int(first["id"]))) == "2019-12-05T03:28:21.474Z"  # not the locale string
+    assert first["content"] == "[telegram] <Abhittttt> Deposits opened on binance?"
+    assert first["author"]["id"] == "455021680935436290"
+    assert (first["author"]["name"], first["author"]["discriminator"], first["author"]["isBot"]) == (
+        "Gateway",
+        "3763",
+        True,
+    )
+
+
+@real
+def test_real_csv_and_txt_ids_are_stable_and_shared() -> None:
+    csv_ids = [m["id"] for m in _messages(_file("csv", 1))]
+    assert csv_ids == [m["id"] for m in _messages(_file("csv", 1))]
+    assert csv_ids == [m["id"] for m in _messages(_file("txt", 1))]
+    assert len(set(csv_ids)) == 100
+
+
+@real
+@pytest.mark.parametrize(
+    "order",
+    [
+        ["csv", "plaintext", "htmldark", "htmllight"],
+        ["htmldark", "csv", "plaintext"],
+        ["plaintext", "htmllight"],
+    ],
+)
+def test_real_csv_and_txt_merge_into_html_without_duplicates(
+    conn: sqlite3.Connection, ingester: Make, order: list[str]
+) -> None:
+    ing = ingester()
+    for folder in order:
+        summary = ing.ingest([KOMODO / folder])
+        assert [f.status for f in summary.files] == ["ok", "ok"], summary.files
+    assert rows(conn, "SELECT count(*), sum(fidelity <= 2) FROM messages") == [(148, 0)]
+    # CSV and TXT copies of one message share one made-up id: one alias each.
+    assert rows(conn, "SELECT count(*) FROM aliases") == [(148,)]
+    assert rows(conn, "SELECT id, name FROM channels") == [(454632720212033537, "feed-telegram")]
+    # Every export that attests a message is in its provenance.
+    per_message = rows(conn, "SELECT count(*) FROM provenance GROUP BY message_id")
+    assert set(per_message) == {(len(order),)}
+    formats = rows(conn, "SELECT DISTINCT format FROM exports ORDER BY format")
+    assert formats == sorted(
+        {({"htmldark": "html", "htmllight": "html", "plaintext": "txt"}.get(f, f),) for f in order}
+    )
+
+
+@real
+def test_real_csv_alone_is_flagged_low_fidelity(conn: sqlite3.Connection, ingester: Make) -> None:
+    ingester().ingest([KOMODO / "csv"])
+    assert rows(conn, "SELECT count(*), min(fidelity), max(fidelity) FROM messages") == [(148, 2, 2)]
+    again = ingester().ingest([_file("csv", 1)], force=True)
+    assert again.files[0].added == 0
+    assert rows(conn, "SELECT count(*) FROM messages") == [(148,)]
+
+
+@functools.cache
+def _generated(n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    # The fallback vocabulary: training the text model on the IRC logs takes seconds.
+    corpus = Corpus(n, seed=3, channels=1, authors=5, irc=False)
+    cid, name = corpus.channels[0]
+    return header_for(cid, name, START_MS + 2 * 86_400_000), list(
+        corpus.messages(n, cid, START_MS, 86_400_000)
+    )
+
+
+def _corpus(tmp_path: Path, n: int = 60) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Path]]:
+    header, messages = _generated(n)
+    name, cid = header["channel"]["name"], header["channel"]["id"]
+    return (
+        header,
+        messages,
+        dce_render.write_all(tmp_path / f"Bench Lab - Text Channels - {name} [{cid}]", header, messages),
+    )
+
+
+def test_generated_html_every_layout_reads_ids_text_replies_pins(tmp_path: Path) -> None:
+    _, messages, paths = _corpus(tmp_path)
+    want = [(m["id"], m["content"].strip()) for m in messages]
+    for kind in ("html", "html-light", "html-2.33"):
+        got = _messages(paths[kind])
+        assert [(m["id"], m["content"]) for m in got] == want, kind
+    got = _messages(paths["html"])
+    assert [m.get("reference", {}).get("messageId") for m in got] == [
+        m["reference"]["messageId"] if m["type"] == "Reply" else None for m in messages
+    ]
+    assert [m["isPinned"] for m in got] == [m["isPinned"] for m in messages]
+    assert [len(m.get("reactions", [])) for m in got] == [len(m["reactions"]) for m in messages]
+    assert [[a["url"] for a in m.get("attachments", [])] for m in got] == [
+        [a["url"] for a in m["attachments"]] for m in messages
+    ]
+    assert (
+        "data-message-id=" in paths["html"].read_text()
+        and 'data-message-id="' not in paths["html"].read_text()
+    )
+
+
+def test_generated_json_and_html_dedupe_by_id_json_wins(
+    tmp_path: Path, conn: sqlite3.Connection, ingester: Make
+) -> None:
+    header, messages, paths = _corpus(tmp_path)
+    json_path = tmp_path / "export.json"
+    write_export(json_path, header, messages)
+    ing = ingester()
+    assert [f.status for f in ing.ingest([paths["html"]]).files] == ["ok"]
+    assert rows(conn, "SELECT count(*), min(fidelity) FROM messages") == [(60, 3)]
+    assert [f.status for f in ing.ingest([json_path, paths["csv"], paths["txt"]]).files] == ["ok"] * 3
+    assert rows(conn, "SELECT count(*), min(fidelity), max(fidelity) FROM messages") == [(60, 4, 4)]
+    assert rows(conn, "SELECT count(*) FROM revisions") == [(0,)]  # a richer copy is not an edit
+    assert set(rows(conn, "SELECT count(*) FROM provenance GROUP BY message_id")) == {(4,)}
+    # HTML seen again after JSON changes nothing: JSON's fields win.
+    ing.ingest([paths["html-light"]])
+    assert rows(conn, "SELECT count(*), min(fidelity) FROM messages") == [(60, 4)]
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+# (file, bytes, status, the error line after the path). Files no source claims are `unsupported`
+# when named (the run says what they are); damaged exports are `failed` at a byte or line.
+BAD = [
+    (
+        "page.html",
+        b"<!DOCTYPE html><html><body><p>hello</p></body></html>",
+        "unsupported",
+        ": an HTML page: not a DiscordChatExporter export",
+    ),
+    (
+        "other.csv",
+        b"id,name,text\n1,a,b\n",
+        "unsupported",
+        ": a CSV file with another header: line 1 is 'id,name,text'; DCE writes 'AuthorID,Author,Date,Content,Attachments,Reactions'",
+    ),
+    ("notes.txt", b"just some notes\n", "unsupported", ": a text file: not a DiscordChatExporter export"),
+    (
+        "latin1.csv",
+        b'AuthorID,Author,Date,Content,Attachments,Reactions\n"1","a","5/16/2023 8:50 PM","caf\xe9","",""\n',
+        "failed",
+        " at byte 83 (line 2): invalid UTF-8 (invalid continuation byte)",
+    ),
+    (
+        "cut.csv",
+        b'AuthorID,Author,Date,Content,Attachments,Reactions\n"1","a","5/16/2023 8:50 PM","never clo',
+        "failed",
+        " at line 2 (message 1): damaged CSV (unexpected end of data); truncated?",
+    ),
+    (
+        "baddate.csv",
+        b'AuthorID,Author,Date,Content,Attachments,Reactions\n"1","a","yesterday","x","",""\n',
+        "failed",
+        " at line 2 (message 1): date 'yesterday' is not a date",
+    ),
+    (
+        "cut.txt",
+        (
+            "=" * 62 + "\nGuild: G\nChannel: c\n" + "=" * 62 + "\n\n[5/16/2023 8:50 PM] bob\nhello\n\n"
+        ).encode(),
+        "failed",
+        " at byte 178 (line 8): truncated: no 'Exported N message(s)' footer (the export was cut short)",
+    ),
+    (
+        "bad-utf8.txt",
+        ("=" * 62 + "\nGuild: G\nChannel: c\n" + "=" * 62 + "\n\n[5/16/2023 8:50 PM] bob\n").encode()
+        + b"caf\xe9\n",
+        "failed",
+        " at byte 174 (line 7): invalid UTF-8 (invalid continuation byte)",
+    ),
+    (
+        "cut.html",
+        b"<!DOCTYPE html><html><head><style>.chatlog{}</style></head><body><div class=chatlog>"
+        b"<div class=chatlog__message-group><div class=chatlog__message-container data-message-id=1100000000000000001>",
+        "failed",
+        " at byte 84 (message 1): truncated: the file ends inside a message group (after 0 complete messages)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "status", "error"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_names_file_and_place(
+    tmp_path: Path, ingester: Make, name: str, data: bytes, status: str, error: str
+) -> None:
+    path = _write(tmp_path, name, data)
+    good = _corpus(tmp_path)[2]["html"]
+    summary = ingester().ingest([path, good])
+    results = {Path(f.path).name: f for f in summary.files}
+    assert (results[name].status, results[name].error) == (status, f"{path}{error}")
+    assert results[good.name].status == "ok"  # one bad file never costs the others
+
+
+def test_truncated_html_salvage_keeps_complete_groups(
+    tmp_path: Path, ingester: Make, conn: sqlite3.Connection
+) -> None:
+    paths = _corpus(tmp_path)[2]
+    data = paths["html"].read_bytes()
+    cut = _write(tmp_path, "cut [900].html", data[: len(data) * 2 // 3])
+    failed = ingester().ingest([cut]).files[0]
+    assert failed.status == "failed"
+    assert (
+        failed.error is not None and "truncated: the file ends inside a message group (after " in failed.error
+    )
+    partial = ingester().ingest([cut], salvage=True).files[0]
+    assert partial.status == "partial" and 0 < partial.messages < 60
+    assert rows(conn, "SELECT count(*) FROM messages") == [(partial.messages,)]
+
+
+def test_txt_content_with_brackets_and_blank_lines_stays_content(tmp_path: Path) -> None:
+    text = (
+        "=" * 62 + "\nGuild: G\nChannel: Text / c\n" + "=" * 62 + "\n\n"
+        "[5/16/2023 8:50 PM] bob#1234 (pinned)\nfirst line\n\n[not a date] still content\n\n"
+        "{Reactions}\n\U0001f44d (5) \U0001f525\n\n\n"
+        "[5/16/2023 8:51 PM] alice\nsecond\n\n\n" + "=" * 62 + "\nExported 2 message(s)\n" + "=" * 62 + "\n"
+    )
+    path = _write(tmp_path, "log.txt", text.encode())
+    with TxtExportReader(path) as reader:
+        got = [m for b in reader.batches() for _, _, m in b]
+        assert reader.declared_count == 2
+        assert (reader.header.channel.name, reader.header.channel.category) == ("c", "Text")
+    assert [m["content"] for m in got] == ["first line\n\n[not a date] still content", "second"]
+    assert got[0]["isPinned"] is True and got[0]["author"]["name"] == "bob"
+    assert [(r["emoji"]["name"], r["count"]) for r in got[0]["reactions"]] == [
+        ("\U0001f44d", 5),
+        ("\U0001f525", 1),
+    ]
+
+
+def test_csv_semicolon_dialect(tmp_path: Path) -> None:
+    _, messages, _ = _corpus(tmp_path, 5)
+    path = tmp_path / "old.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        dce_render.write_csv(fh, messages, legacy=True)
+    with CsvExportReader(path) as reader:
+        assert reader.delimiter == ";"
+        got = [m for b in reader.batches() for _, _, m in b]
+    assert [m["content"] for m in got] == [m["content"] for m in messages]
+    assert [m["author"]["id"] for m in got] == [m["author"]["id"] for m in messages]
