@@ -144,12 +144,13 @@ def hallway_variant(variant: str, corpus: Path, data: Path) -> int:
 
     import pipeline
     from pipeline.console import ConsoleProgress
+    from pipeline.index_worker import WORKER_AFTER
 
     report = pipeline.run_ingest(
         [corpus],
         data,
         on_event=ConsoleProgress(Console(stderr=True)),
-        index_in_worker=variant != "hallway-inline-index",
+        index_worker_after=None if variant == "hallway-inline-index" else WORKER_AFTER,
     )
     return report.summary.added
 

@@ -29,7 +29,7 @@ from pipeline.events import (
     Skipped,
     Started,
 )
-from pipeline.index_worker import IndexFollower
+from pipeline.index_worker import WORKER_AFTER, IndexFollower
 
 
 @dataclass
@@ -83,11 +83,12 @@ def run_ingest(
     salvage: bool = False,
     force: bool = False,
     conversations: bool = True,
-    index_in_worker: bool = True,
+    index_worker_after: int | None = WORKER_AFTER,
 ) -> IngestReport:
     """Ingest exports into the archive at data_dir, bring the index up to date and link conversations.
 
-    Never raises for bad input (the report and the events say what failed); raises ArchiveError when
+    `index_worker_after`: changed messages after which the index is built in a worker process while
+    files are still being read (None: always here, after the archive). Never raises for bad input (the report and the events say what failed); raises ArchiveError when
     the archive itself cannot be opened.
     """
     emit = on_event or _ignore
@@ -115,7 +116,7 @@ def run_ingest(
     try:
         ingester = Ingester(conn, policy, lambda text: emit(Note(text)))
         report.purged = ingester.apply_policy()
-        follower = IndexFollower(data_dir, conn, in_worker=index_in_worker)
+        follower = IndexFollower(data_dir, conn, worker_after=index_worker_after)
         follower.progress = lambda n: emit(Progress("index", n))
         try:
             emit(PhaseStarted("archive", len(readable)))
@@ -132,7 +133,7 @@ def run_ingest(
                 )
                 report.files.append(result)
                 done += result.messages
-                follower.advance()
+                follower.advance(result.added + result.updated + result.deleted)
                 emit(FileDone(result))
             report.seconds["archive"] = time.perf_counter() - began
             s = report.summary
