@@ -26,7 +26,6 @@ from archive.policy_report import describe_policy, plural, redact_lines
 from archive.store import ensure_secret_readonly
 from indexer import IndexerError
 from pipeline.console import ConsoleProgress
-from web import mcp_server
 from web.digest import DigestError, build_digest, parse_day
 from web.digest_text import build_digest_document, build_digest_markdown
 from web.pages import build_templates
@@ -431,6 +430,10 @@ def mcp_stdio(
     """Serve the archive to agents over the Model Context Protocol on stdin/stdout (read-only)."""
     if not (data_dir / archive.ARCHIVE_FILE).exists():
         raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` first")
+    # Imported here, not at the top: the MCP SDK takes about a second to import, which every other
+    # command would pay for.
+    from web import mcp_server
+
     # stdout carries the protocol: everything else this process says goes to stderr.
     mcp_server.serve_stdio(Settings(data_dir=data_dir, base_url=base_url))
 

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from archive.conversation_views import has_links
-from archive.views import _MESSAGE_COLUMNS, _MESSAGE_FROM, Row, _in, _one, _rows, snowflake_at
+from archive.views import _MESSAGE_COLUMNS, _MESSAGE_FROM, MAX_ID, Row, _in, _one, _rows, snowflake_at
 
 LIVE = "m.deleted = 0 AND m.redacted IS NULL"
 SLACK_MS = 86_400_000
@@ -23,14 +23,21 @@ NEWS_TYPES = ("GuildNews", "GuildAnnouncement")
 
 def _window(lo_ms: int, hi_ms: int, channel_ids: Collection[int] | None) -> tuple[str, list[Any]]:
     """The WHERE clause (over `messages m`) of a window's live messages, and its arguments."""
-    lo_id = snowflake_at(max(lo_ms - SLACK_MS, 0))
-    hi_id = snowflake_at(hi_ms + SLACK_MS)
+    # ids from URLs' dates: kept inside SQLite's integer range (a window far in the future is just empty)
+    lo_id = min(snowflake_at(max(lo_ms - SLACK_MS, 0)), MAX_ID)
+    hi_id = min(snowflake_at(hi_ms + SLACK_MS), MAX_ID)
     sql = f"m.id >= ? AND m.id < ? AND m.ts >= ? AND m.ts < ? AND {LIVE}"
     args: list[Any] = [lo_id, hi_id, lo_ms, hi_ms]
     if channel_ids is not None:
         sql += " AND m.channel_id IN (SELECT value FROM json_each(?))"
         args.append(_in(channel_ids))
     return sql, args
+
+
+def _iso(ms_sql: str) -> str:
+    """SQL formatting Unix ms as ISO-8601 UTC like `archive.normalize.iso_utc` (done by SQLite: a digest formats
+    tens of thousands)."""
+    return f"strftime('%Y-%m-%dT%H:%M:%S', {ms_sql} / 1000, 'unixepoch') || printf('.%03dZ', {ms_sql} % 1000)"
 
 
 def _conversation_sql(conn: sqlite3.Connection) -> tuple[str, str]:
@@ -45,55 +52,74 @@ def window_activity(
 ) -> tuple[list[Row], dict[int, tuple[int, int, int]]]:
     """Every conversation with a live message in the window, and each one's standout message.
 
-    Conversations (in order of first window message) carry `id`, `messages`, `participants`,
-    `reactions`, `first_id`, `last_id`, `first_ts`, `last_ts` and `channel_id` (where most of its window
-    messages are; the earliest on a tie). Standouts map a conversation to its most-replied or
-    most-reacted window message as (message id, replies sent inside the window, reactions); a
-    conversation whose messages got neither has none. One scan of the window, aggregated here (a
-    GROUP BY over the expression costs SQLite a sort and is slower).
+    Conversations carry `id`, `messages`, `participants`, `reactions`, `first_id`, `last_id`, `first_ts`,
+    `last_ts` (and both as ISO-8601 `start`, `end`) and `channel_id` (where most of its window messages are; the earliest on a tie). Standouts
+    map a conversation to its most-replied or most-reacted window message as (message id, replies sent
+    inside the window, reactions); a conversation whose messages got neither has none.
     """
     where, args = _window(lo_ms, hi_ms, channel_ids)
     conv, join = _conversation_sql(conn)
-    cur = conn.execute(
-        f"SELECT {conv}, m.id, m.ts, m.author_id, m.reaction_count, m.channel_id, m.reply_to"
-        f" FROM messages m{join} WHERE {where} ORDER BY m.id",
-        args,
+    rows = _rows(
+        conn.execute(
+            f"SELECT {conv} AS id, count(*) AS messages, count(DISTINCT m.author_id) AS participants,"
+            " coalesce(sum(m.reaction_count), 0) AS reactions, min(m.id) AS first_id, max(m.id) AS last_id,"
+            f" min(m.ts) AS first_ts, max(m.ts) AS last_ts, {_iso('min(m.ts)')} AS start,"
+            f" {_iso('max(m.ts)')} AS end, max(m.channel_id) AS channel_id,"
+            f" count(DISTINCT m.channel_id) AS spread FROM messages m{join} WHERE {where} GROUP BY 1",
+            args,
+        )
     )
-    agg: dict[int, list[Any]] = {}
-    owner: dict[int, int] = {}
+    # Rare: a conversation in several channels (a thread and the message that started it).
+    spread = [r["id"] for r in rows if r.pop("spread") > 1]
+    if spread:
+        home: dict[int, tuple[int, int, int]] = {}  # conversation -> (count, -first id, channel)
+        for cid, channel_id, count, first in conn.execute(
+            f"SELECT {conv}, m.channel_id, count(*), min(m.id) FROM messages m{join} WHERE {where}"
+            f" AND {conv} IN (SELECT value FROM json_each(?)) GROUP BY 1, 2",
+            [*args, _in(spread)],
+        ):
+            best = home.get(cid)
+            if best is None or (count, -first) > best[:2]:
+                home[cid] = (count, -first, channel_id)
+        for r in rows:
+            if r["id"] in home:
+                r["channel_id"] = home[r["id"]][2]
+    return rows, _standouts(conn, where, args, conv, join)
+
+
+def _standouts(
+    conn: sqlite3.Connection, where: str, args: list[Any], conv: str, join: str
+) -> dict[int, tuple[int, int, int]]:
+    """Per conversation, the window message with the most replies (sent inside the window) plus reactions."""
     replies: dict[int, int] = {}
     reacted: dict[int, int] = {}
-    for cid, mid, ts, author, reactions, channel, reply_to in cur:
-        a = agg.get(cid)
-        if a is None:
-            agg[cid] = [1, {author}, reactions, mid, mid, ts, ts, {channel: 1}]
-        else:
-            a[0] += 1
-            a[1].add(author)
-            a[2] += reactions
-            a[4], a[6] = mid, ts
-            a[7][channel] = a[7].get(channel, 0) + 1
+    owner: dict[int, int] = {}
+    for mid, cid, reply_to, count in conn.execute(
+        f"SELECT m.id, {conv}, m.reply_to, m.reaction_count FROM messages m{join}"
+        f" WHERE {where} AND (m.reply_to IS NOT NULL OR m.reaction_count > 0)",
+        args,
+    ):
         owner[mid] = cid
-        if reactions:
-            reacted[mid] = reactions
+        if count:
+            reacted[mid] = count
         if reply_to is not None:
             replies[reply_to] = replies.get(reply_to, 0) + 1
-    rows: list[Row] = []
-    for cid, (count, authors, reactions, first_id, last_id, first_ts, last_ts, channels) in agg.items():
-        # dicts keep insertion order, so on a tie max() keeps the channel seen first
-        home = max(channels, key=channels.__getitem__) if len(channels) > 1 else next(iter(channels))
-        rows.append({
-            "id": cid, "messages": count, "participants": len(authors - {None}), "reactions": reactions,
-            "first_id": first_id, "last_id": last_id, "first_ts": first_ts, "last_ts": last_ts, "channel_id": home,
-        })  # fmt: skip
+    # a replied-to message without replies or reactions of its own is not in `owner` yet
+    plain = [mid for mid in replies if mid not in owner]
+    if plain:
+        cur = conn.execute(
+            f"SELECT m.id, {conv} FROM messages m{join} WHERE {where} AND m.id IN (SELECT value FROM json_each(?))",
+            [*args, _in(plain)],
+        )
+        owner.update({int(mid): int(cid) for mid, cid in cur.fetchall()})
     best: dict[int, tuple[int, int, int]] = {}
-    for mid in sorted(set(reacted) | (set(replies) & set(owner))):
+    for mid in sorted((set(reacted) | set(replies)) & set(owner)):
         cid = owner[mid]
         entry = (mid, replies.get(mid, 0), reacted.get(mid, 0))
         held = best.get(cid)
         if held is None or entry[1] + entry[2] > held[1] + held[2]:
             best[cid] = entry
-    return rows, best
+    return best
 
 
 def first_live_messages(conn: sqlite3.Connection, conversation_ids: Iterable[int]) -> dict[int, int]:

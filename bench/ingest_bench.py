@@ -2,6 +2,7 @@
 
     python bench/ingest_bench.py --size 1m            # generates bench/corpus/1m if missing
     python bench/ingest_bench.py --size 100k --repeat 3
+    python bench/ingest_bench.py --format html --size 100k  # HTML beside JSON (bench/format_bench.py)
 
 Each pipeline runs in its own process (peak RSS measured per process with wait4):
   raw limit  orjson parse of each file + tantivy add_document of every message, one commit; no archive
@@ -211,7 +212,17 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs per pipeline (medians reported)")
     ap.add_argument("--baseline", nargs=3, metavar=("NAME", "CORPUS", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--no-record", action="store_true", help="don't append to bench/RESULTS.md")
+    ap.add_argument(
+        "--format", choices=("json", "html"), default="json", help="html: see bench/format_bench.py"
+    )
+    ap.add_argument("--rss-size", default="1m", help="--format html: size of the big HTML file (peak RSS)")
     args = ap.parse_args()
+    if args.format == "html":
+        import format_bench
+
+        rest = ["--size", args.size, "--repeat", str(args.repeat), "--rss-size", args.rss_size]
+        format_bench.main(rest + (["--no-record"] if args.no_record else []))
+        return
     if args.baseline:
         name, corpus, out = args.baseline
         if name.startswith("hallway"):

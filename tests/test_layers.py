@@ -63,8 +63,15 @@ def test_untangle_needs_only_the_standard_library_and_numpy() -> None:
 
 
 # The MCP server is a surface like the viewer: only the CLI and the app's optional /mcp mount use it.
-MCP_MODULES = {"web.mcp_server", "web.mcp_tools", "web.mcp_results"}
-MCP_IMPORTERS = {"cli.py", "web/app.py", "web/mcp_server.py", "web/mcp_tools.py"}
+MCP_MODULES = {"web.mcp_server", "web.mcp_tools", "web.mcp_results", "web.mcp_digest", "web.mcp_transcripts"}
+MCP_IMPORTERS = {
+    "cli.py",
+    "web/app.py",
+    "web/mcp_server.py",
+    "web/mcp_tools.py",
+    "web/mcp_digest.py",
+    "web/mcp_transcripts.py",
+}
 
 
 def _module_imports(path: Path) -> set[str]:

@@ -12,11 +12,13 @@ message of the window belongs to exactly one item of `conversations` (whose `mes
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
+import archive
 from archive import digest_views, views
 from web import present, urls
 from web.markdown import to_plain_text
@@ -27,6 +29,42 @@ DAY_MS = 86_400_000
 DETAILED_PER_CHANNEL = 5  # conversations shown with their opening and standout message
 LISTED_PER_CHANNEL = 25  # conversations listed per channel on the page (the JSON has all of them)
 TITLE_CHARS = 90
+
+
+class DigestCache:
+    """The last digests built, for the archive generation they were built from (any ingest or takedown bumps
+    the generation, which empties the cache, so a cached digest never shows withdrawn content)."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], Digest] = OrderedDict()
+        self._generation: int | None = None
+        self._lock = threading.Lock()
+
+    def get(
+        self, conn: sqlite3.Connection, since: date, until: date | None = None, channels: Sequence[str] = ()
+    ) -> Digest:
+        """`build_digest(conn, since, until, channels)`, from the cache when this generation has it.
+
+        The result is shared between requests: read it, don't change it.
+        """
+        until = until or datetime.now(tz=UTC).date()
+        key = (since, until, tuple(channels))
+        generation = archive.generation(conn)
+        with self._lock:
+            if generation != self._generation:
+                self._items.clear()
+                self._generation = generation
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        digest = build_digest(conn, since, until, channels)
+        with self._lock:
+            if generation == self._generation:
+                self._items[key] = digest
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return digest
 
 
 class DigestError(ValueError):
@@ -48,7 +86,9 @@ def day_ms(d: date) -> int:
 
 def search_query(since: date, until: date) -> str:
     """The search that counts the same messages: both dates inclusive (after:/before: are exclusive)."""
-    return f"after:{since - timedelta(days=1)} before:{until + timedelta(days=1)}"
+    after = f"after:{since - timedelta(days=1)}" if since > date.min else ""
+    before = f"before:{until + timedelta(days=1)}" if until < date.max else ""
+    return f"{after} {before}".strip()
 
 
 def resolve_channels(
@@ -81,7 +121,7 @@ def build_digest(
     until = until or datetime.now(tz=UTC).date()
     if until < since:
         raise DigestError(f"since={since} is after until={until}: the window would be empty")
-    lo, hi = day_ms(since), day_ms(until + timedelta(days=1))
+    lo, hi = day_ms(since), day_ms(until) + DAY_MS
     chosen, hints = resolve_channels(conn, channels)
     scope: list[int] | None = None
     if channels:
@@ -113,7 +153,7 @@ def build_digest(
         "until": until.isoformat(),
         "days": span,
         "start": present.iso(lo),
-        "end": present.iso(hi),
+        "end": present.iso(hi - 1),  # the last millisecond of the window
         "channels_filter": chosen_public,
         "hints": hints,
         "total_messages": total,
@@ -131,32 +171,22 @@ def build_digest(
         "json_url": urls.digest_url(since, until, in_values, fmt=".json"),
         "md_url": urls.digest_url(since, until, in_values, fmt=".md"),
         "feed_url": urls.digest_feed_url(in_values),
-        "prev_url": urls.digest_url(since - timedelta(days=span), since - timedelta(days=1), in_values),
-        "next_url": urls.digest_url(until + timedelta(days=1), until + timedelta(days=span), in_values),
+        "prev_url": _shifted(since, until, -span, in_values),
+        "next_url": _shifted(since, until, span, in_values),
     }
+
+
+def _shifted(since: date, until: date, days: int, channels: list[str]) -> str | None:
+    """The digest of the window moved by `days`, or None past the calendar's ends."""
+    try:
+        return urls.digest_url(since + timedelta(days=days), until + timedelta(days=days), channels)
+    except OverflowError:
+        return None
 
 
 def _root_id(row: dict[str, Any]) -> int:
     """The channel a thread or forum post is listed under (itself for a channel)."""
     return int(row["parent_id"]) if row.get("is_thread") and row.get("parent_id") else int(row["id"])
-
-
-@lru_cache(maxsize=4096)
-def _day_prefix(day_number: int) -> str:
-    return (date(1970, 1, 1) + timedelta(days=day_number)).isoformat()
-
-
-@lru_cache(maxsize=86_400)
-def _time_of_day(seconds: int) -> str:
-    hours, seconds = divmod(seconds, 3600)
-    return f"{hours:02d}:{seconds // 60:02d}:{seconds % 60:02d}"
-
-
-def fast_iso(ms: int) -> str:
-    """`present.iso` for many timestamps (a 30-day digest of a big archive formats tens of thousands)."""
-    day_number, rest = divmod(ms, DAY_MS)
-    seconds, milli = divmod(rest, 1000)
-    return f"{_day_prefix(day_number)}T{_time_of_day(seconds)}.{milli:03d}Z"
 
 
 def _item(c: dict[str, Any]) -> dict[str, Any]:
@@ -167,8 +197,8 @@ def _item(c: dict[str, Any]) -> dict[str, Any]:
         "messages": c["messages"],
         "participants": c["participants"],
         "reactions": c["reactions"],
-        "start": fast_iso(c["first_ts"]),
-        "end": fast_iso(c["last_ts"]),
+        "start": c["start"],
+        "end": c["end"],
         "url": urls.conversation_url(c["id"]),
     }
 

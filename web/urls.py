@@ -69,6 +69,8 @@ def conversation_url(
     fmt: str = "",
 ) -> str:
     """A conversation top to bottom, optionally scrolled to message `focus` and hiding uncertain members."""
+    if focus is None and not min_confidence:  # the plain link, formatted for every item of a digest
+        return f"/conv/{conversation_id}{fmt}"
     path = _query(f"/conv/{conversation_id}{fmt}", min_confidence=min_confidence or None)
     return path + (f"#{message_anchor(focus)}" if focus is not None and not fmt else "")
 
