@@ -182,7 +182,8 @@ def build_message_markdown(settings: Settings, page: dict[str, Any]) -> str:
         lines += ["## Attachments", ""]
         for a in page["attachments"]:
             target = urls.absolute(base, a["url"]) if a["local"] and a["url"] else a["url"]
-            lines.append(f"- {md.link(a['file_name'], target)} ({pages.human_size(a['size'])})")
+            note = "; file not in the export, Discord CDN link" if a.get("missing") else ""
+            lines.append(f"- {md.link(a['file_name'], target)} ({pages.human_size(a['size'])}{note})")
         lines.append("")
     if page["replies"]:
         lines += [f"## Replies ({len(page['replies'])})", ""]
