@@ -198,11 +198,10 @@ def digest_feed(
             d = build(conn, since, since + timedelta(days=6), channels)
             if not d["total_messages"]:
                 continue
-            ends = [c["end"] for c in d["conversations"] if c["end"]]
             entries.append(
                 FeedEntry(id=d["url"], title=f"Week of {since}: {d['total_messages']} messages in "
                           f"{d['total_conversations']} conversations", link=d["url"],
-                          updated=max(ends), published=d["start"], author=site, content_html=html.digest(d))
+                          updated=d["last_activity"], published=d["start"], author=site, content_html=html.digest(d))
             )  # fmt: skip
     label = "Weekly digest" + (f" of {', '.join(channels)}" if channels else "")
     page = entries[0].link if entries else urls.home_url()

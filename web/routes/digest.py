@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from web import pages
 from web.deps import ConnDep, SettingsDep
@@ -40,9 +41,10 @@ def _digest(
 @router.get("/digest.json", summary="The digest of a window of days", tags=["digest"])
 def digest_json(
     request: Request, conn: ConnDep, since: str = SINCE, until: str | None = UNTIL, in_: list[str] = IN
-) -> JSONResponse:
+) -> Response:
     """Totals, every conversation of the window, and per channel the ranked conversations."""
-    return pages.json(_digest(request, conn, since, until, in_))
+    # orjson: a month of a big archive lists tens of thousands of conversations
+    return Response(orjson.dumps(_digest(request, conn, since, until, in_)), media_type="application/json")
 
 
 @router.get("/digest.md", summary="The digest as Markdown", tags=["digest"], response_class=PlainTextResponse)
