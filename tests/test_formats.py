@@ -305,3 +305,102 @@ def test_csv_semicolon_dialect(tmp_path: Path) -> None:
         got = [m for b in reader.batches() for _, _, m in b]
     assert [m["content"] for m in got] == [m["content"] for m in messages]
     assert [m["author"]["id"] for m in got] == [m["author"]["id"] for m in messages]
+
+
+# DCE 2.4x markup, minified as WebMarkupMin writes it (unquoted attributes): a reply, a custom emoji,
+# a mention, a pin, an embed with a field, a sticker, a reaction, a --media local attachment, and
+# system notifications.
+MODERN = (
+    "<!DOCTYPE html><html lang=en><head><title>Lab - general</title><style>.chatlog{}</style></head><body>"
+    "<div class=preamble><img class=preamble__guild-icon src=https://cdn.discordapp.com/icons/300000000000000001/a.png>"
+    "<div class=preamble__entry>Lab</div><div class=preamble__entry>Text Channels / general</div>"
+    '<div class="preamble__entry preamble__entry--small">the topic</div></div><div class=chatlog>'
+    "<div class=chatlog__message-group>"
+    '<div id=chatlog__message-container-1100000000000000001 class="chatlog__message-container chatlog__message-container--pinned" data-message-id=1100000000000000001>'
+    "<div class=chatlog__message><div class=chatlog__message-aside><img class=chatlog__avatar src=a.png></div>"
+    "<div class=chatlog__message-primary><div class=chatlog__header>"
+    '<span class=chatlog__author style="color:rgb(46, 204, 113)" title=alice data-user-id=100000000000000001>Alice A</span>'
+    '<span class=chatlog__timestamp title="Tuesday"><a>5/16/2023 8:50 PM</a></span></div>'
+    '<div class="chatlog__content chatlog__markdown"><span class=chatlog__markdown-preserve>hi <strong>all</strong> '
+    "<img class=chatlog__emoji alt=:blob: src=https://cdn.discordapp.com/emojis/400000000000000001.png> "
+    "<span class=chatlog__markdown-mention title=bob>@bob</span></span>"
+    "<span class=chatlog__edited-timestamp title=x>(edited)</span></div>"
+    '<div class=chatlog__attachment><a href="Lab%20-%20general%20%5B200%5D.html_Files/plot%20one-62AE1.png">'
+    '<img class=chatlog__attachment-media src="Lab%20-%20general%20%5B200%5D.html_Files/plot%20one-62AE1.png"></a></div>'
+    "<div class=chatlog__embed><div class=chatlog__embed-color-pill style=background-color:rgb(255,0,0)></div>"
+    "<div class=chatlog__embed-title><a class=chatlog__embed-title-link href=https://example.org>Paper</a></div>"
+    "<div class=chatlog__embed-description>An abstract</div>"
+    '<div class="chatlog__embed-field chatlog__embed-field--inline"><div class=chatlog__embed-field-name>Year</div>'
+    "<div class=chatlog__embed-field-value>2023</div></div></div>"
+    "<div class=chatlog__sticker title=Wave><img class=chatlog__sticker--media src=https://media.discordapp.net/stickers/1.png></div>"
+    "<div class=chatlog__reactions><div class=chatlog__reaction title=thumbsup><img class=chatlog__emoji alt=👍 src=x.svg>"
+    "<span class=chatlog__reaction-count>3</span></div></div></div></div></div></div>"
+    "<div class=chatlog__message-group>"
+    "<div id=chatlog__message-container-1100000000000000002 class=chatlog__message-container data-message-id=1100000000000000002>"
+    "<div class=chatlog__message><div class=chatlog__reply><div class=chatlog__reply-content>"
+    "<span class=chatlog__reply-link onclick=\"scrollToMessage(event, '1100000000000000001')\">hi all</span></div></div>"
+    "<div class=chatlog__message-primary><div class=chatlog__header>"
+    "<span class=chatlog__author title=bob#1234 data-user-id=100000000000000002>bob</span>"
+    "<span class=chatlog__author-tag>BOT</span></div>"
+    '<div class="chatlog__content chatlog__markdown"><span class=chatlog__markdown-preserve>'
+    '<div class="chatlog__markdown-pre chatlog__markdown-pre--multiline language-py">x = 1</div></span></div>'
+    "</div></div></div></div>"
+    "<div class=chatlog__message-group>"
+    "<div id=chatlog__message-container-1100000000000000003 class=chatlog__message-container data-message-id=1100000000000000003>"
+    "<div class=chatlog__message><div class=chatlog__message-aside><svg class=chatlog__system-notification-icon></svg></div>"
+    "<div class=chatlog__message-primary><span class=chatlog__system-notification-author title=alice data-user-id=100000000000000001>Alice A</span> "
+    "<span class=chatlog__system-notification-content>pinned <a>a message</a> to this channel.</span></div></div></div>"
+    "<div id=chatlog__message-container-1100000000000000004 class=chatlog__message-container data-message-id=1100000000000000004>"
+    "<div class=chatlog__message><div class=chatlog__message-primary>"
+    "<span class=chatlog__system-notification-author title=carol data-user-id=100000000000000003>Carol</span> "
+    "<span class=chatlog__system-notification-content>joined the server.</span></div></div></div></div>"
+    "</div><div class=postamble><div class=postamble__entry>Exported 4 message(s)</div></div></body></html>"
+)
+
+
+def test_modern_minified_html_keeps_every_part(
+    tmp_path: Path, conn: sqlite3.Connection, ingester: Make
+) -> None:
+    path = _write(tmp_path, "Lab - Text Channels - general [200000000000000001].html", MODERN.encode())
+    got = _messages(path)
+    assert [(m["id"], m["type"], m["content"]) for m in got] == [
+        ("1100000000000000001", "Default", "hi **all** <:blob:400000000000000001> @bob"),
+        ("1100000000000000002", "Reply", "```py\nx = 1\n```"),
+        ("1100000000000000003", "ChannelPinnedMessage", "pinned a message to this channel."),
+        ("1100000000000000004", "GuildMemberJoin", "joined the server."),
+    ]
+    first = got[0]
+    assert first["isPinned"] is True and first["editedInExport"] is True
+    assert first["author"]["color"] == "#2ECC71" and first["author"]["nickname"] == "Alice A"
+    assert first["attachments"] == [
+        {"id": None, "url": "Lab - general [200].html_Files/plot one-62AE1.png", "fileName": "plot one-62AE1.png",
+         "fileSizeBytes": None}
+    ]  # fmt: skip
+    (embed,) = first["embeds"]
+    assert (embed["title"], embed["url"], embed["description"], embed["color"]) == (
+        "Paper", "https://example.org", "An abstract", "#FF0000"
+    )  # fmt: skip
+    assert embed["fields"] == [{"name": "Year", "value": "2023", "isInline": True}]
+    assert first["stickers"][0]["name"] == "Wave"
+    assert first["reactions"][0]["emoji"]["name"] == "👍" and first["reactions"][0]["count"] == 3
+    assert got[1]["reference"] == {"messageId": "1100000000000000001"} and got[1]["author"]["isBot"] is True
+    result = ingester().ingest([path]).files[0]
+    assert (result.status, result.messages) == ("ok", 4)
+    assert rows(conn, "SELECT name, category, topic, guild_id FROM channels") == [
+        ("general", "Text Channels", "the topic", 300000000000000001)
+    ]
+    assert rows(conn, "SELECT path, file_name FROM attachments") == [
+        ("Lab - general [200].html_Files/plot one-62AE1.png", "plot one-62AE1.png")
+    ]
+    assert rows(conn, "SELECT declared_count, format FROM exports") == [(4, "html")]
+    assert rows(conn, "SELECT reply_to FROM messages WHERE id = 1100000000000000002") == [
+        (1100000000000000001,)
+    ]
+
+
+def test_html_234_to_237_reference_classes_are_replies(tmp_path: Path) -> None:
+    old_names = MODERN.replace("chatlog__reply-link", "chatlog__reference-link").replace(
+        "chatlog__reply", "chatlog__reference"
+    )
+    path = _write(tmp_path, "x [200000000000000001].html", old_names.encode())
+    assert _messages(path)[1]["reference"] == {"messageId": "1100000000000000001"}

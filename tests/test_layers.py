@@ -1,5 +1,5 @@
-"""Imports run one way: untangle <- archive <- indexer <- web <- cli.py; the MCP server (in web) is used only by
-cli.py and web/app.py."""
+"""Imports run one way: untangle <- archive <- indexer <- pipeline <- web <- cli.py; the MCP server (in web) is
+used only by cli.py and web/app.py."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ ALLOWED = {
     "untangle": {"untangle"},
     "archive": {"untangle", "archive"},
     "indexer": {"untangle", "archive", "indexer"},
-    "web": {"untangle", "archive", "indexer", "web"},
+    "pipeline": {"untangle", "archive", "indexer", "pipeline"},
+    "web": {"untangle", "archive", "indexer", "pipeline", "web"},
 }
-LAYERS = {"untangle", "archive", "indexer", "web", "cli"}
+LAYERS = {"untangle", "archive", "indexer", "pipeline", "web", "cli"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -62,8 +63,15 @@ def test_untangle_needs_only_the_standard_library_and_numpy() -> None:
 
 
 # The MCP server is a surface like the viewer: only the CLI and the app's optional /mcp mount use it.
-MCP_MODULES = {"web.mcp_server", "web.mcp_tools", "web.mcp_results"}
-MCP_IMPORTERS = {"cli.py", "web/app.py", "web/mcp_server.py", "web/mcp_tools.py"}
+MCP_MODULES = {"web.mcp_server", "web.mcp_tools", "web.mcp_results", "web.mcp_digest", "web.mcp_transcripts"}
+MCP_IMPORTERS = {
+    "cli.py",
+    "web/app.py",
+    "web/mcp_server.py",
+    "web/mcp_tools.py",
+    "web/mcp_digest.py",
+    "web/mcp_transcripts.py",
+}
 
 
 def _module_imports(path: Path) -> set[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -33,7 +34,8 @@ from web.settings import Settings
 PHRASE_QUERY = '"asking for a friend"'
 PHRASE_ID = "1174452264815863321"  # the only sample message with that phrase
 THREAD_ID = "1239970985717853624"  # "Feature splitting at 16k vs 65k"
-TOOLS = ["search", "get_message", "get_conversation", "get_thread", "cite"]
+TOOLS = ["search", "get_message", "get_conversation", "get_thread", "digest", "cite"]
+WEEK = {"since": "2024-05-14", "until": "2024-05-20"}
 BAD_CALLS: dict[str, tuple[str, dict[str, Any], str]] = {
     "unknown message": (
         "get_message",
@@ -90,6 +92,26 @@ BAD_CALLS: dict[str, tuple[str, dict[str, Any], str]] = {
         "Message 1174452264815863321 has no version 9. It has 1 version(s): ?v=1 is the original, ?v=1 the "
         "current text.",
     ),
+    "digest date": (
+        "digest",
+        {"since": "last week"},
+        "since='last week' is not a date: use YYYY-MM-DD, e.g. 2024-03-05.",
+    ),
+    "digest window reversed": (
+        "digest",
+        {"since": "2024-05-20", "until": "2024-05-14"},
+        "since=2024-05-20 is after until=2024-05-14: the window would be empty.",
+    ),
+    "digest window too long": (
+        "digest",
+        {"since": "2020-01-01", "until": "2024-01-01"},
+        "The window is 1462 days; ask for at most 366 at a time.",
+    ),
+    "digest unknown channel": (
+        "digest",
+        {**WEEK, "channel": "nosuch"},
+        "No channel 'nosuch' in the archive, so in=nosuch was left out.",
+    ),
     "context too large": (
         "get_message",
         {"id": PHRASE_ID, "context": 50},
@@ -112,6 +134,8 @@ async def _session(client: Client) -> dict[str, Any]:
         out["conversation"] = await c.call_tool("get_conversation", {"id": conversation})
         out["conversation by message"] = await c.call_tool("get_conversation", {"id": int(PHRASE_ID)})
         out["thread"] = await c.call_tool("get_thread", {"id": THREAD_ID})
+        out["digest"] = await c.call_tool("digest", WEEK)
+        out["digest of a channel"] = await c.call_tool("digest", {**WEEK, "channel": ["research"]})
         for style in ("bibtex", "csl-json", "ris", "markdown"):
             out[f"cite {style}"] = await c.call_tool("cite", {"id": PHRASE_ID, "format": style})
         for name, (tool, args, _) in BAD_CALLS.items():
@@ -171,6 +195,17 @@ def _get(url: str) -> str:
 def http(live: str) -> dict[str, Any]:
     """The same session against the live server; its pages come from that server too."""
     return _run(Client(f"{live}/mcp")) | {"base": live, "get": lambda path: _get(live + path)}
+
+
+def test_mcp_http_serves_handshake_era_clients_too(live: str) -> None:
+    async def go() -> tuple[str, list[str], bool]:
+        async with Client(f"{live}/mcp", mode="legacy") as c:
+            names = [t.name for t in (await c.list_tools()).tools]
+            found = await c.call_tool("search", {"query": PHRASE_QUERY})
+            return c.protocol_version, names, found.structured_content["hits"][0]["id"] == PHRASE_ID
+
+    version, names, found = anyio.run(go)
+    assert (version, sorted(names), found) == ("2025-11-25", sorted(TOOLS), True)
 
 
 @pytest.fixture(scope="module", params=["stdio", "http"])
@@ -300,6 +335,24 @@ def test_mcp_cite_bibtex_over_http_matches_the_live_route(http: dict[str, Any], 
     assert f"url = {{{live}/m/{PHRASE_ID}?v=1}}" in route
 
 
+def test_mcp_digest_is_the_digest_page(answers: dict[str, Any]) -> None:
+    d = _ok(answers["digest"])
+    query = f"since={WEEK['since']}&until={WEEK['until']}"
+    page = orjson.loads(answers["get"](f"/digest.json?{query}"))
+    assert d["markdown"] == answers["get"](f"/digest.md?{query}") == _text(answers["digest"])
+    assert (d["total_messages"], d["total_conversations"]) == (
+        page["total_messages"],
+        page["total_conversations"],
+    )
+    assert d["total_messages"] > 0 and d["cut"] is False
+    assert [c["name"] for c in d["channels"]] == [s["channel"]["name"] for s in page["channels"]]
+    assert [c["id"] for c in d["channels"][0]["conversations"]] == [
+        c["id"] for c in page["channels"][0]["conversations"][:5]
+    ]
+    research = _ok(answers["digest of a channel"])
+    assert research["markdown"] == answers["get"](f"/digest.md?{query}&in=research")
+
+
 @pytest.mark.parametrize("name", list(BAD_CALLS))
 def test_mcp_bad_input_is_an_error_result_with_a_clear_message(answers: dict[str, Any], name: str) -> None:
     result = answers[name]
@@ -352,3 +405,27 @@ def test_mcp_follows_a_merged_record_to_the_real_message(tmp_path: Path) -> None
     assert mcp_tools.get_message(reader, alias, 0, None).id == str(real)
     assert mcp_tools.cite_message(reader, str(alias), "ris", None).id == str(real)
     assert mcp_tools.message_markdown(reader, str(alias)) == mcp_tools.message_markdown(reader, str(real))
+
+
+def test_mcp_sdk_is_imported_only_when_asked_for() -> None:
+    # Importing it costs about a second; every other command and a viewer without --mcp skip that.
+    code = (
+        "import sys, cli; from web.app import create_app; from web.settings import Settings;"
+        " create_app(Settings(data_dir='.')); print('mcp' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout) == (0, "False\n"), out.stderr
+
+
+def test_mcp_tools_say_when_the_index_or_archive_is_missing(tmp_path: Path, data_dir: Path) -> None:
+    (tmp_path / "no-index").mkdir()
+    (tmp_path / "no-index" / archive.ARCHIVE_FILE).write_bytes((data_dir / archive.ARCHIVE_FILE).read_bytes())
+    reader = mcp_tools.ArchiveReader.open(Settings(data_dir=tmp_path / "no-index"))
+    with pytest.raises(
+        mcp_tools.ToolInputError, match=r"^Search is unavailable right now: no search index at "
+    ):
+        mcp_tools.search(reader, "sae", "relevance", 5, 0)
+    assert mcp_tools.get_message(reader, PHRASE_ID, 0, None).id == PHRASE_ID  # the rest still works
+    nothing = mcp_tools.ArchiveReader.open(Settings(data_dir=tmp_path / "nothing"))
+    with pytest.raises(mcp_tools.ToolInputError, match=r"^The archive can't be read: no archive at "):
+        mcp_tools.get_message(nothing, PHRASE_ID, 0, None)

@@ -101,11 +101,16 @@ async def _ask_everything(data: Path) -> list[tuple[str, str, str | None]]:
     calls += [("get_conversation", {"id": c}) for c in conversations]
     for word in SEARCH_WORDS:
         calls += [("search", {"query": word, "limit": 25, "sort": s}) for s in ("relevance", "oldest")]
+    year = {"since": "2023-01-01", "until": "2023-12-31"}
+    calls += [("digest", year)] + [
+        ("digest", {**year, "channel": c}) for c in ("general", "mod-quasarvault", SECRET_CHANNEL)
+    ]
     out: list[tuple[str, str, str | None]] = []
     async with Client(StdioServerParameters(command=sys.executable, args=args, cwd=str(ROOT))) as c:
         for tool, arguments in calls:
             result = await c.call_tool(tool, arguments)
-            echo = arguments.get("query") or (arguments["id"] if arguments.get("id") in PROBES else None)
+            echo = arguments.get("query") or arguments.get("channel")
+            echo = echo or (arguments["id"] if arguments.get("id") in PROBES else None)
             out.append((f"{tool} {arguments}", _text(result), echo))
         for uri in [f"hallway://m/{m}" for m in messages + PROBES] + [
             f"hallway://conv/{c}" for c in conversations + PROBES
@@ -154,6 +159,8 @@ def test_mcp_no_tool_result_or_resource_holds_withheld_content(
     assert "the pseudonymous person writes publicly" in everything
     assert "answering the taken-down message" in everything
     assert any("zephyr*" in text for _, text, query in answers if query == "zephyr*")
+    digest = next(text for asked, text, _ in answers if asked.startswith("digest") and "channel" not in asked)
+    assert "hello everyone, plain public words" in digest
 
 
 def test_mcp_taken_down_message_is_a_tombstone_and_not_citable(

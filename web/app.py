@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,15 +17,17 @@ import archive
 from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound
 from web import urls
 from web.deps import ConnectionPool
+from web.digest import DigestCache
 from web.errors import NOT_FOUND_HINTS, MessageMoved, PageError
 from web.head import HeadAsGet
-from web.mcp_server import HttpEndpoint
-from web.mcp_tools import ArchiveReader
 from web.pages import THEME_COOKIE, THEMES, build_templates
 from web.routes import channels, conversations, digest, feeds, home, media, messages, search, threads, users
 from web.routes.docs import mount_docs
 from web.search import SearchBackend
 from web.settings import Settings
+
+if TYPE_CHECKING:
+    from web.mcp_server import HttpEndpoint
 
 STATIC_DIR = Path(__file__).parent / "static"
 CSP = (
@@ -150,12 +152,21 @@ def _register_errors(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, bad_request)
 
 
+def _mcp_endpoint(settings: Settings, connections: ConnectionPool, backend: SearchBackend) -> HttpEndpoint:
+    """The /mcp endpoint, reading through the same connection pool and index handle as the pages."""
+    # Imported only when asked for: the MCP SDK takes about a second to import, which every worker
+    # of a viewer without --mcp would pay for.
+    from web.mcp_server import HttpEndpoint
+    from web.mcp_tools import ArchiveReader
+
+    return HttpEndpoint(ArchiveReader(settings, connections, backend))
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the viewer for one data dir: routes, templates, static files, error pages, security headers."""
     connections = ConnectionPool(settings.data_dir / archive.ARCHIVE_FILE)
     backend = SearchBackend(settings.data_dir)
-    # The MCP endpoint reads through the same connection pool and index handle as the pages.
-    agents = HttpEndpoint(ArchiveReader(settings, connections, backend)) if settings.mcp else None
+    agents = _mcp_endpoint(settings, connections, backend) if settings.mcp else None
     app = FastAPI(
         title="Hallway",
         summary="A searchable, citable archive of DiscordChatExporter exports. Every HTML page has a .json twin.",
@@ -169,6 +180,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = build_templates(settings)
     app.state.search = backend
     app.state.home_cache = {}
+    app.state.digests = DigestCache()
     app.mount(urls.STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     mount_docs(app)
     # feeds first: /c/{id}.atom must not reach the page route /c/{channel_id}.

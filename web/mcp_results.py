@@ -142,3 +142,44 @@ class CitationResult(BaseModel):
     sha256: str = Field(description="SHA-256 of the cited text (UTF-8)")
     permalink: str
     text: str
+
+
+class DigestConversation(BaseModel):
+    """One conversation of a digest, ranked by activity in the window."""
+
+    id: str = Field(description="Pass it to get_conversation")
+    title: str
+    thread: str | None = Field(description="The thread or forum post it happened in, if any")
+    messages: int
+    participants: int
+    reactions: int
+    start: str
+    end: str
+    permalink: str
+
+
+class DigestChannel(BaseModel):
+    """A channel's part of a digest (its threads and forum posts included)."""
+
+    id: str
+    name: str
+    messages: int
+    conversation_count: int
+    conversations: list[DigestConversation] = Field(description="The busiest, at most 5 per channel here")
+
+
+class DigestResult(BaseModel):
+    """What happened in a window of days, as the /digest page and its .md twin tell it."""
+
+    since: str
+    until: str
+    days: int
+    total_messages: int
+    total_conversations: int
+    search_query: str = Field(description="A search query that finds the same messages")
+    hints: list[str]
+    channels: list[DigestChannel]
+    new_threads: list[Place]
+    permalink: str
+    cut: bool = Field(description="True when channels, conversations or the Markdown were shortened")
+    markdown: str = Field(description="The digest as its .md twin renders it")

@@ -20,8 +20,8 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 from starlette.routing import BaseRoute
 
-from web import mcp_tools
-from web.mcp_results import CitationResult, MessageResult, SearchResult, Transcript
+from web import mcp_digest, mcp_tools, mcp_transcripts
+from web.mcp_results import CitationResult, DigestResult, MessageResult, SearchResult, Transcript
 from web.mcp_tools import ArchiveReader, ToolInputError
 from web.search import SORTS
 from web.settings import Settings
@@ -31,7 +31,7 @@ INSTRUCTIONS = (
     "A read-only archive of a Discord community. `search` takes the search box's language (words, "
     '"phrases", from:NAME, in:CHANNEL, has:link, before:/after:/during:DATE, in:conversation:ID); '
     "`get_message` reads one hit with its context; `get_conversation` and `get_thread` give transcripts; "
-    "`cite` gives BibTeX, CSL-JSON, RIS or Markdown pinned to the revision and its SHA-256. "
+    "`digest` tells what happened in a window of days; `cite` gives BibTeX, CSL-JSON, RIS or Markdown pinned to the revision and its SHA-256. "
     "Cite permalinks, not snippets. Withheld content is not in the archive."
 )
 READ_ONLY = ToolAnnotations(
@@ -78,7 +78,7 @@ def _answer(call: Callable[[], BaseModel], text: Callable[[Any], str] | None = N
 
 
 def build_server(reader: ArchiveReader) -> MCPServer[Any]:
-    """An MCP server over one archive: the six tools and the two resource templates."""
+    """An MCP server over one archive: six tools and two resource templates."""
     server: MCPServer[Any] = MCPServer(
         "hallway", title="Hallway archive", instructions=INSTRUCTIONS, version="1", log_level="WARNING"
     )
@@ -108,7 +108,7 @@ def build_server(reader: ArchiveReader) -> MCPServer[Any]:
         offset: Offset = 0,
     ) -> Annotated[CallToolResult, Transcript]:
         """Read a whole conversation (untangled from its channel) in order, as a Markdown transcript."""
-        return _answer(lambda: mcp_tools.get_conversation(reader, id, offset), lambda t: t.markdown)
+        return _answer(lambda: mcp_transcripts.get_conversation(reader, id, offset), lambda t: t.markdown)
 
     @server.tool(annotations=READ_ONLY)
     def get_thread(
@@ -118,7 +118,7 @@ def build_server(reader: ArchiveReader) -> MCPServer[Any]:
         offset: Offset = 0,
     ) -> Annotated[CallToolResult, Transcript]:
         """Read a thread, forum post or the replies under a message in order, as a Markdown transcript."""
-        return _answer(lambda: mcp_tools.get_thread(reader, id, offset), lambda t: t.markdown)
+        return _answer(lambda: mcp_transcripts.get_thread(reader, id, offset), lambda t: t.markdown)
 
     @server.tool(annotations=READ_ONLY)
     def cite(
@@ -128,6 +128,21 @@ def build_server(reader: ArchiveReader) -> MCPServer[Any]:
     ) -> Annotated[CallToolResult, CitationResult]:
         """Cite a message revision (permalink pinned to it, SHA-256 of its text) in one format, as the cite.* files give it."""
         return _answer(lambda: mcp_tools.cite_message(reader, id, format, version), lambda c: c.text)
+
+    @server.tool(annotations=READ_ONLY)
+    def digest(
+        since: Annotated[str, Field(description="First day of the window, YYYY-MM-DD (UTC, inclusive)")],
+        until: Annotated[
+            str | None, Field(description="Last day, YYYY-MM-DD (UTC, inclusive); omit for today")
+        ] = None,
+        channel: Annotated[
+            str | list[str] | None,
+            Field(description="A channel name or id, or several; its threads and forum posts come along"),
+        ] = None,
+    ) -> Annotated[CallToolResult, DigestResult]:
+        """What happened in a window of days: per channel, the busiest conversations with their ids and links."""
+        channels = [channel] if isinstance(channel, str) else list(channel or [])
+        return _answer(lambda: mcp_digest.digest(reader, since, until, channels), lambda d: d.markdown)
 
     @server.resource(
         "hallway://m/{message_id}", mime_type="text/markdown", description="A message as Markdown"
@@ -144,7 +159,7 @@ def build_server(reader: ArchiveReader) -> MCPServer[Any]:
     def conversation_resource(conversation_id: str) -> str:
         """A conversation as its .md twin."""
         try:
-            return mcp_tools.conversation_markdown(reader, conversation_id)
+            return mcp_transcripts.conversation_markdown(reader, conversation_id)
         except ToolInputError as e:
             raise ResourceNotFoundError(str(e)) from None
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import archive
-from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound, conversation_views
+from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound
 from web import cite, urls
 from web.deps import ConnectionPool
 from web.errors import NOT_FOUND_HINTS, MessageMoved, PageError, parse_id
@@ -30,11 +30,8 @@ from web.mcp_results import (
     Preview,
     Revision,
     SearchResult,
-    Transcript,
 )
-from web.routes.conversations import build_conversation_markdown, build_conversation_page
 from web.routes.messages import build_citation, build_message_markdown, build_message_page
-from web.routes.threads import build_thread_markdown, build_thread_page
 from web.search import (
     MAX_PAGE,
     MAX_QUERY_CHARS,
@@ -48,8 +45,6 @@ from web.settings import Settings
 
 MAX_CONTEXT = 8  # messages on each side, as the permalink page shows
 MAX_REPLIES = 25
-MAX_TRANSCRIPT_MESSAGES = 200
-MAX_TRANSCRIPT_CHARS = 60_000
 CITE_FORMATS = tuple(cite.STYLES)
 _MARK = re.compile(r"</?mark>")
 
@@ -87,13 +82,14 @@ class ArchiveReader:
             text = str(e)
             hint = NOT_FOUND_HINTS.get(type(e), "")
             raise ToolInputError(f"{text[:1].upper()}{text[1:]}. {hint}".strip()) from None
-        except ArchiveError as e:
+        except (ArchiveError, sqlite3.Error) as e:  # e.g. an archive written by a newer Hallway
             raise ToolInputError(f"The archive can't be read: {e}") from None
         finally:
             self.connections.give(conn)
 
 
-def _id(value: str | int, what: str) -> int:
+def parse(value: str | int, what: str) -> int:
+    """An id an agent passed (digits, as a string or a number), or ToolInputError saying what ids look like."""
     try:
         return parse_id(str(value).strip(), what)
     except PageError as e:
@@ -104,7 +100,8 @@ def _choices(values: tuple[str, ...]) -> str:
     return ", ".join(values[:-1]) + " or " + values[-1]
 
 
-def _bounded(name: str, value: int, low: int, high: int) -> int:
+def bounded(name: str, value: int, low: int, high: int) -> int:
+    """value when low <= value <= high, else ToolInputError naming the parameter and its range."""
     if not low <= value <= high:
         raise ToolInputError(f"{name} must be between {low} and {high}; got {value}.")
     return value
@@ -114,7 +111,8 @@ def _person(author: dict[str, Any] | None) -> Person | None:
     return Person(id=author["id"], name=author["display_name"]) if author else None
 
 
-def _abs(reader: ArchiveReader, path: str) -> str:
+def absolute(reader: ArchiveReader, path: str) -> str:
+    """A site path as a URL under the base URL."""
     return urls.absolute(reader.settings.base_url, path)
 
 
@@ -137,8 +135,8 @@ def search(reader: ArchiveReader, query: str, sort: str, limit: int, offset: int
     if sort not in SORTS:
         raise ToolInputError(f"Unknown sort {sort!r}: choose {_choices(SORTS)}.")
     page_size = reader.settings.search_page_size
-    _bounded("limit", limit, 1, page_size)
-    _bounded("offset", offset, 0, MAX_PAGE * page_size - limit)
+    bounded("limit", limit, 1, page_size)
+    bounded("offset", offset, 0, MAX_PAGE * page_size - limit)
     with reader.conn() as conn:
         try:
             result, hits = search_hits(reader.search, conn, q, sort=sort, limit=limit, offset=offset)
@@ -159,7 +157,7 @@ def search(reader: ArchiveReader, query: str, sort: str, limit: int, offset: int
         hits=[
             Hit(
                 id=h["id"],
-                permalink=_abs(reader, h["url"]),
+                permalink=absolute(reader, h["url"]),
                 author=Person(id=h["author"]["id"], name=h["author"]["display_name"]),
                 channel=Place(id=h["channel"]["id"], name=h["channel"]["name"]),
                 thread_id=h["thread_id"],
@@ -197,7 +195,7 @@ def _message_page(
 def _brief(reader: ArchiveReader, m: dict[str, Any]) -> Brief:
     return Brief(
         id=m["id"],
-        permalink=_abs(reader, m["url"]),
+        permalink=absolute(reader, m["url"]),
         author=_person(m["author"]),
         timestamp=m["timestamp"],
         content=m["content"],
@@ -212,8 +210,8 @@ def get_message(
     reader: ArchiveReader, message_id: str | int, context: int, version: int | None
 ) -> MessageResult:
     """A message (at a revision), with the messages around it, what it replies to and its replies."""
-    mid = _id(message_id, "message")
-    _bounded("context", context, 0, MAX_CONTEXT)
+    mid = parse(message_id, "message")
+    bounded("context", context, 0, MAX_CONTEXT)
     settings = replace(reader.settings, context_size=context)
     with reader.conn() as conn:
         page = _message_page(conn, settings, mid, version)
@@ -250,7 +248,7 @@ def get_message(
         conversation_id=page["conversation_id"],
         reply_to=Preview(
             id=preview["id"],
-            permalink=_abs(reader, preview["url"]) if preview["url"] else None,
+            permalink=absolute(reader, preview["url"]) if preview["url"] else None,
             author=_person(preview["author"]),
             excerpt=preview["excerpt"],
             tombstone=preview["tombstone"],
@@ -266,74 +264,11 @@ def get_message(
     )
 
 
-def _window(messages: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
-    """The messages from offset on, as many as fit the transcript bounds (at least one)."""
-    out: list[dict[str, Any]] = []
-    chars = 0
-    for m in messages[offset : offset + MAX_TRANSCRIPT_MESSAGES]:
-        chars += len(m["content"] or m["tombstone"] or "") + 200  # header line and link
-        if out and chars > MAX_TRANSCRIPT_CHARS:
-            break
-        out.append(m)
-    return out
-
-
-def _transcript(
-    kind: str, page: dict[str, Any], offset: int, shown: list[dict[str, Any]], md: str
-) -> Transcript:
-    total = len(page["messages"])
-    cut = offset + len(shown) < total
-    return Transcript(
-        id=page["id"],
-        kind=kind,
-        title=page["title"],
-        permalink=page["permalink"],
-        message_count=total,
-        offset=offset,
-        shown=len(shown),
-        cut=cut,
-        next_offset=offset + len(shown) if cut else None,
-        markdown=md,
-    )
-
-
-def _conversation_page(reader: ArchiveReader, conn: sqlite3.Connection, value: str | int) -> dict[str, Any]:
-    """A conversation's page by its id, or by the id of any message in it."""
-    cid = _id(value, "conversation")
-    if not conversation_views.conversation_exists(conn, cid):
-        cid = conversation_views.find_conversation_id(conn, cid) or cid
-    page = build_conversation_page(conn, reader.settings, cid)
-    page["permalink"] = _abs(reader, page["url"])
-    return page
-
-
-def get_conversation(reader: ArchiveReader, conversation_id: str | int, offset: int) -> Transcript:
-    """A conversation's transcript in order (a window of it when long)."""
-    with reader.conn() as conn:
-        page = _conversation_page(reader, conn, conversation_id)
-    _bounded("offset", offset, 0, max(len(page["messages"]) - 1, 0))
-    shown = _window(page["messages"], offset)
-    md = build_conversation_markdown(reader.settings, {**page, "messages": shown})
-    return _transcript("conversation", page, offset, shown, md)
-
-
-def get_thread(reader: ArchiveReader, thread_id: str | int, offset: int) -> Transcript:
-    """A thread or forum post (or the reply tree under a message) in order (a window of it when long)."""
-    tid = _id(thread_id, "thread")
-    with reader.conn() as conn:
-        page = build_thread_page(conn, reader.settings, tid)
-    page["permalink"] = _abs(reader, urls.thread_url(tid))
-    _bounded("offset", offset, 0, max(len(page["messages"]) - 1, 0))
-    shown = _window(page["messages"], offset)
-    md = build_thread_markdown(reader.settings, {**page, "messages": shown})
-    return _transcript(page["kind"], page, offset, shown, md)
-
-
 def cite_message(
     reader: ArchiveReader, message_id: str | int, style: str, version: int | None
 ) -> CitationResult:
     """The citation of a message revision in one format, the same text as its cite.* route."""
-    mid = _id(message_id, "message")
+    mid = parse(message_id, "message")
     if style not in cite.STYLES:
         raise ToolInputError(f"Unknown citation format {style!r}: choose {_choices(CITE_FORMATS)}.")
     with reader.conn() as conn:
@@ -354,19 +289,7 @@ def cite_message(
 
 def message_markdown(reader: ArchiveReader, message_id: str) -> str:
     """A message as its `.md` twin renders it."""
-    mid = _id(message_id, "message")
+    mid = parse(message_id, "message")
     with reader.conn() as conn:
         page = _message_page(conn, reader.settings, mid)
     return build_message_markdown(reader.settings, page)
-
-
-def conversation_markdown(reader: ArchiveReader, conversation_id: str) -> str:
-    """A conversation as its `.md` twin renders it (the first window of a long one, saying so)."""
-    with reader.conn() as conn:
-        page = _conversation_page(reader, conn, conversation_id)
-    shown = _window(page["messages"], 0)
-    md = build_conversation_markdown(reader.settings, {**page, "messages": shown})
-    if len(shown) < len(page["messages"]):
-        rest = len(page["messages"]) - len(shown)
-        md += f"\n*(cut: {rest} more messages; call get_conversation with offset={len(shown)})*\n"
-    return md

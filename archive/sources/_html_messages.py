@@ -108,7 +108,7 @@ def _embed(node: LexborNode) -> dict[str, Any]:
         return (found.attributes.get("src") or found.attributes.get("href")) if found is not None else None
 
     embed: dict[str, Any] = {
-        "title": text(".chatlog__embed-title"),
+        "title": plain(node.css_first(".chatlog__embed-title")),  # its link is the embed's url
         "url": href(".chatlog__embed-title a, a.chatlog__embed-title-link"),
         "timestamp": None,
         "description": text(".chatlog__embed-description"),

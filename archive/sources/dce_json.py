@@ -27,6 +27,8 @@ CHUNK_SIZE = 8 * 1024 * 1024
 HEADER_LIMIT = 64 * 1024 * 1024
 BATCH_SIZE = 2000
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a Discord message with its embeds is a few KB
+PROBE_BYTES = 16 * 1024 * 1024  # how far to read for the end of the first message when telling the layout
+_COUNT_TAIL_RE = re.compile(rb'"messageCount"\s*:\s*(\d+)\s*}\s*$')
 _WS = b" \t\r\n"
 _TAIL_TS_RE = re.compile(rb'"timestamp(?:Edited)?"\s*:\s*"([^"]+)"')
 
@@ -227,10 +229,33 @@ class ExportReader:
         lead = buf[: len(buf) - len(stripped)]
         if stripped.startswith(b"{") and b"\n" in lead:
             indent = lead.rsplit(b"\n", 1)[1]
-            if indent.strip(_WS) == b"":
-                yield from self._split_batches(buf, base, b"\n" + indent + b"}")
-                return
+            # DCE's own layout: messages indented, each closing on its own line at the item indent.
+            # Any other layout (indent=0, one message per line, ...) goes to the event parser.
+            if indent and indent.strip(_WS) == b"":
+                marker = b"\n" + indent + b"}"
+                buf, fits = self._probe_layout(buf, marker)
+                if fits:
+                    yield from self._split_batches(buf, base, marker)
+                    return
         yield from self._ijson_batches()
+
+    def _probe_layout(self, buf: bytes, marker: bytes) -> tuple[bytes, bool]:
+        """Whether the first message ends at the first marker (read ahead up to PROBE_BYTES to see)."""
+        while marker not in buf and len(buf) < PROBE_BYTES:
+            more = self._fh.read(CHUNK_SIZE)
+            if not more:
+                break
+            buf += more
+        pos = buf.find(marker)
+        if pos == -1:
+            # No end in sight: one huge message (the split path names it), unless a second began.
+            return buf, buf.find(marker[:-1] + b"{", 1) == -1
+        try:
+            orjson.loads(buf[: pos + len(marker)].lstrip(_WS))
+        except orjson.JSONDecodeError as e:
+            # Cut short: the marker closed an inner object (indent=0). Other damage is named by the split path.
+            return buf, "unexpected end" not in e.msg
+        return buf, True
 
     def _split_batches(self, buf: bytes, base: int, marker: bytes) -> Iterator[list[RawMessage]]:
         loads = orjson.loads
@@ -265,6 +290,11 @@ class ExportReader:
                         f"byte {where} (message {index + 1})", "unexpected data between messages"
                     )
                 raw = part[brace:] + b"}"
+                if len(raw) > MAX_MESSAGE_BYTES:
+                    raise self._fail(
+                        f"byte {offset + brace} (message {index + 1})",
+                        f"message {index + 1} is over {MAX_MESSAGE_BYTES >> 20} MB: not a Discord message",
+                    )
                 try:
                     obj = loads(raw)
                 except orjson.JSONDecodeError as e:
@@ -337,10 +367,19 @@ class ExportReader:
         self._fh.seek(self._bom)
         batch: list[RawMessage] = []
         index = 0
+        read_to = self._bom
         try:
             for obj in ijson.items(self._fh, "messages.item", use_float=True):
                 if not isinstance(obj, dict):
                     raise self._fail(f"message {index + 1}", "a message is not an object")
+                # The same limit as DCE's own layout: the bytes read for one message (ijson reads 64 KB ahead).
+                at = self._fh.tell()
+                if at - read_to > MAX_MESSAGE_BYTES + 65536:
+                    raise self._fail(
+                        f"about byte {read_to} (message {index + 1})",
+                        f"message {index + 1} is over {MAX_MESSAGE_BYTES >> 20} MB: not a Discord message",
+                    )
+                read_to = at
                 batch.append((-1, None, obj))
                 index += 1
                 if len(batch) >= self.batch_size:
@@ -365,3 +404,8 @@ class ExportReader:
         self.messages_read = index
         if batch:
             yield batch
+        size = self.path.stat().st_size
+        self._fh.seek(max(0, size - 4096))
+        count = _COUNT_TAIL_RE.search(self._fh.read())
+        if count is not None:
+            self.declared_count = int(count.group(1))
