@@ -105,6 +105,9 @@ def test_real_csv_and_txt_merge_into_html_without_duplicates(
     # CSV and TXT copies of one message share one made-up id: one alias each.
     assert rows(conn, "SELECT count(*) FROM aliases") == [(148,)]
     assert rows(conn, "SELECT id, name FROM channels") == [(454632720212033537, "feed-telegram")]
+    # Guilds and users known only by name (CSV, TXT) go once merged: the real ones remain.
+    assert rows(conn, "SELECT id, name FROM guilds") == [(412898016371015680, "Komodo")]
+    assert rows(conn, "SELECT count(*) FROM users WHERE id >= ?", 1 << 62) == [(0,)]
     # Every export that attests a message is in its provenance.
     per_message = rows(conn, "SELECT count(*) FROM provenance GROUP BY message_id")
     assert set(per_message) == {(len(order),)}
