@@ -407,3 +407,16 @@ def test_html_234_to_237_reference_classes_are_replies(tmp_path: Path) -> None:
     )
     path = _write(tmp_path, "x [200000000000000001].html", old_names.encode())
     assert _messages(path)[1]["reference"] == {"messageId": "1100000000000000001"}
+
+
+def test_txt_and_html_hierarchical_names_make_threads(tmp_path: Path) -> None:
+    rule = "=" * 62
+    text = f"{rule}\nGuild: G\nChannel: Text / general / A thread\n{rule}\n\n{rule}\nExported 0 message(s)\n{rule}\n"
+    with TxtExportReader(_write(tmp_path, "t.txt", text.encode())) as reader:
+        c = reader.header.channel
+        assert (c.name, c.is_thread, c.parent_name, c.category, c.type) == (
+            "A thread", True, "general", None, "GuildPublicThread"
+        )  # fmt: skip
+    page = MODERN.replace("Text Channels / general", "Text Channels / general / A thread")
+    with HtmlExportReader(_write(tmp_path, "t [200000000000000001].html", page.encode())) as html:
+        assert (html.header.channel.name, html.header.channel.parent_name) == ("A thread", "general")
