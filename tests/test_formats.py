@@ -420,3 +420,33 @@ def test_txt_and_html_hierarchical_names_make_threads(tmp_path: Path) -> None:
     page = MODERN.replace("Text Channels / general", "Text Channels / general / A thread")
     with HtmlExportReader(_write(tmp_path, "t [200000000000000001].html", page.encode())) as html:
         assert (html.header.channel.name, html.header.channel.parent_name) == ("A thread", "general")
+
+
+def test_html_streams_in_bounded_stretches_even_inside_one_long_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archive.sources.dce_html as dce_html
+
+    header, messages = _generated(60)
+    one_author = [{**m, "author": messages[0]["author"], "type": "Default"} for m in messages]
+    for m in one_author:
+        m.pop("reference", None)
+    path = tmp_path / "long [926206341939200000].html"
+    with path.open("w", encoding="utf-8") as fh:
+        # One group: DCE joins messages of one author within 7 minutes.
+        dce_render.write_html(fh, header, _one_group(one_author))
+    assert path.read_bytes().count(b"<div class=chatlog__message-group>") == 1
+    whole = _messages(path)
+    monkeypatch.setattr(dce_html, "CHUNK_SIZE", 4096)
+    monkeypatch.setattr(dce_html, "GROUP_LIMIT", 8192)
+    with dce_html.HtmlExportReader(path) as reader:
+        stretches = [len(data) for _, data, _ in reader._stretches()]
+    assert max(stretches) < 8192 + 4096 and len(stretches) >= 3
+    assert _messages(path) == whole
+    assert [m["id"] for m in whole] == [m["id"] for m in _one_group(one_author)]
+
+
+def _one_group(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages a minute apart, so DCE's 7-minute rule keeps them in one group."""
+    base = int(messages[0]["id"]) >> 22
+    return [{**m, "id": str(((base + i * 60_000) << 22) | i)} for i, m in enumerate(messages)]

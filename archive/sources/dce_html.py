@@ -25,8 +25,8 @@ from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff, S
 
 FORMAT = "html"
 FIDELITY = 3
-CHUNK_SIZE = 4 * 1024 * 1024
-GROUP_LIMIT = 16 * 1024 * 1024
+CHUNK_SIZE = 1024 * 1024  # one stretch of groups parsed at a time: its DOM is ~30x its bytes
+GROUP_LIMIT = 2 * 1024 * 1024  # a longer group is cut before one of its messages
 HEAD_LIMIT = 8 * 1024 * 1024
 _GROUP_RE = re.compile(rb"<div\s+class\s*=\s*[\"']?chatlog__message-group(?=[\s\"'>])")
 _MESSAGE_RE = re.compile(rb"<div\b[^>]*?data-message-id")
