@@ -2,36 +2,67 @@
 
 from __future__ import annotations
 
+import errno
 import html
+import importlib.metadata
 import os
 import re
 import shutil
+import socket
 import sys
-import time
+import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
 import archive
 import indexer
+import pipeline
 from archive import ArchiveError, Ingester, Policy, load_policy, save_policy
 from archive.policy import is_id
-from archive.policy_report import describe_policy, plural, redact_lines, unmatched_warnings
+from archive.policy_report import describe_policy, plural, redact_lines
 from archive.store import ensure_secret_readonly
 from indexer import IndexerError
+from pipeline.console import ConsoleProgress
 from web.digest import DigestError, build_digest, parse_day
 from web.digest_text import build_digest_document, build_digest_markdown
 from web.pages import build_templates
 from web.settings import Settings
+from web.urls import base_url_warning
+
+
+def _flags_as_flags(params: list[Any]) -> list[Any]:
+    # typer prints a `<bool>` placeholder after flags, as if they took a value (`--salvage true` then reads
+    # "true" as an export path): an empty metavar shows them as the flags they are.
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    """A command whose flags show as flags in --help."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_as_flags(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    """The top-level group, likewise (--version, --help)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_as_flags(super().get_params(ctx))
+
 
 app = typer.Typer(
+    cls=_Group,
     help="Hallway: a searchable, citable archive of DiscordChatExporter exports.",
     no_args_is_help=True,
     add_completion=False,
@@ -50,6 +81,7 @@ DataDir = Annotated[
     ),
 ]
 DEFAULT_DATA_DIR = Path("./hallway-data")
+_BOOL_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -81,87 +113,12 @@ def _open_writer(data_dir: Path, policy: Policy) -> Ingester:
 def run_ingest(
     paths: list[Path], data_dir: Path, *, policy_file: Path | None, salvage: bool, force: bool, quiet: bool
 ) -> int:
-    """Ingest paths into the archive and update the index; return the exit code."""
+    """Ingest paths into the archive, update the index and link conversations; return the exit code."""
     policy = _policy(data_dir, policy_file)
-    ingester = _open_writer(data_dir, policy)
-    missing = [p for p in paths if not p.exists()]
-    for p in missing:
-        err.print(f"error: {p}: no such file or folder", markup=False)
-    found = list(archive.discover([p for p in paths if p.exists()]))
-    files = [f for f in found if f.source is not None]
-    unread = []
-    for f in found:
-        if f.source is None:
-            status = archive.ingest.skipped_status(f.sniff, f.named)
-            err.print(f"{'error' if status == 'unsupported' else 'skipped'}: {f.note}", markup=False)
-            if status == "unsupported":
-                unread.append(archive.FileResult(str(f.path), status, error=f.note))
-    started = time.perf_counter()
-    total_messages = 0
-    results = []
-    purged = ingester.apply_policy()
-    with Progress(
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files · {task.fields[messages]:,} messages · {task.fields[rate]:,.0f} msg/s"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=len(files), messages=0, rate=0.0)
-        done_before = 0
-
-        def tick(_path: str, count: int) -> None:
-            elapsed = max(time.perf_counter() - started, 1e-6)
-            bar.update(task, messages=done_before + count, rate=(done_before + count) / elapsed)
-
-        for f in files:
-            result = ingester.ingest_file(
-                f.path, salvage=salvage, force=force, progress=tick, source=f.source
-            )
-            results.append(result)
-            total_messages += result.messages
-            done_before = total_messages
-            bar.update(task, advance=1, messages=total_messages)
-            if result.error:
-                label = "warning" if result.status == "partial" else "error"
-                err.print(f"{label}: {result.error}", markup=False, soft_wrap=True)
-            for warning in result.warnings:
-                err.print(f"warning: {warning} (message skipped)", markup=False, soft_wrap=True)
-            if result.skipped > len(result.warnings):
-                err.print(
-                    f"warning: {result.path}: {result.skipped - len(result.warnings)} more invalid messages skipped",
-                    markup=False,
-                    soft_wrap=True,
-                )
-    # Conversations are computed in a worker process while this one updates the search index.
-    pending = ingester.start_conversations()
-    elapsed = time.perf_counter() - started
-    summary = archive.IngestSummary(results + unread)
-    ok = summary.count("ok") + summary.count("partial")
-    skipped = summary.count("unchanged") + summary.count("excluded")
-    line = (
-        f"{len(files) + len(unread) + len(missing)} files: {ok} ingested ({summary.count('partial')} partial), {skipped} skipped "
-        f"({summary.count('unchanged')} unchanged, {summary.count('excluded')} excluded), {summary.failed + len(missing)} failed; "
-        f"messages: {summary.added} added, {summary.updated} updated, {summary.deleted} deleted"
-        + (f", {purged} purged by policy" if purged else "")
-        + f" in {elapsed:.2f}s"
+    report = pipeline.run_ingest(
+        paths, data_dir, policy, ConsoleProgress(err, quiet=quiet), salvage=salvage, force=force
     )
-    if not quiet:
-        err.print(line, markup=False, soft_wrap=True)
-    for warning in unmatched_warnings(ingester.conn, policy, ingester.secret, ingester.seen_channels):
-        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
-    code = 1 if summary.failed or missing else 0
-    index_code = _update_index(data_dir, ingester, quiet=quiet)
-    linked = pending.finish()
-    ingester.checkpoint()
-    if not quiet and linked:
-        err.print(
-            f"conversations: {linked:,} messages linked in {time.perf_counter() - started:.2f}s", markup=False
-        )
-    return index_code or code
+    return report.exit_code
 
 
 def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
@@ -198,6 +155,12 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
 ) -> None:
     """Ingest DiscordChatExporter JSON exports (idempotent; merges edits, deletions and overlaps)."""
+    for p in paths:
+        if str(p).lower() in _BOOL_WORDS and not p.exists():
+            raise _fail(
+                f"{str(p)!r} is not an export: --salvage, --force and --quiet take no value "
+                f"(write `--salvage`, not `--salvage {p}`)"
+            )
     try:
         code = run_ingest(paths, data_dir, policy_file=policy, salvage=salvage, force=force, quiet=quiet)
     except ArchiveError as e:
@@ -464,6 +427,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web viewer (read-only); with PATHs, ingest them first. `hallway serve sample_exports/` runs the demo."""
+    _check_listen(host, port)  # before any work: a bad or taken port fails in one line, not after ingesting
     if paths:
         try:
             code = run_ingest(paths, data_dir, policy_file=None, salvage=False, force=False, quiet=False)
@@ -478,6 +442,9 @@ def serve(
     settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}", mcp=mcp)
     # Worker processes build their app from these variables (web.app.create_app_from_env).
     os.environ.update(settings.to_env())
+    warning = base_url_warning(settings.base_url)
+    if warning:
+        err.print(f"warning: {warning}", markup=False)
     err.print(
         f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})"
         + (f"; MCP at http://{host}:{port}/mcp" if mcp else ""),
@@ -493,6 +460,24 @@ def serve(
         server_header=False,
         log_level="warning",
     )
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Fail with one line when the viewer could not listen on host:port (a bad port, or one in use)."""
+    if not 1 <= port <= 65535:
+        raise _fail(f"--port {port} is not a TCP port: choose one from 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        raise _fail(f"--host {host}: cannot listen there ({e})") from None
+    family, kind, proto, _name, addr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(addr)
+        except OSError as e:
+            reason = "the port is in use (another server?)" if e.errno == errno.EADDRINUSE else e.strerror
+            raise _fail(f"cannot listen on {host}:{port}: {reason}; choose another --port") from None
 
 
 @app.command("mcp")
@@ -511,6 +496,45 @@ def mcp_stdio(
 
     # stdout carries the protocol: everything else this process says goes to stderr.
     mcp_server.serve_stdio(Settings(data_dir=data_dir, base_url=base_url))
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("hallway")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout: the version is in pyproject.toml
+        with open(Path(__file__).with_name("pyproject.toml"), "rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"hallway {_version()}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Hallway: a searchable, citable archive of DiscordChatExporter exports."""
+
+
+def _use_flag_display(typer_app: typer.Typer) -> None:
+    """Every command of an app (and of its sub-apps) shows its flags as flags."""
+    for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = _Command
+    for group in typer_app.registered_groups:
+        if not isinstance(group.cls, type):  # typer's default placeholder: no class of its own
+            group.cls = _Group
+        if group.typer_instance is not None:
+            _use_flag_display(group.typer_instance)
+
+
+_use_flag_display(app)
 
 
 def main() -> None:

@@ -391,10 +391,12 @@ class Normalizer:
         # Keys the parser does not model are kept verbatim (a null says no more than absence).
         extra_keys = obj.keys() - MODELED_KEYS
         kept = {k: obj[k] for k in extra_keys if obj[k] is not None} if extra_keys else None
-        if kept and ref_kind == "forward" and w.forward_withheld(ref_cid, ref_mid):
-            # A forwarded copy of something withheld (an excluded channel, a takedown) is not kept.
-            kept.pop("forwardedMessage", None)
-            kept.pop("messageSnapshots", None)
+        if ref_kind == "forward" and w.forward_withheld(ref_cid, ref_mid):
+            # A forwarded copy of something withheld (an excluded channel, a takedown) is not kept, nor where from.
+            ref_mid = ref_cid = ref_gid = None
+            if kept:
+                kept.pop("forwardedMessage", None)
+                kept.pop("messageSnapshots", None)
         if kept and w.has_users:
             kept = w.rewrite_json(kept)
         extra = orjson.dumps(kept) if kept else None

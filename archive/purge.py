@@ -291,17 +291,18 @@ class Purge:
         """Forwarded copies and quoting embeds (starboards) of what is withheld now."""
         conn, w = self.conn, self.w
         for mid, ref_cid, ref_mid in conn.execute(
-            "SELECT id, ref_channel_id, ref_message_id FROM messages WHERE ref_kind = 'forward' AND extra IS NOT NULL"
+            "SELECT id, ref_channel_id, ref_message_id FROM messages WHERE ref_kind = 'forward' AND ref_channel_id IS NOT NULL"
         ).fetchall():
             if w.forward_withheld(ref_cid, ref_mid) or (
                 ref_mid is not None and self._is_withheld_message(ref_mid)
             ):
                 (extra,) = conn.execute("SELECT extra FROM messages WHERE id = ?", (mid,)).fetchone()
-                kept = orjson.loads(extra)
+                kept = orjson.loads(extra) if extra else {}
                 kept.pop("forwardedMessage", None)
                 kept.pop("messageSnapshots", None)
                 conn.execute(
-                    "UPDATE messages SET extra = ?, generation = ? WHERE id = ?",
+                    "UPDATE messages SET extra = ?, ref_channel_id = NULL, ref_message_id = NULL,"
+                    " ref_guild_id = NULL, generation = ? WHERE id = ?",
                     (orjson.dumps(kept) if kept else None, self.gen, mid),
                 )
         for (mid,) in conn.execute(
@@ -313,15 +314,15 @@ class Purge:
 def withhold_forwards(conn: sqlite3.Connection, gen: int, channel_id: int) -> int:
     """Forwarded copies of messages of a channel that is excluded now lose the copy; return how many."""
     rows = conn.execute(
-        "SELECT id, extra FROM messages WHERE ref_kind = 'forward' AND ref_channel_id = ? AND extra IS NOT NULL",
-        (channel_id,),
+        "SELECT id, extra FROM messages WHERE ref_kind = 'forward' AND ref_channel_id = ?", (channel_id,)
     ).fetchall()
     for mid, extra in rows:
-        kept = orjson.loads(extra)
+        kept = orjson.loads(extra) if extra else {}
         kept.pop("forwardedMessage", None)
         kept.pop("messageSnapshots", None)
         conn.execute(
-            "UPDATE messages SET extra = ?, generation = ? WHERE id = ?",
+            "UPDATE messages SET extra = ?, ref_channel_id = NULL, ref_message_id = NULL, ref_guild_id = NULL,"
+            " generation = ? WHERE id = ?",
             (orjson.dumps(kept) if kept else None, gen, mid),
         )
     return len(rows)

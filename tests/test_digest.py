@@ -192,6 +192,21 @@ def test_digest_bad_query_is_a_400_page(client: TestClient, query: str, text: st
     assert j.status_code == 400 and j.json()["error"] == "This digest can't be made"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "since=9999-01-01&until=9999-12-31",
+        "since=0001-01-01&until=0001-01-02",
+        "since=2080-10-03&until=2107-09-04",
+    ],
+)
+def test_digest_at_the_ends_of_the_calendar_is_empty_not_an_error(client: TestClient, query: str) -> None:
+    data = client.get(f"/digest.json?{query}").json()
+    assert data["total_messages"] == 0 and data["conversations"] == []
+    assert client.get(f"/digest?{query}").status_code == 200
+    assert client.get(f"/digest.md?{query}").status_code == 200
+
+
 def test_digest_empty_window_says_so(client: TestClient) -> None:
     r = client.get("/digest?since=2019-01-01&until=2019-01-07")
     assert r.status_code == 200

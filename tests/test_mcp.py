@@ -415,3 +415,17 @@ def test_mcp_sdk_is_imported_only_when_asked_for() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert (out.returncode, out.stdout) == (0, "False\n"), out.stderr
+
+
+def test_mcp_tools_say_when_the_index_or_archive_is_missing(tmp_path: Path, data_dir: Path) -> None:
+    (tmp_path / "no-index").mkdir()
+    (tmp_path / "no-index" / archive.ARCHIVE_FILE).write_bytes((data_dir / archive.ARCHIVE_FILE).read_bytes())
+    reader = mcp_tools.ArchiveReader.open(Settings(data_dir=tmp_path / "no-index"))
+    with pytest.raises(
+        mcp_tools.ToolInputError, match=r"^Search is unavailable right now: no search index at "
+    ):
+        mcp_tools.search(reader, "sae", "relevance", 5, 0)
+    assert mcp_tools.get_message(reader, PHRASE_ID, 0, None).id == PHRASE_ID  # the rest still works
+    nothing = mcp_tools.ArchiveReader.open(Settings(data_dir=tmp_path / "nothing"))
+    with pytest.raises(mcp_tools.ToolInputError, match=r"^The archive can't be read: no archive at "):
+        mcp_tools.get_message(nothing, PHRASE_ID, 0, None)

@@ -82,7 +82,7 @@ class ArchiveReader:
             text = str(e)
             hint = NOT_FOUND_HINTS.get(type(e), "")
             raise ToolInputError(f"{text[:1].upper()}{text[1:]}. {hint}".strip()) from None
-        except ArchiveError as e:
+        except (ArchiveError, sqlite3.Error) as e:  # e.g. an archive written by a newer Hallway
             raise ToolInputError(f"The archive can't be read: {e}") from None
         finally:
             self.connections.give(conn)
