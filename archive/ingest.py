@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -35,6 +36,9 @@ from archive.store import begin_write, ensure_secret, generation, get_meta, set_
 from archive.tombstones import refresh_tombstones
 from archive.withhold import Withholder
 
+# A damaged or truncated file whose complete messages --salvage would keep: the error says so.
+SALVAGEABLE = re.compile(r"\b(truncated|damaged)\b")
+SALVAGE_HINT = "; `hallway ingest --salvage` keeps the complete messages before the damage"
 MAX_WARNINGS = 20
 Progress = Callable[[str, int], None]
 """Called with (path, messages done in this file) as ingest goes."""
@@ -321,6 +325,8 @@ class Ingester:
                         progress(str(path), writer.count)
             except ExportFormatError as e:
                 if not salvage:
+                    if index and SALVAGEABLE.search(e.reason):  # some complete messages came before
+                        raise ExportFormatError(e.path, e.where, e.reason + SALVAGE_HINT) from None
                     raise
                 error = e
                 # Keep the complete messages before the damage, but only those already normalized.

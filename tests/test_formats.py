@@ -231,7 +231,8 @@ BAD = [
             "=" * 62 + "\nGuild: G\nChannel: c\n" + "=" * 62 + "\n\n[5/16/2023 8:50 PM] bob\nhello\n\n"
         ).encode(),
         "failed",
-        " at byte 178 (line 8): truncated: no 'Exported N message(s)' footer (the export was cut short)",
+        " at byte 178 (line 8): truncated: no 'Exported N message(s)' footer (the export was cut short); "
+        "`hallway ingest --salvage` keeps the complete messages before the damage",
     ),
     (
         "bad-utf8.txt",
