@@ -30,10 +30,10 @@ from archive.policy import is_id
 from archive.policy_report import describe_policy, plural, redact_lines
 from archive.store import ensure_secret_readonly
 from indexer import IndexerError
-from pipeline.console import ConsoleProgress
+from pipeline.console import ConsoleProgress, terminal_safe
 from web.digest import DigestError, build_digest, parse_day
 from web.digest_text import build_digest_document, build_digest_markdown
-from web.pages import build_templates
+from web.pages import build_templates, human_size
 from web.settings import Settings
 from web.urls import base_url_warning
 
@@ -131,7 +131,8 @@ def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
     if not quiet and st.mode != "unchanged":
         why = f" ({st.reason})" if st.reason else ""
         err.print(
-            f"index: {st.mode}{why}: {st.indexed:,} messages indexed in {st.seconds:.2f}s", markup=False
+            f"index: {st.mode}{why}: {plural(st.indexed, 'message')} indexed in {st.seconds:.2f}s",
+            markup=False,
         )
     return 0
 
@@ -168,6 +169,15 @@ def ingest(
     raise typer.Exit(code)
 
 
+# `stats --json` keeps every count; the table leaves out what only the program uses, and says what each row is.
+_STATS_INTERNAL = ("generation",)  # a change counter the index follows
+_STATS_LABELS = {
+    "deleted": "tombstones (deleted or withheld)",
+    "partial_exports": "partial exports (salvaged)",
+    "size_bytes": "archive size on disk",
+}
+
+
 @app.command()
 def stats(
     data_dir: DataDir = DEFAULT_DATA_DIR,
@@ -184,7 +194,10 @@ def stats(
         return
     table = Table(title=f"Hallway archive · {data_dir}", show_header=False)
     for key, value in counts.items():
-        table.add_row(key.replace("_", " "), f"{value:,}")
+        if key in _STATS_INTERNAL:
+            continue
+        shown = human_size(value) if key == "size_bytes" else f"{value:,}"
+        table.add_row(_STATS_LABELS.get(key, key.replace("_", " ")), shown)
     out.print(table)
 
 
@@ -294,16 +307,16 @@ def reindex(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
         st = indexer.rebuild_index(data_dir)
     except (ArchiveError, IndexerError) as e:
         raise _fail(str(e)) from None
-    err.print(
-        f"index rebuilt: {st.indexed:,} messages (archive generation {st.generation}) in {st.seconds:.2f}s"
-    )
+    err.print(f"index rebuilt: {plural(st.indexed, 'message')} in {st.seconds:.2f}s")
 
 
 def _snippet_text(snippet: str) -> Text:
     """Snippet HTML (escaped text with <mark> tags) as rich Text with the matches highlighted."""
     text = Text()
     for n, part in enumerate(re.split(r"</?mark>", snippet)):
-        text.append(html.unescape(part).replace("\n", " "), style="bold yellow" if n % 2 else "")
+        text.append(
+            terminal_safe(html.unescape(part).replace("\n", " ")), style="bold yellow" if n % 2 else ""
+        )
     return text
 
 
@@ -337,6 +350,12 @@ def search(
 
     Nothing you type is an error: what cannot be used is ignored and explained in a hint.
     """
+    if not (data_dir / archive.ARCHIVE_FILE).exists():
+        # `reindex` needs an archive too: say what works from here.
+        raise _fail(
+            f"no archive at {data_dir}: ingest exports first (`hallway ingest PATH --data-dir {data_dir}`), "
+            "or point --data-dir (or HALLWAY_DATA_DIR) at the folder you ingested into"
+        )
     try:
         page = indexer.search(indexer.open_index(data_dir), query, sort=sort, limit=limit, offset=offset)
     except IndexerError as e:
@@ -344,10 +363,10 @@ def search(
     if as_json:
         sys.stdout.write(orjson.dumps(page.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    for hint in page.hints:
-        err.print(f"hint: {hint}", markup=False)
+    for hint in page.hints:  # hints can quote channel names from the exports
+        err.print(f"hint: {terminal_safe(hint, one_line=True)}", markup=False)
     if page.suggestion:
-        err.print(f"did you mean: {page.suggestion}", markup=False)
+        err.print(f"did you mean: {terminal_safe(page.suggestion, one_line=True)}", markup=False)
     shown = f"{page.offset + 1}-{page.offset + len(page.hits)}" if page.hits else "none"
     table = Table(title=f"{page.total:,} messages · showing {shown} · {page.sort}", expand=True)
     table.add_column("when (UTC) · id", no_wrap=True)
@@ -355,7 +374,8 @@ def search(
     table.add_column("message", ratio=1, min_width=30)
     for hit in page.hits:
         when = Text(hit.timestamp[:16].replace("T", " ") + "\n") + Text(str(hit.id), style="dim")
-        who = Text("#" + hit.channel + "\n") + Text(hit.author, style="cyan")
+        who = Text("#" + terminal_safe(hit.channel, one_line=True) + "\n")
+        who += Text(terminal_safe(hit.author, one_line=True), style="cyan")
         table.add_row(when, who, _snippet_text(hit.snippet))
     out.print(table)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 from typer.testing import CliRunner
 
@@ -98,3 +100,59 @@ def test_serve_without_base_url_warns_that_citations_point_here(tmp_path: Path) 
         "start the viewer with `hallway serve --base-url https://your.public.address` before citing.\n"
     )
     assert second.startswith("serving ")
+
+
+def test_search_on_a_missing_data_dir_says_what_works(tmp_path: Path) -> None:
+    where = tmp_path / "nothing"
+    result = runner.invoke(app, ["search", "x", "--data-dir", str(where)])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: no archive at {where}: ingest exports first (`hallway ingest PATH --data-dir {where}`), "
+        "or point --data-dir (or HALLWAY_DATA_DIR) at the folder you ingested into\n",
+    )
+
+
+def test_ingest_summary_says_1_file_and_1_message(tmp_path: Path) -> None:
+    path = write_export(tmp_path / "one.json", [msg(0, "only one")])
+    result = runner.invoke(app, ["ingest", str(path), "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "1 file: 1 ingested (0 partial)" in result.stderr
+    assert "1 message indexed" in result.stderr
+    assert "1 files" not in result.stderr and "1 messages" not in result.stderr
+
+
+def test_stats_table_shows_human_sizes_and_no_internals(tmp_path: Path) -> None:
+    path = write_export(tmp_path / "one.json", [msg(0, "only one")])
+    assert runner.invoke(app, ["ingest", str(path), "--data-dir", str(tmp_path / "d")]).exit_code == 0
+    table = runner.invoke(app, ["stats", "--data-dir", str(tmp_path / "d")], env={"COLUMNS": "100"}).stdout
+    assert "generation" not in table and "size bytes" not in table
+    assert "tombstones (deleted or withheld)" in table
+    assert re.search(r"archive size on disk\s*│\s*\d+\.\d (KB|MB)", table), table
+    counts = orjson.loads(runner.invoke(app, ["stats", "--json", "--data-dir", str(tmp_path / "d")]).stdout)
+    assert {"generation", "size_bytes"} <= set(counts)  # the JSON keeps every count for programs
+
+
+HOSTILE = "clear\x1b[2J\x1b[H screen \x1b]52;c;ZXZpbCBjbGlwYm9hcmQ=\x07 and \u202eright-to-left\x9b31m"
+
+
+def test_search_strips_terminal_control_characters_from_chat_content(tmp_path: Path) -> None:
+    path = write_export(tmp_path / "e.json", [msg(0, HOSTILE)], channel_name="evil\x1b[31m-chan")
+    assert runner.invoke(app, ["ingest", str(path), "--data-dir", str(tmp_path / "d")]).exit_code == 0
+    result = runner.invoke(
+        app, ["search", "screen", "--data-dir", str(tmp_path / "d")], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0
+    shown = result.stdout
+    assert "screen" in shown and "[2J" in shown  # the text stays; the escape character that arms it goes
+    assert not [c for c in shown if (ord(c) < 32 and c not in "\n") or 0x7F <= ord(c) <= 0x9F], repr(shown)
+    assert "\u202e" not in shown
+
+
+def test_ingest_summary_quotes_file_names_that_hold_line_breaks(tmp_path: Path) -> None:
+    bad = tmp_path / "x\nerror: forged.json"
+    bad.write_text("{not json")
+    result = runner.invoke(app, ["ingest", str(bad), "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert not [line for line in lines if line.startswith("error: forged")], lines
+    assert any("x\\nerror: forged.json" in line for line in lines), lines
