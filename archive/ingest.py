@@ -30,6 +30,7 @@ from archive.normalizer import MessageRow, Normalizer
 from archive.policy import Policy
 from archive.purge import Purge, PurgeReport, withheld_path, withhold_forwards, withhold_thread_names
 from archive.sources import Reader, Source, discover, find_source
+from archive.sources._identity import is_synthetic
 from archive.sources.base import Sniff
 from archive.store import begin_write, ensure_secret, generation, get_meta, set_meta
 from archive.tombstones import refresh_tombstones
@@ -311,7 +312,9 @@ class Ingester:
                 withhold_forwards(conn, gen, cid)  # copies forwarded out of it, ingested before it was known
                 conn.execute("COMMIT")
                 return FileResult(str(path), "excluded")
-            upsert_channel(conn, self.withholder, channel, as_of)
+            # An export that names its guild or channel only by name never renames what a richer one said.
+            weak = fidelity <= LOW_FIDELITY or is_synthetic(channel.guild_id) or is_synthetic(channel.id)
+            upsert_channel(conn, self.withholder, channel, 0 if weak else as_of)
             writer = FileWriter(conn, export_id, gen, as_of)
             norm = Normalizer(str(path), cid, gid, self.withholder)
             error: ExportFormatError | None = None

@@ -28,6 +28,13 @@ def _packing(sizes: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(b) for b in bins)
 
 
+def _unsigned(values: np.ndarray) -> np.ndarray:
+    """Slot values (>= 0) as an unsigned array of the same bits, so uint16 arithmetic needs no casting."""
+    if values.dtype.kind == "i" and values.dtype.itemsize <= 2:
+        return values.view(np.uint8 if values.dtype.itemsize == 1 else np.uint16)
+    return values.astype(np.uint16)
+
+
 class _Group:
     """Link slots scored together: pair index = mixed-radix number of the slots' values."""
 
@@ -104,10 +111,10 @@ class Slots:
             for b in bins:
                 # a group's index is below TABLE_LIMIT: uint16 arithmetic, one conversion for np.take
                 idx = np.empty((n, width), dtype=np.uint16)
-                idx[...] = b[0][1]
+                idx[...] = _unsigned(b[0][1])
                 for _, v, size in b[1:]:
                     idx *= size
-                    np.add(idx, v, out=idx, casting="unsafe")  # values are >= 0
+                    idx += _unsigned(v)
                 groups.append(_Group([(off, size) for off, _, size in b], idx.astype(np.intp)))
             self._groups = groups
         return self._groups
