@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -15,17 +14,18 @@ import orjson
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 import archive
 import indexer
+import pipeline
 from archive import ArchiveError, Ingester, Policy, load_policy, save_policy
 from archive.policy import is_id
-from archive.policy_report import describe_policy, plural, redact_lines, unmatched_warnings
+from archive.policy_report import describe_policy, plural, redact_lines
 from archive.store import ensure_secret_readonly
 from indexer import IndexerError
+from pipeline.console import ConsoleProgress
 from web.digest import DigestError, build_digest, parse_day
 from web.digest_text import build_digest_document, build_digest_markdown
 from web.pages import build_templates
@@ -81,87 +81,12 @@ def _open_writer(data_dir: Path, policy: Policy) -> Ingester:
 def run_ingest(
     paths: list[Path], data_dir: Path, *, policy_file: Path | None, salvage: bool, force: bool, quiet: bool
 ) -> int:
-    """Ingest paths into the archive and update the index; return the exit code."""
+    """Ingest paths into the archive, update the index and link conversations; return the exit code."""
     policy = _policy(data_dir, policy_file)
-    ingester = _open_writer(data_dir, policy)
-    missing = [p for p in paths if not p.exists()]
-    for p in missing:
-        err.print(f"error: {p}: no such file or folder", markup=False)
-    found = list(archive.discover([p for p in paths if p.exists()]))
-    files = [f for f in found if f.source is not None]
-    unread = []
-    for f in found:
-        if f.source is None:
-            status = archive.ingest.skipped_status(f.sniff, f.named)
-            err.print(f"{'error' if status == 'unsupported' else 'skipped'}: {f.note}", markup=False)
-            if status == "unsupported":
-                unread.append(archive.FileResult(str(f.path), status, error=f.note))
-    started = time.perf_counter()
-    total_messages = 0
-    results = []
-    purged = ingester.apply_policy()
-    with Progress(
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files · {task.fields[messages]:,} messages · {task.fields[rate]:,.0f} msg/s"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=len(files), messages=0, rate=0.0)
-        done_before = 0
-
-        def tick(_path: str, count: int) -> None:
-            elapsed = max(time.perf_counter() - started, 1e-6)
-            bar.update(task, messages=done_before + count, rate=(done_before + count) / elapsed)
-
-        for f in files:
-            result = ingester.ingest_file(
-                f.path, salvage=salvage, force=force, progress=tick, source=f.source
-            )
-            results.append(result)
-            total_messages += result.messages
-            done_before = total_messages
-            bar.update(task, advance=1, messages=total_messages)
-            if result.error:
-                label = "warning" if result.status == "partial" else "error"
-                err.print(f"{label}: {result.error}", markup=False, soft_wrap=True)
-            for warning in result.warnings:
-                err.print(f"warning: {warning} (message skipped)", markup=False, soft_wrap=True)
-            if result.skipped > len(result.warnings):
-                err.print(
-                    f"warning: {result.path}: {result.skipped - len(result.warnings)} more invalid messages skipped",
-                    markup=False,
-                    soft_wrap=True,
-                )
-    # Conversations are computed in a worker process while this one updates the search index.
-    pending = ingester.start_conversations()
-    elapsed = time.perf_counter() - started
-    summary = archive.IngestSummary(results + unread)
-    ok = summary.count("ok") + summary.count("partial")
-    skipped = summary.count("unchanged") + summary.count("excluded")
-    line = (
-        f"{len(files) + len(unread) + len(missing)} files: {ok} ingested ({summary.count('partial')} partial), {skipped} skipped "
-        f"({summary.count('unchanged')} unchanged, {summary.count('excluded')} excluded), {summary.failed + len(missing)} failed; "
-        f"messages: {summary.added} added, {summary.updated} updated, {summary.deleted} deleted"
-        + (f", {purged} purged by policy" if purged else "")
-        + f" in {elapsed:.2f}s"
+    report = pipeline.run_ingest(
+        paths, data_dir, policy, ConsoleProgress(err, quiet=quiet), salvage=salvage, force=force
     )
-    if not quiet:
-        err.print(line, markup=False, soft_wrap=True)
-    for warning in unmatched_warnings(ingester.conn, policy, ingester.secret, ingester.seen_channels):
-        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
-    code = 1 if summary.failed or missing else 0
-    index_code = _update_index(data_dir, ingester, quiet=quiet)
-    linked = pending.finish()
-    ingester.checkpoint()
-    if not quiet and linked:
-        err.print(
-            f"conversations: {linked:,} messages linked in {time.perf_counter() - started:.2f}s", markup=False
-        )
-    return index_code or code
+    return report.exit_code
 
 
 def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
