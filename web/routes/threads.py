@@ -75,13 +75,13 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
         }
     root = views.find_message(conn, thread_id)
     if root is None and (found := reading.unarchived_thread(conn, thread_id)) is not None:
-        notice, missing = found  # neither the thread nor its starter was exported; its notice was
+        notice, note = found  # neither the thread nor its starter was exported; its notice was
         channel = views.find_channel(conn, notice["channel_id"])
         return {
             "kind": "replies",
             "id": str(thread_id),
             "title": "A thread that was not exported",
-            "missing_thread": missing,
+            "missing_thread": note,
             "channel": present.channel(channel) if channel else None,
             "parent": None,
             "starter": None,
