@@ -2,31 +2,68 @@
 
 from __future__ import annotations
 
+import errno
 import html
+import importlib.metadata
 import os
 import re
 import shutil
+import socket
 import sys
-import time
+import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
 import archive
 import indexer
+import pipeline
 from archive import ArchiveError, Ingester, Policy, load_policy, save_policy
+from archive.policy import is_id
+from archive.policy_report import describe_policy, plural, redact_lines
+from archive.store import ensure_secret_readonly
 from indexer import IndexerError
 from publish import PublishError, PublishReport, publish_site
+from pipeline.console import ConsoleProgress, terminal_safe
+from web.digest import DigestError, build_digest, parse_day
+from web.digest_text import build_digest_document, build_digest_markdown
+from web.pages import build_templates, human_size
 from web.settings import Settings
+from web.urls import base_url_warning
+
+
+def _flags_as_flags(params: list[Any]) -> list[Any]:
+    # typer prints a `<bool>` placeholder after flags, as if they took a value (`--salvage true` then reads
+    # "true" as an export path): an empty metavar shows them as the flags they are.
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    """A command whose flags show as flags in --help."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_as_flags(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    """The top-level group, likewise (--version, --help)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_as_flags(super().get_params(ctx))
+
 
 app = typer.Typer(
+    cls=_Group,
     help="Hallway: a searchable, citable archive of DiscordChatExporter exports.",
     no_args_is_help=True,
     add_completion=False,
@@ -45,6 +82,7 @@ DataDir = Annotated[
     ),
 ]
 DEFAULT_DATA_DIR = Path("./hallway-data")
+_BOOL_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -67,81 +105,21 @@ def _policy(data_dir: Path, policy_file: Path | None) -> Policy:
 
 
 def _open_writer(data_dir: Path, policy: Policy) -> Ingester:
-    return Ingester(archive.connect(data_dir / archive.ARCHIVE_FILE), policy)
+    def notice(text: str) -> None:
+        err.print(text, markup=False)
+
+    return Ingester(archive.connect(data_dir / archive.ARCHIVE_FILE), policy, notice)
 
 
 def run_ingest(
     paths: list[Path], data_dir: Path, *, policy_file: Path | None, salvage: bool, force: bool, quiet: bool
 ) -> int:
-    """Ingest paths into the archive and update the index; return the exit code."""
+    """Ingest paths into the archive, update the index and link conversations; return the exit code."""
     policy = _policy(data_dir, policy_file)
-    ingester = _open_writer(data_dir, policy)
-    missing = [p for p in paths if not p.exists()]
-    for p in missing:
-        err.print(f"error: {p}: no such file or folder", markup=False)
-    files = list(archive.iter_export_files([p for p in paths if p.exists()]))
-    started = time.perf_counter()
-    total_messages = 0
-    results = []
-    purged = ingester.apply_policy()
-    with Progress(
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files · {task.fields[messages]:,} messages · {task.fields[rate]:,.0f} msg/s"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=len(files), messages=0, rate=0.0)
-        done_before = 0
-
-        def tick(_path: str, count: int) -> None:
-            elapsed = max(time.perf_counter() - started, 1e-6)
-            bar.update(task, messages=done_before + count, rate=(done_before + count) / elapsed)
-
-        for path in files:
-            result = ingester.ingest_file(path, salvage=salvage, force=force, progress=tick)
-            results.append(result)
-            total_messages += result.messages
-            done_before = total_messages
-            bar.update(task, advance=1, messages=total_messages)
-            if result.error:
-                label = "warning" if result.status == "partial" else "error"
-                err.print(f"{label}: {result.error}", markup=False, soft_wrap=True)
-            for warning in result.warnings:
-                err.print(f"warning: {warning} (message skipped)", markup=False, soft_wrap=True)
-            if result.skipped > len(result.warnings):
-                err.print(
-                    f"warning: {result.path}: {result.skipped - len(result.warnings)} more invalid messages skipped",
-                    markup=False,
-                    soft_wrap=True,
-                )
-    # Conversations are computed in a worker process while this one updates the search index.
-    pending = ingester.start_conversations()
-    elapsed = time.perf_counter() - started
-    summary = archive.IngestSummary(results)
-    ok = summary.count("ok") + summary.count("partial")
-    skipped = summary.count("unchanged") + summary.count("excluded")
-    line = (
-        f"{len(files) + len(missing)} files: {ok} ingested ({summary.count('partial')} partial), {skipped} skipped "
-        f"({summary.count('unchanged')} unchanged, {summary.count('excluded')} excluded), {summary.failed + len(missing)} failed; "
-        f"messages: {summary.added} added, {summary.updated} updated, {summary.deleted} deleted"
-        + (f", {purged} purged by policy" if purged else "")
-        + f" in {elapsed:.2f}s"
+    report = pipeline.run_ingest(
+        paths, data_dir, policy, ConsoleProgress(err, quiet=quiet), salvage=salvage, force=force
     )
-    if not quiet:
-        err.print(line, markup=False, soft_wrap=True)
-    code = 1 if summary.failed or missing else 0
-    index_code = _update_index(data_dir, ingester, quiet=quiet)
-    linked = pending.finish()
-    ingester.checkpoint()
-    if not quiet and linked:
-        err.print(
-            f"conversations: {linked:,} messages linked in {time.perf_counter() - started:.2f}s", markup=False
-        )
-    return index_code or code
+    return report.exit_code
 
 
 def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
@@ -154,7 +132,8 @@ def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
     if not quiet and st.mode != "unchanged":
         why = f" ({st.reason})" if st.reason else ""
         err.print(
-            f"index: {st.mode}{why}: {st.indexed:,} messages indexed in {st.seconds:.2f}s", markup=False
+            f"index: {st.mode}{why}: {plural(st.indexed, 'message')} indexed in {st.seconds:.2f}s",
+            markup=False,
         )
     return 0
 
@@ -162,7 +141,10 @@ def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="Export files or folders (searched recursively for *.json).")
+        list[Path],
+        typer.Argument(
+            help="Export files or folders (searched recursively; a file no format reads is named)."
+        ),
     ],
     data_dir: DataDir = DEFAULT_DATA_DIR,
     policy: Annotated[
@@ -175,11 +157,26 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
 ) -> None:
     """Ingest DiscordChatExporter JSON exports (idempotent; merges edits, deletions and overlaps)."""
+    for p in paths:
+        if str(p).lower() in _BOOL_WORDS and not p.exists():
+            raise _fail(
+                f"{str(p)!r} is not an export: --salvage, --force and --quiet take no value "
+                f"(write `--salvage`, not `--salvage {p}`)"
+            )
     try:
         code = run_ingest(paths, data_dir, policy_file=policy, salvage=salvage, force=force, quiet=quiet)
     except ArchiveError as e:
         raise _fail(str(e)) from None
     raise typer.Exit(code)
+
+
+# `stats --json` keeps every count; the table leaves out what only the program uses, and says what each row is.
+_STATS_INTERNAL = ("generation",)  # a change counter the index follows
+_STATS_LABELS = {
+    "deleted": "tombstones (deleted or withheld)",
+    "partial_exports": "partial exports (salvaged)",
+    "size_bytes": "archive size on disk",
+}
 
 
 @app.command()
@@ -198,7 +195,10 @@ def stats(
         return
     table = Table(title=f"Hallway archive · {data_dir}", show_header=False)
     for key, value in counts.items():
-        table.add_row(key.replace("_", " "), f"{value:,}")
+        if key in _STATS_INTERNAL:
+            continue
+        shown = human_size(value) if key == "size_bytes" else f"{value:,}"
+        table.add_row(_STATS_LABELS.get(key, key.replace("_", " ")), shown)
     out.print(table)
 
 
@@ -214,14 +214,17 @@ def redact(
         list[str] | None, typer.Option("--pseudonymize", help="User id to show under a stable pseudonym.")
     ] = None,
 ) -> None:
-    """Take down messages or withhold users: adds to <data-dir>/policy.toml and purges the archive now."""
+    """Take down messages or withhold users: purges the archive and the search index now, adds to policy.toml.
+
+    Safe to rerun: each id says what happened (withheld, already withheld, or not in the archive and recorded).
+    """
     ids = {"--message": message or [], "--user": user or [], "--pseudonymize": pseudonymize or []}
     if not any(ids.values()):
         raise _fail("nothing to redact: give --message ID, --user ID or --pseudonymize ID")
     for flag, values in ids.items():
         for value in values:
-            if not value.isdigit():
-                raise _fail(f"{flag} {value!r} is not a Discord id")
+            if not is_id(value):
+                raise _fail(f"{flag} {value!r} is not a Discord id (digits 0-9 only)")
     try:
         current = _policy(data_dir, None)
         takedowns = dict(current.takedowns)
@@ -234,14 +237,68 @@ def redact(
             takedowns=takedowns,
         )
         data_dir.mkdir(parents=True, exist_ok=True)
-        save_policy(policy, data_dir / archive.POLICY_FILE)
+        # The archive first (one transaction, which also remembers the rules), then the file: a crash in
+        # between leaves the archive withholding, and a rerun finishes the job.
         writer = _open_writer(data_dir, policy)
-        purged = writer.apply_policy()
+        purged = writer.apply_policy(force=True)
+        save_policy(policy, data_dir / archive.POLICY_FILE)
     except ArchiveError as e:
         raise _fail(str(e)) from None
-    if (data_dir / indexer.INDEX_DIR).exists() and _update_index(data_dir, writer, quiet=True):
+    asked = [("message", int(m)) for m in ids["--message"]] + [
+        ("user", int(u)) for u in ids["--user"] + ids["--pseudonymize"]
+    ]
+    for line in redact_lines(writer.last_purge, asked):
+        err.print(line, markup=False, soft_wrap=True)
+    where = f"policy saved to {data_dir / archive.POLICY_FILE}; {plural(purged, 'message')} purged"
+    if not (data_dir / indexer.INDEX_DIR).exists():
+        err.print(where, markup=False)
+        return
+    try:
+        indexer.withhold_now(data_dir, writer.conn)
+    except IndexerError as e:
+        raise _fail(f"{where}, but the search index could not be updated: {e}") from None
+    err.print(f"{where}; removed from search", markup=False)
+    # The rebuild only purges old terms from segment files: search already serves nothing withheld.
+    if _update_index(data_dir, writer, quiet=True):
         raise typer.Exit(1)
-    err.print(f"policy saved to {data_dir / archive.POLICY_FILE}; {purged} messages purged", markup=False)
+
+
+policy_app = typer.Typer(help="Show or check the privacy policy.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("show")
+def policy_show(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """For each rule of <data-dir>/policy.toml: what it matches in the archive now and what it withholds."""
+    try:
+        policy = _policy(data_dir, None)
+        conn = archive.connect(data_dir / archive.ARCHIVE_FILE, readonly=True)
+        lines, warnings = describe_policy(conn, policy, ensure_secret_readonly(conn))
+    except ArchiveError as e:
+        raise _fail(str(e)) from None
+    for line in lines:
+        out.print(line, markup=False, soft_wrap=True)
+    for warning in warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+
+
+@policy_app.command("check")
+def policy_check(
+    file: Annotated[
+        Path | None, typer.Argument(help="Policy TOML to check [default: <data-dir>/policy.toml].")
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Check a policy file: unknown sections and keys, ids that are not ids (one line each; exit 1)."""
+    path = file or data_dir / archive.POLICY_FILE
+    try:
+        policy = load_policy(path)
+    except ArchiveError as e:
+        raise _fail(str(e)) from None
+    rules = (
+        len(policy.exclude) + len(policy.drop_users) + len(policy.pseudonymize_users) + len(policy.takedowns)
+    )
+    err.print(f"{path}: valid ({plural(rules, 'rule')})", markup=False)
 
 
 @app.command()
@@ -251,16 +308,16 @@ def reindex(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
         st = indexer.rebuild_index(data_dir)
     except (ArchiveError, IndexerError) as e:
         raise _fail(str(e)) from None
-    err.print(
-        f"index rebuilt: {st.indexed:,} messages (archive generation {st.generation}) in {st.seconds:.2f}s"
-    )
+    err.print(f"index rebuilt: {plural(st.indexed, 'message')} in {st.seconds:.2f}s")
 
 
 def _snippet_text(snippet: str) -> Text:
     """Snippet HTML (escaped text with <mark> tags) as rich Text with the matches highlighted."""
     text = Text()
     for n, part in enumerate(re.split(r"</?mark>", snippet)):
-        text.append(html.unescape(part).replace("\n", " "), style="bold yellow" if n % 2 else "")
+        text.append(
+            terminal_safe(html.unescape(part).replace("\n", " ")), style="bold yellow" if n % 2 else ""
+        )
     return text
 
 
@@ -294,6 +351,12 @@ def search(
 
     Nothing you type is an error: what cannot be used is ignored and explained in a hint.
     """
+    if not (data_dir / archive.ARCHIVE_FILE).exists():
+        # `reindex` needs an archive too: say what works from here.
+        raise _fail(
+            f"no archive at {data_dir}: ingest exports first (`hallway ingest PATH --data-dir {data_dir}`), "
+            "or point --data-dir (or HALLWAY_DATA_DIR) at the folder you ingested into"
+        )
     try:
         page = indexer.search(indexer.open_index(data_dir), query, sort=sort, limit=limit, offset=offset)
     except IndexerError as e:
@@ -301,8 +364,10 @@ def search(
     if as_json:
         sys.stdout.write(orjson.dumps(page.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    for hint in page.hints:
-        err.print(f"hint: {hint}", markup=False)
+    for hint in page.hints:  # hints can quote channel names from the exports
+        err.print(f"hint: {terminal_safe(hint, one_line=True)}", markup=False)
+    if page.suggestion:
+        err.print(f"did you mean: {terminal_safe(page.suggestion, one_line=True)}", markup=False)
     shown = f"{page.offset + 1}-{page.offset + len(page.hits)}" if page.hits else "none"
     table = Table(title=f"{page.total:,} messages · showing {shown} · {page.sort}", expand=True)
     table.add_column("when (UTC) · id", no_wrap=True)
@@ -310,9 +375,55 @@ def search(
     table.add_column("message", ratio=1, min_width=30)
     for hit in page.hits:
         when = Text(hit.timestamp[:16].replace("T", " ") + "\n") + Text(str(hit.id), style="dim")
-        who = Text("#" + hit.channel + "\n") + Text(hit.author, style="cyan")
+        who = Text("#" + terminal_safe(hit.channel, one_line=True) + "\n")
+        who += Text(terminal_safe(hit.author, one_line=True), style="cyan")
         table.add_row(when, who, _snippet_text(hit.snippet))
     out.print(table)
+
+
+@app.command(
+    epilog="Examples: hallway digest --since 2024-03-01 --until 2024-03-07 · "
+    "hallway digest --since 2024-03-01 --in research --format json"
+)
+def digest(
+    since: Annotated[str, typer.Option("--since", help="First day, YYYY-MM-DD (UTC, inclusive).")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last day, YYYY-MM-DD (UTC, inclusive); default today.")
+    ] = None,
+    channels: Annotated[
+        list[str] | None, typer.Option("--in", help="A channel name or id (repeatable); threads come along.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md (default), json or html.")] = "md",
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Links point here (the served viewer's public URL).")
+    ] = "http://127.0.0.1:8000",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """What happened in a window of days: per channel, the conversations ranked by activity, with links.
+
+    The same digest as the viewer's /digest page: each conversation's opening and most-replied or
+    most-reacted message, new threads and forum posts, pinned messages and announcements.
+    """
+    if fmt not in ("md", "json", "html"):
+        raise _fail(f"--format {fmt!r}: use md, json or html")
+    settings = Settings(data_dir=data_dir, base_url=base_url)
+    try:
+        first = parse_day(since, "--since")
+        last = parse_day(until, "--until") if until else None
+        conn = archive.connect(data_dir / archive.ARCHIVE_FILE, readonly=True)
+        try:
+            data = build_digest(conn, first, last, channels or [])
+        finally:
+            conn.close()
+    except (ArchiveError, DigestError) as e:
+        raise _fail(str(e)) from None
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif fmt == "html":
+        env = build_templates(settings).env
+        sys.stdout.write(build_digest_document(env, data, base_url, settings.site_name))
+    else:
+        sys.stdout.write(build_digest_markdown(data, base_url))
 
 
 @app.command()
@@ -332,8 +443,12 @@ def serve(
             "--base-url", help="Public URL used in permalinks and citations [default: http://HOST:PORT]."
         ),
     ] = None,
+    mcp: Annotated[
+        bool, typer.Option("--mcp", help="Also serve the MCP tools for agents over streamable HTTP at /mcp.")
+    ] = False,
 ) -> None:
     """Serve the web viewer (read-only); with PATHs, ingest them first. `hallway serve sample_exports/` runs the demo."""
+    _check_listen(host, port)  # before any work: a bad or taken port fails in one line, not after ingesting
     if paths:
         try:
             code = run_ingest(paths, data_dir, policy_file=None, salvage=False, force=False, quiet=False)
@@ -345,11 +460,16 @@ def serve(
             )
     if not (data_dir / archive.ARCHIVE_FILE).exists():
         raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` or `hallway serve PATH` first")
-    settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}")
+    settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}", mcp=mcp)
     # Worker processes build their app from these variables (web.app.create_app_from_env).
     os.environ.update(settings.to_env())
+    warning = base_url_warning(settings.base_url)
+    if warning:
+        err.print(f"warning: {warning}", markup=False)
     err.print(
-        f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})", markup=False
+        f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})"
+        + (f"; MCP at http://{host}:{port}/mcp" if mcp else ""),
+        markup=False,
     )
     uvicorn.run(
         "web.app:create_app_from_env",
@@ -401,6 +521,81 @@ def publish(
     except (PublishError, ArchiveError) as e:
         raise _fail(str(e)) from None
     _print_publish(report)
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Fail with one line when the viewer could not listen on host:port (a bad port, or one in use)."""
+    if not 1 <= port <= 65535:
+        raise _fail(f"--port {port} is not a TCP port: choose one from 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        raise _fail(f"--host {host}: cannot listen there ({e})") from None
+    family, kind, proto, _name, addr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(addr)
+        except OSError as e:
+            reason = "the port is in use (another server?)" if e.errno == errno.EADDRINUSE else e.strerror
+            raise _fail(f"cannot listen on {host}:{port}: {reason}; choose another --port") from None
+
+
+@app.command("mcp")
+def mcp_stdio(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Public URL of the viewer, used in permalinks and citations.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Serve the archive to agents over the Model Context Protocol on stdin/stdout (read-only)."""
+    if not (data_dir / archive.ARCHIVE_FILE).exists():
+        raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` first")
+    # Imported here, not at the top: the MCP SDK takes about a second to import, which every other
+    # command would pay for.
+    from web import mcp_server
+
+    # stdout carries the protocol: everything else this process says goes to stderr.
+    mcp_server.serve_stdio(Settings(data_dir=data_dir, base_url=base_url))
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("hallway")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout: the version is in pyproject.toml
+        with open(Path(__file__).with_name("pyproject.toml"), "rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"hallway {_version()}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Hallway: a searchable, citable archive of DiscordChatExporter exports."""
+
+
+def _use_flag_display(typer_app: typer.Typer) -> None:
+    """Every command of an app (and of its sub-apps) shows its flags as flags."""
+    for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = _Command
+    for group in typer_app.registered_groups:
+        if not isinstance(group.cls, type):  # typer's default placeholder: no class of its own
+            group.cls = _Group
+        if group.typer_instance is not None:
+            _use_flag_display(group.typer_instance)
+
+
+_use_flag_display(app)
 
 
 def main() -> None:

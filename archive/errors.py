@@ -28,6 +28,10 @@ class SchemaTooNewError(ArchiveError):
     """The archive was written by a newer Hallway than this one."""
 
 
+class ArchiveBusy(ArchiveError):
+    """Another process held the archive's write lock for longer than we would wait."""
+
+
 class PolicyError(ArchiveError):
     """The privacy policy file cannot be read."""
 

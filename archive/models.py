@@ -10,7 +10,7 @@ class FileResult:
     """What ingesting one file did."""
 
     path: str
-    status: str  # ok | partial | unchanged | excluded | failed
+    status: str  # ok | partial | unchanged | excluded | failed | unsupported | ignored
     messages: int = 0
     added: int = 0
     updated: int = 0
@@ -25,6 +25,7 @@ class IngestSummary:
     """The totals of one `ingest` run."""
 
     files: list[FileResult] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # stray files met in folders: one line each
 
     def count(self, status: str) -> int:
         """How many files ended with this status."""
@@ -32,8 +33,8 @@ class IngestSummary:
 
     @property
     def failed(self) -> int:
-        """Files that failed (nothing of them was kept)."""
-        return self.count("failed")
+        """Files that failed (nothing of them was kept), and exports no source reads."""
+        return self.count("failed") + self.count("unsupported")
 
     @property
     def added(self) -> int:

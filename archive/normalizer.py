@@ -15,7 +15,6 @@ import orjson
 
 from archive.errors import MessageSkipped
 from archive.normalize import media_path, parse_snowflake, parse_timestamp_ms, snowflake_ms
-from archive.policy import Policy, pseudonym_for, scrub_user_objects
 from archive.schema import (
     HAS_CODE,
     HAS_EMBED,
@@ -26,6 +25,7 @@ from archive.schema import (
     HAS_STICKER,
     HAS_VIDEO,
 )
+from archive.withhold import REDACTED_AUTHOR, NestingTooDeep, Withholder
 
 # Keys stored in columns or tables; anything else in a message is kept verbatim in `extra`.
 MODELED_KEYS = frozenset(
@@ -64,7 +64,6 @@ VIDEO_EXT = frozenset({"mp4", "webm", "mov", "mkv", "avi", "m4v"})
 SOUND_EXT = frozenset({"mp3", "ogg", "wav", "flac", "m4a", "opus", "aac"})
 _LINK_RE = re.compile(r"https?://", re.IGNORECASE)
 _CODE_RE = re.compile(r"```|`[^`\n]+`")
-REDACTED_AUTHOR = "author opted out"
 _MISSING = object()
 # Snowflakes from 2015-01-01 (Discord's epoch, + 1 s) to 2200: anything else is not a Discord id.
 MIN_SNOWFLAKE = 1000 << 22
@@ -96,7 +95,7 @@ class UserRow:
     pseudonym: bool
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class MessageRow:
     """One message ready to write, with its detail rows."""
 
@@ -123,6 +122,7 @@ class MessageRow:
     stickers: list[tuple[Any, ...]] = field(default_factory=list)
     reactions: list[tuple[Any, ...]] = field(default_factory=list)
     mentions: list[int] = field(default_factory=list)
+    fidelity: int = 4  # 4 JSON, 3 HTML, 2 CSV, 1 TXT (archive/sources/formats.py)
 
 
 def _ext(name: str | None) -> str:
@@ -132,34 +132,18 @@ def _ext(name: str | None) -> str:
 
 
 class Normalizer:
-    """Normalizes messages of one export file (one channel); collects the users it sees."""
+    """Normalizes messages of one export file (one channel); collects the users it sees.
 
-    def __init__(self, path: str, channel_id: int, guild_id: int, policy: Policy, secret: bytes) -> None:
+    Every withholding decision and rewrite is the Withholder's; this class only asks it.
+    """
+
+    def __init__(self, path: str, channel_id: int, guild_id: int, withholder: Withholder) -> None:
         self.path = path
         self.channel_id = channel_id
         self.guild_id = guild_id
-        self.policy = policy
-        self.secret = secret
+        self.withholder = withholder
         self.users: dict[int, UserRow] = {}
-        # Real display texts of withheld users -> replacement, for mentions inside other messages.
-        self._renames: dict[str, str] = {}
-        # The same for JSON kept verbatim in `extra` (e.g. interaction.user): quoted names and ids.
-        self._json_renames: dict[str, str] = {}
-        self._pseudo: dict[int, tuple[int, str]] = {}
         self._user_cache: dict[tuple[Any, ...], int | None] = {}
-        # A raw <@id> mention names the account as surely as its name does, even when the file never
-        # shows that user's object (so no mention list or author entry would register a rename).
-        # Whole user objects in JSON kept verbatim (interaction.user) are replaced, avatar URL and all.
-        self._user_objects: dict[int, dict[str, str]] = {}
-        for uid in policy.drop_users:
-            self._renames[f"<@{uid}>"] = self._renames[f"<@!{uid}>"] = "@removed-user"
-            self._json_renames[f'"{uid}"'] = '"0"'
-            self._user_objects[uid] = {"id": "0", "name": "removed-user"}
-        for uid in policy.pseudonymize_users:
-            pid, pname = pseudonym_for(secret, uid)
-            self._renames[f"<@{uid}>"] = self._renames[f"<@!{uid}>"] = f"<@{pid}>"
-            self._json_renames[f'"{uid}"'] = f'"{pid}"'
-            self._user_objects[uid] = {"id": str(pid), "name": pname}
 
     def _fail(self, offset: int, index: int, reason: str) -> MessageSkipped:
         where = f"byte {offset} (message {index})" if offset >= 0 else f"message {index}"
@@ -187,26 +171,14 @@ class Normalizer:
         nick = obj.get("nickname")
         name = name if isinstance(name, str) else str(uid)
         nick = nick if isinstance(nick, str) and nick else None
-        if uid in self.policy.drop_users:
-            for text in (name, nick):
-                if text:
-                    self._renames["@" + text] = "@removed-user"
-                    self._json_renames[orjson.dumps(text).decode()] = '"removed-user"'
-            self._json_renames[f'"{uid}"'] = '"0"'
-            return None
-        if uid in self.policy.pseudonymize_users:
-            pid, pname = self._pseudo.get(uid) or pseudonym_for(self.secret, uid)
-            self._pseudo[uid] = (pid, pname)
-            for text in (name, nick):
-                if text:
-                    self._renames["@" + text] = "@" + pname
-                    self._json_renames[orjson.dumps(text).decode()] = f'"{pname}"'
-            self._json_renames[f'"{uid}"'] = f'"{pid}"'
-            self._renames[f"<@{uid}>"] = f"<@{pid}>"
-            self._renames[f"<@!{uid}>"] = f"<@{pid}>"
-            if pid not in self.users:
-                self.users[pid] = UserRow(pid, pname, None, pname, None, None, False, True)
-            return pid
+        act = self.withholder.user(uid)
+        if act is not None:
+            self.withholder.learn_names(act, name, nick)
+            if act.id == 0:
+                return None
+            if act.id not in self.users:
+                self.users[act.id] = UserRow(act.id, act.name, None, act.name, None, None, False, True)
+            return act.id
         existing = self.users.get(uid)
         disc = obj.get("discriminator")
         color = obj.get("color")
@@ -230,14 +202,18 @@ class Normalizer:
         self.users[uid] = row
         return uid
 
-    def _apply_renames(self, text: str) -> str:
-        for old, new in self._renames.items():
-            if old in text:
-                text = re.sub(re.escape(old) + r"(?![\w])", new, text)
-        return text
-
     def message(self, offset: int, index: int, raw: bytes | None, obj: dict[str, Any]) -> MessageRow:
-        """Normalize one message; raise ExportFormatError when a modeled field has the wrong type."""
+        """Normalize one message; raise MessageSkipped when a modeled field has the wrong type or it nests too deeply."""
+        try:
+            return self._message(offset, index, raw, obj)
+        except (NestingTooDeep, RecursionError) as e:
+            raise self._fail(offset, index, f"message {obj.get('id')!s:.40}: {e}") from None
+        except TypeError as e:  # orjson: "Recursion limit reached" for JSON nested more than 255 levels
+            raise self._fail(
+                offset, index, f"message {obj.get('id')!s:.40}: cannot be stored ({e})"
+            ) from None
+
+    def _message(self, offset: int, index: int, raw: bytes | None, obj: dict[str, Any]) -> MessageRow:
         mid = parse_snowflake(obj.get("id"))
         if mid is None or not MIN_SNOWFLAKE <= mid <= MAX_SNOWFLAKE:
             shown = repr(obj.get("id")) if "id" in obj else "missing"
@@ -280,9 +256,8 @@ class Normalizer:
                 raise self._fail(offset, index, f"message {mid}: {key} is not a list")
         fp = fingerprint(raw, obj)
 
-        author_dropped = (
-            isinstance(author, dict) and parse_snowflake(author.get("id")) in self.policy.drop_users
-        )
+        w = self.withholder
+        author_act = w.user(parse_snowflake(author.get("id"))) if isinstance(author, dict) else None
         author_id = self._map_user(author)
         mention_ids: list[int] = []
         for m in obj.get("mentions") or ():
@@ -290,34 +265,29 @@ class Normalizer:
             if uid is not None and uid not in mention_ids:
                 mention_ids.append(uid)
 
-        redacted = None
-        if author_dropped:
-            redacted = REDACTED_AUTHOR
-        elif mid in self.policy.takedowns:
-            redacted = self.policy.takedowns[mid]
+        redacted = REDACTED_AUTHOR if author_act is not None and author_act.id == 0 else w.takedown(mid)
         if redacted is not None:
             return MessageRow(
-                mid,
-                self.channel_id,
-                None,
-                kind,
-                ts,
-                None,
-                None,
-                False,
-                None,
-                None,
-                None,
-                None,
-                None,
-                0,
-                0,
-                None,
-                fp,
-                redacted,
+                id=mid,
+                channel_id=self.channel_id,
+                author_id=None,
+                type=kind,
+                ts=ts,
+                edited_ts=None,
+                content=None,
+                pinned=False,
+                reply_to=None,
+                ref_kind=None,
+                ref_message_id=None,
+                ref_channel_id=None,
+                ref_guild_id=None,
+                flags=0,
+                reaction_count=0,
+                extra=None,
+                fp=fp,
+                redacted=redacted,
             )
-        if self._renames:
-            content = self._apply_renames(content)
+        content = w.rewrite_text(content)
 
         # reference: a reply only when the type says so (DCE writes reference for pins, threads, forwards too)
         ref = obj.get("reference")
@@ -352,6 +322,7 @@ class Normalizer:
                 continue
             url = a.get("url") if isinstance(a.get("url"), str) else None
             name = a.get("fileName") if isinstance(a.get("fileName"), str) else None
+            name = w.rewrite_text(name) if name else name
             size = a.get("fileSizeBytes")
             size = size if isinstance(size, int) and not isinstance(size, bool) else None
             attachments.append((mid, pos, parse_snowflake(a.get("id")), url, media_path(url), name, size))
@@ -375,11 +346,12 @@ class Normalizer:
                 flags |= HAS_VIDEO
             if e.get("image") or e.get("images"):
                 flags |= HAS_IMAGE
+            if w.embed_withheld(e):
+                continue  # a quote of withheld content (starboard of a takedown, a dropped author) goes whole
+            if w.has_users:
+                e = w.rewrite_json(e)
             title = e.get("title") if isinstance(e.get("title"), str) else None
             desc = e.get("description") if isinstance(e.get("description"), str) else None
-            if self._renames:
-                title = self._apply_renames(title) if title else title
-                desc = self._apply_renames(desc) if desc else desc
             embeds.append((mid, pos, url, title, desc, orjson.dumps(e)))
         stickers = []
         for pos, s in enumerate(obj.get("stickers") or ()):
@@ -419,36 +391,37 @@ class Normalizer:
         # Keys the parser does not model are kept verbatim (a null says no more than absence).
         extra_keys = obj.keys() - MODELED_KEYS
         kept = {k: obj[k] for k in extra_keys if obj[k] is not None} if extra_keys else None
-        if kept and self._user_objects:
-            kept = scrub_user_objects(kept, self._user_objects)
+        if ref_kind == "forward" and w.forward_withheld(ref_cid, ref_mid):
+            # A forwarded copy of something withheld (an excluded channel, a takedown) is not kept, nor where from.
+            ref_mid = ref_cid = ref_gid = None
+            if kept:
+                kept.pop("forwardedMessage", None)
+                kept.pop("messageSnapshots", None)
+        if kept and w.has_users:
+            kept = w.rewrite_json(kept)
         extra = orjson.dumps(kept) if kept else None
-        if extra is not None and (self._renames or self._json_renames):
-            text = self._apply_renames(extra.decode())
-            for old, new in self._json_renames.items():
-                text = text.replace(old, new)
-            extra = text.encode()
         return MessageRow(
-            mid,
-            self.channel_id,
-            author_id,
-            kind,
-            ts,
-            edited_ts,
-            content,
-            obj.get("isPinned") is True,
-            reply_to,
-            ref_kind,
-            ref_mid,
-            ref_cid,
-            ref_gid,
-            flags,
-            reaction_count,
-            extra,
-            fp,
-            None,
-            attachments,
-            embeds,
-            stickers,
-            reactions,
-            mention_ids,
+            id=mid,
+            channel_id=self.channel_id,
+            author_id=author_id,
+            type=kind,
+            ts=ts,
+            edited_ts=edited_ts,
+            content=content,
+            pinned=obj.get("isPinned") is True,
+            reply_to=reply_to,
+            ref_kind=ref_kind,
+            ref_message_id=ref_mid,
+            ref_channel_id=ref_cid,
+            ref_guild_id=ref_gid,
+            flags=flags,
+            reaction_count=reaction_count,
+            extra=extra,
+            fp=fp,
+            redacted=None,
+            attachments=attachments,
+            embeds=embeds,
+            stickers=stickers,
+            reactions=reactions,
+            mentions=mention_ids,
         )

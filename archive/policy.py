@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
 import hmac
@@ -10,9 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
+import tomlkit
+import tomlkit.exceptions
 
 from archive.errors import PolicyError
+from archive.names import normalize_name, normalize_pattern
 
 POLICY_FILE = "policy.toml"
 
@@ -41,13 +44,37 @@ class Policy:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def channel_allowed(self, ids: list[int | None], names: list[str | None]) -> bool:
-        """Whether a channel (with its parent's id and name, for threads) passes include/exclude."""
-        keys = [str(i) for i in ids if i is not None] + [n for n in names if n]
+        """Whether a channel (with its parent's id and name, for threads) passes include/exclude.
 
-        def matches(patterns: tuple[str, ...]) -> bool:
-            return any(fnmatch.fnmatchcase(k.lower(), p.lower()) for p in patterns for k in keys)
+        Patterns match ids, and names as written or as people type them (`lcars-terminal-*` matches
+        `💻-lcars-terminal-27`), case-insensitively.
+        """
+        keys = channel_keys(ids, names)
+        return _matches(self.include, keys) and not _matches(self.exclude, keys)
 
-        return matches(self.include) and not matches(self.exclude)
+
+def channel_keys(ids: list[int | None], names: list[str | None]) -> list[str]:
+    """What channel patterns are compared with: ids, and each name lower-cased and normalized."""
+    keys = [str(i) for i in ids if i is not None]
+    for n in names:
+        if n:
+            keys += [n.lower(), normalize_name(n)]
+    return keys
+
+
+def _matches(patterns: tuple[str, ...], keys: list[str]) -> bool:
+    forms = {f for p in patterns for f in (p.lower(), normalize_pattern(p))}
+    return any(fnmatch.fnmatchcase(k, f) for f in forms for k in keys)
+
+
+def unmatched_patterns(
+    policy: Policy, channels: list[tuple[list[int | None], list[str | None]]]
+) -> list[str]:
+    """Exclude/include patterns (other than `*`) that match none of these channels: likely typos."""
+    keys = [channel_keys(ids, names) for ids, names in channels]
+    return [
+        p for p in (*policy.exclude, *policy.include) if p != "*" and not any(_matches((p,), k) for k in keys)
+    ]
 
 
 def _ids(values: Any, where: str, path: Path) -> frozenset[int]:
@@ -58,10 +85,50 @@ def _ids(values: Any, where: str, path: Path) -> frozenset[int]:
     out = set()
     for v in values:
         s = str(v).strip()
-        if not s.isdigit():
+        if not is_id(s):
             raise PolicyError(f"{path}: [{where}] has {v!r}, which is not a user id")
         out.add(int(s))
     return frozenset(out)
+
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "channels": ("include", "exclude"),
+    "users": ("drop", "pseudonymize"),
+    "takedown": ("message", "reason"),
+}
+
+
+def is_id(value: str) -> bool:
+    """A Discord id as typed: ASCII digits only (`"²".isdigit()` is True, and int() refuses it)."""
+    return value.isascii() and value.isdigit() and 0 < len(value) <= 20
+
+
+def _closest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.0)
+    return match[0] if match else choices[0]
+
+
+def _check_keys(data: dict[str, Any], path: Path) -> None:
+    """Refuse unknown sections and keys, naming the closest valid one (a typo must not go unnoticed)."""
+    for section, value in data.items():
+        if section not in SECTIONS:
+            shown = "[[takedown]]" if _closest(section, list(SECTIONS)) == "takedown" else None
+            guess = shown or f"[{_closest(section, list(SECTIONS))}]"
+            raise PolicyError(f"{path}: unknown section [{section}]: did you mean {guess}?")
+        tables = value if isinstance(value, list) else [value]
+        for table in tables:
+            if not isinstance(table, dict):
+                continue
+            for key in table:
+                if key in SECTIONS[section]:
+                    continue
+                elsewhere = [s for s, keys in SECTIONS.items() if key in keys]
+                hint = (
+                    f"{key} belongs under [{elsewhere[0]}]"
+                    if elsewhere
+                    else f"did you mean {_closest(key, SECTIONS[section])}?"
+                )
+                raise PolicyError(f"{path}: unknown key {key!r} in [{section}]: {hint}")
 
 
 def load_policy(path: Path) -> Policy:
@@ -71,7 +138,8 @@ def load_policy(path: Path) -> Policy:
     except FileNotFoundError:
         raise PolicyError(f"{path}: policy file not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise PolicyError(f"{path}: not valid TOML ({e})") from None
+        raise PolicyError(f"{path}: not valid TOML ({str(e).splitlines()[0]})") from None
+    _check_keys(data, path)
     channels = data.get("channels", {})
     users = data.get("users", {})
     if not isinstance(channels, dict) or not isinstance(users, dict):
@@ -87,7 +155,7 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError(f"{path}: [[takedown]] entries must be tables")
     for n, entry in enumerate(entries, 1):
         msg = str(entry.get("message", "")).strip() if isinstance(entry, dict) else ""
-        if not msg.isdigit():
+        if not is_id(msg):
             raise PolicyError(f'{path}: takedown #{n} needs message = "<message id>"')
         takedowns[int(msg)] = str(entry.get("reason") or "taken down")
     return Policy(
@@ -99,41 +167,72 @@ def load_policy(path: Path) -> Policy:
     )
 
 
+HEADER = "Hallway privacy policy: applied at every ingest; a rule once applied stays applied."
+
+
 def save_policy(policy: Policy, path: Path) -> None:
-    """Write the policy as TOML (atomically), e.g. after `hallway redact`."""
+    """Write the policy as TOML (atomically), keeping the maintainer's comments and layout where it can.
 
-    def strs(values: Any, keep_order: bool = False) -> str:
-        items = list(values) if keep_order else sorted(values, key=str)
-        return "[" + ", ".join(orjson.dumps(str(v)).decode() for v in items) + "]"
-
-    lines = [
-        "# Hallway privacy policy: applied at every ingest; changes purge the archive.",
-        "[channels]",
-        f"include = {strs(policy.include, keep_order=True)}",
-        f"exclude = {strs(policy.exclude, keep_order=True)}",
-        "",
-        "[users]",
-        f"drop = {strs(policy.drop_users)}",
-        f"pseudonymize = {strs(policy.pseudonymize_users)}",
-    ]
+    Lists are updated in place (tomlkit round-trips comments); takedowns are added or removed one by one.
+    """
+    doc: tomlkit.TOMLDocument
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        _check_keys(doc.unwrap(), path)
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.TOMLKitError, PolicyError):
+        doc = tomlkit.document()
+        doc.add(tomlkit.comment(HEADER))
+    wanted: dict[str, dict[str, list[str]]] = {
+        "channels": {"include": list(policy.include), "exclude": list(policy.exclude)},
+        "users": {
+            "drop": sorted(str(u) for u in policy.drop_users),
+            "pseudonymize": sorted(str(u) for u in policy.pseudonymize_users),
+        },
+    }
+    for section, keys in wanted.items():
+        table = doc.get(section)
+        if not isinstance(table, dict):
+            table = tomlkit.table()
+            doc[section] = table
+        for key, values in keys.items():
+            current = table.get(key)
+            if isinstance(current, list) and [str(v) for v in current] == values:
+                continue
+            if isinstance(current, list):
+                # Keep the array (and its comments); change only what differs.
+                kept = [str(v) for v in current]
+                for v in [v for v in kept if v not in values]:
+                    current.pop(kept.index(v))
+                    kept.remove(v)
+                for v in values:
+                    if v not in kept:
+                        current.append(v)
+            else:
+                table[key] = values
+    entries = doc.get("takedown")
+    if not isinstance(entries, list):
+        entries = tomlkit.aot()
+        doc["takedown"] = entries
+    seen: set[int] = set()
+    for i in range(len(entries) - 1, -1, -1):
+        msg = str(entries[i].get("message", "")).strip()
+        if not is_id(msg) or int(msg) not in policy.takedowns:
+            entries.pop(i) if hasattr(entries, "pop") else None
+            continue
+        seen.add(int(msg))
+        if str(entries[i].get("reason")) != policy.takedowns[int(msg)]:
+            entries[i]["reason"] = policy.takedowns[int(msg)]
     for mid, reason in sorted(policy.takedowns.items()):
-        escaped = reason.replace("\\", "\\\\").replace('"', '\\"')
-        lines += ["", "[[takedown]]", f'message = "{mid}"', f'reason = "{escaped}"']
+        if mid not in seen:
+            entry = tomlkit.table()
+            entry["message"] = str(mid)
+            entry["reason"] = reason
+            entries.append(entry)
+    if not len(entries):
+        del doc["takedown"]
     tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
     tmp.replace(path)
-
-
-def scrub_user_objects(value: Any, replacements: dict[int, dict[str, str]]) -> Any:
-    """Parsed JSON with each user object of a withheld user replaced whole (its avatar URL names the account)."""
-    if isinstance(value, list):
-        return [scrub_user_objects(v, replacements) for v in value]
-    if not isinstance(value, dict):
-        return value
-    uid = value.get("id")
-    if "name" in value and isinstance(uid, str | int) and str(uid).isdigit() and int(uid) in replacements:
-        return dict(replacements[int(uid)])
-    return {k: scrub_user_objects(v, replacements) for k, v in value.items()}
 
 
 def pseudonym_for(secret: bytes, user_id: int) -> tuple[int, str]:

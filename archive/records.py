@@ -135,3 +135,17 @@ def iter_index_records(
                     reaction_count=reactions,
                 ),
             )
+
+
+def withheld_since(conn: sqlite3.Connection, index_generation: int) -> list[int]:
+    """Ids a search index at `index_generation` must not serve: empty unless a purge (a policy change,
+    `hallway redact`) committed after that generation, in which case every message changed since, and every
+    id purged since, is listed (the index holds their old, unwithheld versions until it catches up)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'withheld_generation'").fetchone()
+    if row is None or int(row[0]) <= index_generation:
+        return []
+    ids = [
+        r[0] for r in conn.execute("SELECT message_id FROM removed WHERE generation > ?", (index_generation,))
+    ]
+    ids += [r[0] for r in conn.execute("SELECT id FROM messages WHERE generation > ?", (index_generation,))]
+    return ids

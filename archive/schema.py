@@ -6,7 +6,7 @@ import sqlite3
 
 from archive.errors import SchemaTooNewError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 # Message flag bits, shared with the indexer's `has:` filters.
 HAS_LINK = 1
@@ -164,7 +164,79 @@ CREATE INDEX links_conversation ON links(conversation_id, message_id);
 CREATE INDEX links_parent ON links(parent_id) WHERE parent_id IS NOT NULL;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# v3: what the archive has withheld, remembered by keyed digests of the real ids and names (never the plain
+# values), so that a later export, a renamed channel or a lost policy.toml never brings anything back.
+_V3 = """
+CREATE TABLE withheld (
+    kind TEXT NOT NULL,                -- user | pseudonym | channel | message | name
+    key TEXT NOT NULL,                 -- HMAC(archive secret, kind + real id or name)
+    action TEXT NOT NULL,              -- drop | pseudonymize | exclude | the takedown reason | replacement name
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+"""
+
+# v4: every DCE export format. `fidelity` says which kind of export a message's fields come from (the
+# richer one wins a merge); CSV and TXT records (fidelity <= 2) have made-up ids and merge into the real
+# message when a JSON or HTML export covers it, their id kept as an alias for its permalink.
+_V4 = """
+ALTER TABLE messages ADD COLUMN fidelity INTEGER NOT NULL DEFAULT 4;  -- 4 JSON, 3 HTML, 2 CSV, 1 TXT
+ALTER TABLE exports ADD COLUMN format TEXT NOT NULL DEFAULT 'json';   -- json | html | csv | txt
+CREATE INDEX messages_low_fidelity ON messages(channel_id, ts) WHERE fidelity <= 2;
+CREATE TABLE aliases (
+    alias_id INTEGER PRIMARY KEY,      -- the id a CSV/TXT record had (its URLs answer 301)
+    message_id INTEGER NOT NULL        -- the real message it was merged into
+);
+CREATE INDEX aliases_message ON aliases(message_id);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+
+# The columns of a message row, spelled once: the writer, the merge and the readers build their SQL from these.
+MESSAGE_COLUMNS = (
+    "id",
+    "channel_id",
+    "author_id",
+    "type",
+    "ts",
+    "edited_ts",
+    "content",
+    "pinned",
+    "reply_to",
+    "ref_kind",
+    "ref_message_id",
+    "ref_channel_id",
+    "ref_guild_id",
+    "flags",
+    "reaction_count",
+    "extra",
+    "fp",
+    "seen_ts",
+    "deleted",
+    "redacted",
+    "generation",
+    "fidelity",
+)
+# Columns that follow the newest export of a message (content and edits merge by their own rules).
+FOLLOW_NEWEST_COLUMNS = (
+    "author_id",
+    "type",
+    "pinned",
+    "reply_to",
+    "ref_kind",
+    "ref_message_id",
+    "ref_channel_id",
+    "ref_guild_id",
+    "flags",
+    "reaction_count",
+    "extra",
+    "fp",
+)
+# Detail tables keyed by (message_id, pos) or (message_id, user_id): rewritten whole from the newest export.
+DETAIL_TABLES = ("attachments", "embeds", "stickers", "reactions", "mentions")
+# Everything a withheld message leaves behind besides its row (a redacted tombstone keeps provenance and links).
+REDACTED_TABLES = ("revisions", *DETAIL_TABLES)
+# Every table keyed by message id: what a purged (excluded) message loses with its row.
+MESSAGE_TABLES = (*REDACTED_TABLES, "provenance", "links")
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from archive.errors import ArchiveError, SchemaTooNewError
+from archive.errors import ArchiveBusy, ArchiveError, SchemaTooNewError
 from archive.schema import SCHEMA_VERSION, ensure_schema
 
 ARCHIVE_FILE = "archive.sqlite"
@@ -57,15 +59,49 @@ def set_meta(conn: sqlite3.Connection, key: str, value: Any) -> None:
     )
 
 
+WRITE_WAIT_S = 600.0
+
+
+def begin_write(
+    conn: sqlite3.Connection, notice: Callable[[str], None] | None = None, wait_s: float = WRITE_WAIT_S
+) -> None:
+    """BEGIN IMMEDIATE: the archive's one write lock. While another process holds it, wait (saying so once
+    through `notice`), and after `wait_s` give up with a one-line ArchiveBusy instead of SQLite's error."""
+    deadline = time.monotonic() + wait_s
+    told = False
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            if time.monotonic() >= deadline:
+                raise ArchiveBusy(
+                    "the archive is busy: another hallway ingest or redact is writing it; "
+                    "try again when it finishes (nothing was changed)"
+                ) from None
+            if notice is not None and not told:
+                notice("waiting for another hallway process to finish writing the archive…")
+                told = True
+            time.sleep(0.05)
+
+
 def ensure_secret(conn: sqlite3.Connection) -> bytes:
     """The archive's random secret, used to key pseudonyms (created on first use)."""
     value = get_meta(conn, "secret")
     if value is None:
-        value = secrets.token_hex(32)
-        conn.execute("BEGIN IMMEDIATE")
+        begin_write(conn)
+        value = get_meta(conn, "secret") or secrets.token_hex(32)  # another writer may have made it
         set_meta(conn, "secret", value)
         conn.execute("COMMIT")
     return bytes.fromhex(value)
+
+
+def ensure_secret_readonly(conn: sqlite3.Connection) -> bytes:
+    """The archive's secret from a read-only connection (empty when the archive has none yet)."""
+    value = get_meta(conn, "secret")
+    return bytes.fromhex(value) if value else b""
 
 
 def generation(conn: sqlite3.Connection) -> int:

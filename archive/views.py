@@ -13,15 +13,16 @@ from typing import Any
 
 import orjson
 
+from archive.names import normalize_name
 from archive.normalize import DISCORD_EPOCH_MS
+from archive.schema import MESSAGE_COLUMNS
 
 Row = dict[str, Any]
 MAX_ID = (1 << 63) - 1
 
 _MESSAGE_COLUMNS = (
-    "m.id, m.channel_id, m.author_id, m.type, m.ts, m.edited_ts, m.content, m.pinned, m.reply_to, m.ref_kind,"
-    " m.ref_message_id, m.ref_channel_id, m.ref_guild_id, m.flags, m.reaction_count, m.extra, m.seen_ts,"
-    " m.deleted, m.redacted, u.name AS author_name, u.nickname AS author_nickname,"
+    ", ".join(f"m.{c}" for c in MESSAGE_COLUMNS if c not in ("fp", "generation"))
+    + ", u.name AS author_name, u.nickname AS author_nickname,"
     " u.avatar_url AS author_avatar_url, u.color AS author_color, u.is_bot AS author_is_bot,"
     " u.pseudonym AS author_pseudonym"
 )
@@ -425,3 +426,13 @@ def find_forum(conn: sqlite3.Connection, channel_id: int) -> Row | None:
             (channel_id,),
         )
     )
+
+
+def channels_named(conn: sqlite3.Connection, name: str) -> list[int]:
+    """Ids of the channels, threads and forums whose name has the same normal form as `name` (archive.names)."""
+    want = normalize_name(name)
+    rows = conn.execute(
+        "SELECT id, name FROM channels UNION SELECT parent_id, parent_name FROM channels"
+        " WHERE parent_id IS NOT NULL AND parent_name IS NOT NULL"
+    )
+    return sorted({int(cid) for cid, n in rows if n and normalize_name(str(n)) == want})

@@ -8,6 +8,7 @@ data is absent, a small built-in vocabulary with Zipfian word frequencies is use
     python bench/corpus.py --size 1m --out bench/corpus/1m            # one file per channel
     python bench/corpus.py --size 1m --single --out bench/corpus/1m1f # one channel, one file
     python bench/corpus.py --size 100k --partition 20000 ...          # DCE-style [part N] files
+    python bench/corpus.py --size 1m --single --format html ...       # the same messages as DCE HTML
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+try:
+    from bench import dce_render
+except ImportError:  # run as a script from bench/
+    import dce_render  # type: ignore[no-redef]
 
 EPOCH_MS = 1420070400000
 START_MS = 1_640_995_200_000  # 2022-01-01
@@ -93,14 +99,15 @@ def parse_size(text: str) -> int:
 class TextModel:
     """A word-bigram chain; `sentence()` walks it from a start word."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, irc: bool = True) -> None:
         self.rng = random.Random(seed)
+        self.irc = irc
         self.next: dict[str, tuple[list[str], list[int]]] = {}
         self.starts: list[str] = []
         self._train()
 
     def _lines(self) -> Iterator[str]:
-        if not IRC.exists():
+        if not self.irc or not IRC.exists():
             return
         for path in sorted((IRC / "train").glob("*.ascii.txt"))[:200]:
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -163,10 +170,12 @@ def zipf_weights(n: int, s: float) -> list[float]:
 class Corpus:
     """Generates guild, channels, users and messages; writes DCE files."""
 
-    def __init__(self, total: int, seed: int = 7, channels: int = 16, authors: int = 3000) -> None:
+    def __init__(
+        self, total: int, seed: int = 7, channels: int = 16, authors: int = 3000, irc: bool = True
+    ) -> None:
         self.rng = random.Random(seed)
         self.total = total
-        self.text = TextModel(seed)
+        self.text = TextModel(seed, irc)
         self.pool = [self.text.sentence() for _ in range(min(200_000, max(5_000, total // 5)))]
         self.users = [
             {
@@ -332,8 +341,33 @@ def header_for(channel_id: str, name: str, exported_ms: int) -> dict[str, Any]:
     }
 
 
-def generate(total: int, out: Path, *, single: bool, partition: int, seed: int) -> dict[str, Any]:
+FORMATS = ("json", "html", "html-light", "html-2.33", "csv", "txt")
+
+
+def write_format(
+    path: Path, header: dict[str, Any], messages: Iterator[dict[str, Any]] | list[dict[str, Any]], fmt: str
+) -> int:
+    """Write one export in a DCE format (json, html, html-light, html-2.33, csv, txt); return its bytes."""
+    if fmt == "json":
+        return write_export(path, header, messages)
+    with path.open("w", encoding="utf-8", newline="" if fmt == "csv" else None) as fh:
+        if fmt.startswith("html"):
+            theme = "Light" if fmt == "html-light" else "Dark"
+            dce_render.write_html(
+                fh, header, messages, theme=theme, era="2.33" if fmt == "html-2.33" else "2.4x"
+            )
+        elif fmt == "csv":
+            dce_render.write_csv(fh, messages)
+        else:
+            dce_render.write_txt(fh, header, messages)
+        return fh.tell()
+
+
+def generate(
+    total: int, out: Path, *, single: bool, partition: int, seed: int, fmt: str = "json"
+) -> dict[str, Any]:
     """Write the corpus; return a summary (files, messages, bytes)."""
+    ext = "html" if fmt.startswith("html") else fmt
     corpus = Corpus(total, seed=seed, channels=1 if single else 16)
     out.mkdir(parents=True, exist_ok=True)
     span = 3 * 365 * 86_400_000
@@ -359,11 +393,11 @@ def generate(total: int, out: Path, *, single: bool, partition: int, seed: int) 
                 if not chunk:
                     break
                 suffix = "" if part == 1 else f" [part {part}]"
-                size += write_export(out / f"{base}{suffix}.json", header, chunk)
+                size += write_format(out / f"{base}{suffix}.{ext}", header, chunk, fmt)
                 files += 1
                 part += 1
         else:
-            size += write_export(out / f"{base}.json", header, msgs)
+            size += write_format(out / f"{base}.{ext}", header, msgs, fmt)
             files += 1
     return {"files": files, "messages": total, "bytes": size}
 
@@ -375,10 +409,16 @@ def main() -> None:
     ap.add_argument("--single", action="store_true", help="one channel in one file")
     ap.add_argument("--partition", type=int, default=0, help="messages per [part N] file")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--format", choices=FORMATS, default="json", help="the DCE format to write")
     args = ap.parse_args()
     started = time.perf_counter()
     summary = generate(
-        parse_size(args.size), args.out, single=args.single, partition=args.partition, seed=args.seed
+        parse_size(args.size),
+        args.out,
+        single=args.single,
+        partition=args.partition,
+        seed=args.seed,
+        fmt=args.format,
     )
     summary["seconds"] = round(time.perf_counter() - started, 1)
     print(orjson.dumps(summary).decode())

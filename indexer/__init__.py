@@ -5,7 +5,7 @@ from indexer.layout import INDEX_DIR
 from indexer.query import FilterChip, ParsedQuery, QueryBuilder
 from indexer.schema import SCHEMA_VERSION
 from indexer.searcher import SORTS, Facets, SearchHit, SearchIndex, SearchPage, open_index, search
-from indexer.writer import IndexStats, rebuild_index, update_index
+from indexer.writer import IndexStats, rebuild_index, update_index, withhold_now
 
 __all__ = [
     "INDEX_DIR",
@@ -27,4 +27,5 @@ __all__ = [
     "rebuild_index",
     "search",
     "update_index",
+    "withhold_now",
 ]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import tantivy
 
 from archive.models import IndexRecord
+from archive.names import normalize_name
 from archive.schema import HAS_FLAGS
 from indexer import schema as f
 
@@ -73,6 +74,8 @@ def build_document(rec: IndexRecord, lookups: Lookups) -> tantivy.Document:
     parent_name = lookups.parent_names.get(rec.channel_id)
     for key in _keys(rec.channel_name, parent_name):
         doc.add_text(f.CHANNEL_KEY, key)
+    for key in dict.fromkeys(normalize_name(n) for n in (rec.channel_name, parent_name) if n):
+        doc.add_text(f.CHANNEL_NORM, key)
     if rec.parent_id is not None:
         doc.add_integer(f.PARENT_ID, rec.parent_id)
     if rec.thread_id is not None:
@@ -93,14 +96,17 @@ def build_document(rec: IndexRecord, lookups: Lookups) -> tantivy.Document:
         doc.add_integer(f.REPLY_TO, rec.reply_to)
     if rec.starts_thread is not None:
         doc.add_integer(f.STARTS_THREAD, rec.starts_thread)
+    # Stored normalized too: snippets are cut and marked from the same text the query's words matched.
     if rec.content:
-        doc.add_text(f.CONTENT, rec.content)
-        doc.add_text(f.CONTENT_EXACT, rec.content)
+        content = f.normalize_text(rec.content)
+        doc.add_text(f.CONTENT, content)
+        doc.add_text(f.CONTENT_EXACT, content)
     if rec.embed_text:
-        doc.add_text(f.EMBED, rec.embed_text)
-        doc.add_text(f.EMBED_EXACT, rec.embed_text)
+        embed = f.normalize_text(rec.embed_text)
+        doc.add_text(f.EMBED, embed)
+        doc.add_text(f.EMBED_EXACT, embed)
     for name in rec.attachment_names:
-        doc.add_text(f.FILES, name)
+        doc.add_text(f.FILES, f.normalize_text(name))
     doc.add_integer(f.TS, rec.ts)
     doc.add_integer(f.MONTH, month_of(rec.ts))
     for name, bit in HAS_FLAGS.items():

@@ -109,6 +109,16 @@ def collect_garbage(root: Path, keep: str) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def remove_abandoned_builds(root: Path) -> None:
+    """Delete `build-*` folders left by a killed or failed rebuild (call with the writer lock held: then no
+    build is in progress). They may hold withheld text, and nothing else would ever remove them."""
+    if not root.is_dir():
+        return
+    for p in root.iterdir():
+        if p.is_dir() and p.name.startswith(BUILD_PREFIX):
+            shutil.rmtree(p, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
     """Hold the index's writer lock (blocking): one writing process at a time, across processes."""

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import tantivy
 
+from archive.names import normalize_name
 from archive.schema import HAS_FLAGS
 from indexer import schema as f
 
@@ -43,6 +44,8 @@ CONVERSATION_PREFIX = "conversation:"
 MAX_ID = (1 << 63) - 1
 # Resolves a conversation id to its message ids (empty: no such conversation; None: archive unreadable).
 ConversationResolver = Callable[[int], Sequence[int] | None]
+# How many documents hold a term in a field (a searcher's doc_freq): lets `in:` prefer a channel's exact name.
+DocFreq = Callable[[str, str], int]
 _HAS_ALIASES = {
     "attachment": "file",
     "attachments": "file",
@@ -346,8 +349,27 @@ class QueryBuilder:
             return tantivy.Query.empty_query(), chip
         return tantivy.Query.term_set_query(self.schema, f.ID, list(ids)), chip
 
+    def _channel(self, value: str, doc_freq: DocFreq | None) -> tantivy.Query:
+        """`in:NAME`: the exact (case-insensitive) name of a channel, thread or forum when one has it, else the
+        names in their normal form (no emoji or separators: `in:rules` finds `⚖｜rules`); or an id."""
+        low = value.lower()
+        m = re.fullmatch(r"<#(\d+)>", low)
+        name = m.group(1) if m else low.lstrip("#")
+        parts = [self._term(f.CHANNEL_KEY, name)]
+        norm = normalize_name(value)
+        if norm and (doc_freq is None or not doc_freq(f.CHANNEL_KEY, name)):
+            parts.append(self._term(f.CHANNEL_NORM, norm))
+        if name.isdigit() and len(name) < 20:
+            cid = int(name)
+            parts += [self._term(f.CHANNEL_ID, cid), self._term(f.PARENT_ID, cid)]
+        return self._any([(p, 1.0) for p in parts])
+
     def _filter(
-        self, item: _Item, hints: _Hints, resolve: ConversationResolver | None = None
+        self,
+        item: _Item,
+        hints: _Hints,
+        resolve: ConversationResolver | None = None,
+        doc_freq: DocFreq | None = None,
     ) -> tuple[tantivy.Query | None, FilterChip | None]:
         key, value = item.key, item.text
         if key == "conversation":
@@ -376,15 +398,7 @@ class QueryBuilder:
                 parts.append(self._term(f.MENTIONS, int(name)))
             return self._any([(p, 1.0) for p in parts]), chip
         if key == "in":
-            name = low.lstrip("#")
-            m = re.fullmatch(r"<#(\d+)>", low)
-            if m:
-                name = m.group(1)
-            parts = [self._term(f.CHANNEL_KEY, name)]
-            if name.isdigit() and len(name) < 20:
-                cid = int(name)
-                parts += [self._term(f.CHANNEL_ID, cid), self._term(f.PARENT_ID, cid)]
-            return self._any([(p, 1.0) for p in parts]), chip
+            return self._channel(value, doc_freq), chip
         if key == "has":
             name = _HAS_ALIASES.get(low, low)
             if name not in HAS_FLAGS and name.endswith("s") and name[:-1] in HAS_FLAGS:
@@ -428,23 +442,37 @@ class QueryBuilder:
 
     # -- all together -------------------------------------------------------------------------
 
-    def parse(self, text: str, *, conversations: ConversationResolver | None = None) -> ParsedQuery:
+    def parse(
+        self,
+        text: str,
+        *,
+        conversations: ConversationResolver | None = None,
+        doc_freq: DocFreq | None = None,
+    ) -> ParsedQuery:
         """Parse search-box text; never raises for any input.
 
         `conversations` resolves `in:conversation:ID` to message ids; without it that filter matches nothing.
+        `doc_freq` (the searcher's) lets `in:NAME` use only an exact name when one exists; without it `in:`
+        matches exact and normalized names alike.
         """
         try:
-            return self._parse(text, conversations)
+            return self._parse(text, conversations, doc_freq)
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
         except BaseException:  # a tantivy panic is a BaseException; a person's typing must never surface one
             hint = "This query could not be understood, so nothing was searched. Try simpler words."
             return ParsedQuery(tantivy.Query.empty_query(), [], Highlight(), [hint], False)
 
-    def _parse(self, text: str, conversations: ConversationResolver | None = None) -> ParsedQuery:
+    def _parse(
+        self,
+        text: str,
+        conversations: ConversationResolver | None = None,
+        doc_freq: DocFreq | None = None,
+    ) -> ParsedQuery:
         hints = _Hints()
         # Lone surrogates (possible in argv) cannot cross into Rust.
         text = text.encode("utf-8", "replace").decode("utf-8")
+        text = f.normalize_text(text)  # as the index's text was (NFKC, no invisible characters)
         if len(text) > MAX_QUERY_CHARS:
             text = text[:MAX_QUERY_CHARS]
             hints.add(f"The query was cut to its first {MAX_QUERY_CHARS} characters.")
@@ -465,7 +493,7 @@ class QueryBuilder:
                     dropped = True
                     break
                 if item.kind == "filter":
-                    q, chip = self._filter(item, hints, conversations)
+                    q, chip = self._filter(item, hints, conversations, doc_freq)
                     if q is None or chip is None:
                         continue
                     chips.append(chip)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import tantivy
 
 # Bump whenever a field, tokenizer or what goes into a field changes: old indexes then refuse to open.
-SCHEMA_VERSION = 2  # v2: from: also matches each word of a display name
+SCHEMA_VERSION = 4
+# What each version changed, for the rebuild reason ("index schema v2 is out of date (v3: …)").
+SCHEMA_CHANGES = {
+    2: "from: also matches each word of a display name",
+    3: "in: also matches channel names without their emoji and separators",
+    4: "text is NFKC-normalized, zero-width characters and soft hyphens removed",
+}
 
 # Identity and places.
 ID = "id"  # message snowflake (i64): deletes, newest/oldest order, tie-breaks
 CHANNEL_ID = "channel_id"
 CHANNEL = "channel"  # channel name as shown (raw, fast: facet labels)
 CHANNEL_KEY = "channel_key"  # lowercased channel name and parent channel name, for `in:`
+CHANNEL_NORM = "channel_norm"  # the same names normalized (archive.names): `in:` when no name is exact
 PARENT_ID = "parent_id"  # the channel a thread belongs to
 THREAD_ID = "thread_id"
 GUILD_ID = "guild_id"
@@ -62,7 +72,7 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=True, fast=True, tokenizer_name=RAW, index_option="basic")
     for name in (GUILD, AUTHOR_USERNAME, TYPE):
         sb.add_text_field(name, stored=True, tokenizer_name=RAW, index_option="basic")
-    for name in (CHANNEL_KEY, AUTHOR_KEY, MENTION_KEY, HAS, IS):
+    for name in (CHANNEL_KEY, CHANNEL_NORM, AUTHOR_KEY, MENTION_KEY, HAS, IS):
         sb.add_text_field(name, stored=False, tokenizer_name=RAW, index_option="basic")
     sb.add_text_field(CONTENT, stored=True, tokenizer_name=STEMMED)
     sb.add_text_field(CONTENT_EXACT, stored=False, tokenizer_name=UNSTEMMED)
@@ -83,3 +93,17 @@ def build_analyzers() -> tuple[tantivy.TextAnalyzer, tantivy.TextAnalyzer]:
         )
 
     return base().build(), base().filter(tantivy.Filter.stemmer("english")).build()
+
+
+# Invisible characters that split a word for the tokenizer yet show nothing: zero-width space/joiners, word
+# joiner, invisible operators, BOM, soft hyphen, Mongolian vowel separator.
+# (A regex: str.translate with a dict costs 64 µs on a 130-character message, the regex 8 µs.)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060-\u2064\ufeff\u00ad\u180e]")
+
+
+def normalize_text(text: str) -> str:
+    """Text as it is indexed and queried: NFKC (decomposed `café` is `café`, `ﬁ` is `fi`), invisible characters
+    removed (`gra\u200ddient` is `gradient`). Both sides use it, so what looks identical matches."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))

@@ -13,18 +13,22 @@ import tantivy
 
 from archive.conversation_views import conversation_message_ids
 from archive.errors import ArchiveError
+from archive.names import normalize_name, suggest_names
 from archive.normalize import iso_utc
+from archive.records import withheld_since
 from archive.store import ARCHIVE_FILE, connect
 from indexer import schema as f
 from indexer.errors import IndexerError, IndexMissing, IndexSchemaMismatch
-from indexer.layout import CURRENT_FILE, index_root, read_current, read_state
+from indexer.layout import CURRENT_FILE, STATE_FILE, index_root, read_current, read_state
 from indexer.query import FilterChip, ParsedQuery, QueryBuilder
 from indexer.snippets import build_snippet
+from indexer.suggest import FEW_RESULTS, suggest_query
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_LIMIT = 100
 FACET_SIZE = 10
 MAX_MONTHS = 2400
+MAX_NAMES = 20_000  # channel names compared with an unknown `in:` (most messages first)
 # Relevance ties go newest first: fetch a few hits past the page so ties at its edge can be reordered by id.
 TIE_PAD = 32
 
@@ -109,6 +113,7 @@ class SearchPage:
     facets: Facets | None
     hints: list[str]  # plain-language notes about what was ignored or changed in the query
     filters: list[FilterChip]  # the filters that were applied
+    suggestion: str | None = None  # "did you mean": the query with close, commoner spellings (finds more)
 
     @property
     def has_more(self) -> bool:
@@ -129,6 +134,7 @@ class SearchPage:
             "filters": [
                 {"key": c.key, "value": c.value, "negated": c.negated, "text": str(c)} for c in self.filters
             ],
+            "suggestion": self.suggestion,
         }
 
 
@@ -149,6 +155,9 @@ class SearchIndex:
         self._version_dir: Path | None = None
         # Facet labels: names of channel/author ids, read once per index version and commit.
         self.names: dict[tuple[str, int], str] = {}
+        self._archive: sqlite3.Connection | None = None
+        self._guard_key: tuple[object, ...] | None = None
+        self._guard: list[int] = []
         with self._lock:
             self._refresh()
 
@@ -216,6 +225,51 @@ class SearchIndex:
             self._refresh()
             assert self._index is not None and self._builder is not None
             return self._index.searcher(), self._builder
+
+    def withheld_guard(self) -> list[int]:
+        """Ids the archive withheld after the generation this index reflects (a purge not yet applied to the
+        index: `redact` in progress, or a crash before the index caught up). Searches leave them out, so what
+        was withheld is never served, whatever state the index files are in. Usually empty (one meta read)."""
+        with self._lock:
+            version_dir = self._version_dir
+            if version_dir is None:
+                return []
+            try:
+                st = os.stat(version_dir / STATE_FILE)
+                if self._archive is None:
+                    self._archive = connect(self.data_dir / ARCHIVE_FILE, readonly=True)
+                row = self._archive.execute(
+                    "SELECT value FROM meta WHERE key IN ('withheld_generation', 'generation') ORDER BY key"
+                ).fetchall()
+            except (OSError, ArchiveError, sqlite3.Error):
+                return self._guard
+            key = (str(version_dir), st.st_mtime_ns, tuple(r[0] for r in row))
+            if key != self._guard_key:
+                state = read_state(version_dir)
+                try:
+                    self._guard = withheld_since(self._archive, state.generation) if state else []
+                except sqlite3.Error:
+                    return self._guard
+                self._guard_key = key
+            return self._guard
+
+    def guarded(self, query: tantivy.Query) -> tantivy.Query:
+        """The query minus whatever the archive withheld since the index's generation."""
+        ids = self.withheld_guard()
+        if not ids:
+            return query
+        return tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, query),
+                (tantivy.Occur.MustNot, tantivy.Query.term_set_query(self.schema, f.ID, ids)),
+            ]
+        )
+
+    @property
+    def schema(self) -> tantivy.Schema:
+        """The live version's schema."""
+        assert self._index is not None
+        return self._index.schema
 
     def conversation_members(self, conversation_id: int) -> list[int] | None:
         """The message ids of a conversation, read from the archive beside the index (empty when there is no
@@ -329,7 +383,8 @@ _NAME_FIELDS = {
 
 
 def _unknown_name_hints(searcher: tantivy.Searcher, chips: list[FilterChip]) -> list[str]:
-    """Say so when from:/mentions:/in: names nobody in the index (instead of a silent empty result)."""
+    """Say so when from:/mentions:/in: names nobody in the index (instead of a silent empty result), and
+    suggest the closest channel names to an unknown `in:`."""
     hints = []
     for chip in chips:
         field = _NAME_FIELDS.get(chip.key)
@@ -338,9 +393,27 @@ def _unknown_name_hints(searcher: tantivy.Searcher, chips: list[FilterChip]) -> 
         name = chip.value.strip().lower().lstrip("@#")
         if not name or name.isdigit() or name.startswith(("<", "conversation:")):
             continue
-        if searcher.doc_freq(field[0], name) == 0:
-            hints.append(f"No {field[1]} called {chip.value!r} is in the archive, so {chip} matches nothing.")
+        if searcher.doc_freq(field[0], name):
+            continue
+        if chip.key == "in" and searcher.doc_freq(f.CHANNEL_NORM, normalize_name(chip.value)):
+            continue
+        hint = f"No {field[1]} called {chip.value!r} is in the archive, so {chip} matches nothing."
+        if chip.key == "in":
+            close = suggest_names(chip.value, channel_names(searcher))
+            if close:
+                hint += (
+                    " Did you mean "
+                    + " or ".join(str(FilterChip("in", n, chip.negated)) for n in close)
+                    + "?"
+                )
+        hints.append(hint)
     return hints
+
+
+def channel_names(searcher: tantivy.Searcher) -> list[str]:
+    """Every channel, thread and forum name in the index, normalized, most messages first."""
+    terms = searcher.terms_with_prefix(f.CHANNEL_NORM, "", limit=MAX_NAMES)
+    return [str(t) for t, _n in terms]
 
 
 def search(
@@ -365,13 +438,14 @@ def search(
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
     searcher, builder = index.searcher()
-    parsed = builder.parse(q, conversations=index.conversation_members)
+    parsed = builder.parse(q, conversations=index.conversation_members, doc_freq=searcher.doc_freq)
     hints = parsed.hints + _unknown_name_hints(searcher, parsed.filters) + hints
+    query = index.guarded(parsed.query)
     offset = min(offset, searcher.num_docs)  # paging past the end is empty, and never allocates for it
     try:
         ranked: list[tuple[float | None, tantivy.DocAddress]]
         if sort == "relevance" and parsed.has_text:
-            res = searcher.search(parsed.query, offset + limit + TIE_PAD, count=True)
+            res = searcher.search(query, offset + limit + TIE_PAD, count=True)
             addrs = [a for _s, a in res.hits]
             ids = searcher.fast_field_values(f.ID, addrs)
             order = sorted(zip(res.hits, ids, strict=True), key=lambda t: (-float(t[0][0]), -int(t[1] or 0)))[
@@ -381,16 +455,30 @@ def search(
         else:
             order_dir = tantivy.Order.Asc if sort == "oldest" else tantivy.Order.Desc
             res = searcher.search(
-                parsed.query, limit, count=True, order_by_field=f.ID, offset=offset, order=order_dir
+                query, limit, count=True, order_by_field=f.ID, offset=offset, order=order_dir
             )
             ranked = [(None, a) for _k, a in res.hits]
         total = int(getattr(res, "count", 0) or 0)
         hits = [_hit(searcher.doc(a), score, parsed, builder) for score, a in ranked]
         page_facets = None
         if facets:
-            page_facets = (
-                compute_facets(searcher, parsed.query, builder.schema, index.names) if total else Facets()
-            )
+            page_facets = compute_facets(searcher, query, builder.schema, index.names) if total else Facets()
+        suggestion = _did_you_mean(index, searcher, builder, q, total) if parsed.has_text else None
     except ValueError as e:  # tantivy refused something the builder made: report, don't crash the caller
         raise IndexerError(f"search failed for {q!r}: {e}") from None
-    return SearchPage(q, sort, offset, limit, total, hits, page_facets, hints, parsed.filters)
+    return SearchPage(q, sort, offset, limit, total, hits, page_facets, hints, parsed.filters, suggestion)
+
+
+def _did_you_mean(
+    index: SearchIndex, searcher: tantivy.Searcher, builder: QueryBuilder, q: str, total: int
+) -> str | None:
+    """A respelled query when this one finds little and the respelling finds more."""
+    if total > FEW_RESULTS:
+        return None
+    better = suggest_query(searcher, builder.plain, q)
+    if better is None:
+        return None
+    parsed = builder.parse(better, conversations=index.conversation_members, doc_freq=searcher.doc_freq)
+    # Guarded: a respelling found only in what was withheld (terms linger until the rebuild) is never offered.
+    found = int(getattr(searcher.search(index.guarded(parsed.query), 1, count=True), "count", 0) or 0)
+    return better if found > total else None

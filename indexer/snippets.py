@@ -18,7 +18,7 @@ MAX_SCAN_CHARS = 20_000
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 
 
-def _within(a: str, b: str, limit: int) -> bool:
+def within_distance(a: str, b: str, limit: int) -> bool:
     """Whether the Damerau (optimal string alignment) distance between a and b is at most limit."""
     if abs(len(a) - len(b)) > limit:
         return False
@@ -55,7 +55,7 @@ def match_spans(
             tok in hl.exact
             or s.text in hl.stems
             or any(tok.startswith(p) for p in hl.prefixes)
-            or any(_within(tok, target, d) for target, d in hl.fuzzy)
+            or any(within_distance(tok, target, d) for target, d in hl.fuzzy)
         ):
             spans.append((w.char_offset_from, w.char_offset_to))
     return spans

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -30,11 +31,12 @@ from indexer.layout import (
     next_version_name,
     read_current,
     read_state,
+    remove_abandoned_builds,
     write_current,
     write_state,
 )
 from indexer.layout import writer_lock as _writer_lock
-from indexer.schema import ID, SCHEMA_VERSION, build_schema
+from indexer.schema import ID, SCHEMA_CHANGES, SCHEMA_VERSION, build_schema
 
 REBUILD_HEAP = 128_000_000  # 2.45M messages: 600 MB peak RSS and the same speed as 256 MB (944 MB)
 UPDATE_HEAP = 64_000_000
@@ -72,7 +74,8 @@ def _rebuild_reason(root: Path, conn: sqlite3.Connection, gen: int) -> str | Non
         return "no index yet"
     state = read_state(root / name)
     if state is None or state.schema_version != SCHEMA_VERSION:
-        return f"index schema v{state.schema_version if state else '?'} is out of date"
+        found = state.schema_version if state else "?"
+        return f"index schema v{found} is out of date (v{SCHEMA_VERSION}: {SCHEMA_CHANGES[SCHEMA_VERSION]})"
     if state.archive_id != _archive_id(conn):
         return "the index was built from another archive"
     if state.policy != get_meta(conn, "policy"):
@@ -82,16 +85,54 @@ def _rebuild_reason(root: Path, conn: sqlite3.Connection, gen: int) -> str | Non
     return None
 
 
-def update_index(
-    data_dir: Path, conn: sqlite3.Connection | None = None, *, progress: Progress | None = None
-) -> IndexStats:
-    """Bring the index at <data-dir>/index up to the archive's current generation (rebuilding when needed)."""
+def _catch_up_first(root: Path, conn: sqlite3.Connection, gen: int) -> bool:
+    """Whether the live index can be updated in place before a rebuild: it is only the policy that differs,
+    so deleting the changed ids now takes withheld documents out of search before the slow term purge."""
+    name = read_current(root)
+    state = read_state(root / name) if name else None
+    return (
+        state is not None
+        and state.schema_version == SCHEMA_VERSION
+        and state.archive_id == _archive_id(conn)
+        and state.generation <= gen
+    )
+
+
+def withhold_now(data_dir: Path, conn: sqlite3.Connection | None = None) -> IndexStats:
+    """Delete from the live index, by id and committed, every message the archive changed or withheld since
+    the index's generation (fast: no rebuild). Old terms stay in segment files until the rebuild that
+    `update_index` does next for a changed policy; search already never serves those documents."""
     root = index_root(data_dir)
     conn, own = _open_archive(data_dir, conn)
     try:
         with _writer_lock(root):
+            remove_abandoned_builds(root)
+            gen = generation(conn)
+            if not _catch_up_first(root, conn, gen):
+                return IndexStats("unchanged", 0, 0, gen, 0.0)
+            return _update_locked(root, conn, gen, None)
+    finally:
+        if own:
+            conn.close()
+
+
+def update_index(
+    data_dir: Path, conn: sqlite3.Connection | None = None, *, progress: Progress | None = None
+) -> IndexStats:
+    """Bring the index at <data-dir>/index up to the archive's current generation (rebuilding when needed).
+
+    When the privacy policy changed, the live index first drops the changed ids in place (committed), then
+    is rebuilt so no old segment keeps withheld terms.
+    """
+    root = index_root(data_dir)
+    conn, own = _open_archive(data_dir, conn)
+    try:
+        with _writer_lock(root):
+            remove_abandoned_builds(root)
             gen = generation(conn)
             reason = _rebuild_reason(root, conn, gen)
+            if reason == "the privacy policy changed" and _catch_up_first(root, conn, gen):
+                _update_locked(root, conn, gen, None)
             if reason is not None:
                 stats = _rebuild_locked(root, conn, progress)
                 return IndexStats(
@@ -111,6 +152,7 @@ def rebuild_index(
     conn, own = _open_archive(data_dir, conn)
     try:
         with _writer_lock(root):
+            remove_abandoned_builds(root)
             return _rebuild_locked(root, conn, progress)
     finally:
         if own:
@@ -183,10 +225,14 @@ def _rebuild_locked(root: Path, conn: sqlite3.Connection, progress: Progress | N
         index = tantivy.Index(build_schema(), str(build_dir), reuse=False)
         writer = _writer(index, REBUILD_HEAP, 0)
         added, _ = _write_records(writer, conn, 0, gen, lookups, progress, replace=False)
+        write_state(build_dir, state)
+    except BaseException:
+        # A failed build (disk full, an error) may hold withheld text: it never outlives the failure.
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
     finally:
         if began:
             conn.execute("COMMIT")
-    write_state(build_dir, state)
     name = next_version_name(root)
     os.rename(build_dir, root / name)
     write_current(root, name)

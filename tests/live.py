@@ -12,25 +12,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import archive
-import indexer
+import pipeline
 from archive import FileResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_data_dir(data_dir: Path, paths: Iterable[Path], *, conversations: bool = True) -> list[FileResult]:
-    """Ingest the exports file by file (in the order given), link conversations, and index them."""
-    conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
-    try:
-        ingester = archive.Ingester(conn)
-        results = [ingester.ingest_file(path) for path in archive.iter_export_files(list(paths))]
-        if conversations:
-            ingester.update_conversations()
-        indexer.update_index(data_dir, conn)
-    finally:
-        conn.close()
-    return results
+    """Ingest the exports file by file (in the order given), index them and link conversations."""
+    report = pipeline.run_ingest(list(paths), data_dir, conversations=conversations)
+    assert report.index_error is None, report.index_error
+    return report.files
 
 
 def free_port() -> int:
@@ -56,12 +48,24 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) 
 
 
 @contextmanager
-def serve(data_dir: Path) -> Iterator[str]:
-    """A real `hallway serve` (uvicorn, one worker) over data_dir on a free port; yields its URL."""
+def serve(data_dir: Path, *options: str) -> Iterator[str]:
+    """A real `hallway serve` (uvicorn, one worker) over data_dir on a free port; yields its URL.
+
+    `options` are more `hallway serve` options, e.g. "--mcp".
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, str(ROOT / "cli.py"), "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "cli.py"),
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+        *options,
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_until_up(url, proc)

@@ -66,9 +66,30 @@ def test_corpus(tmp_path: Path) -> None:
 def test_ingest_bench() -> None:
     out = run("ingest_bench.py", "--size", "tiny", "--no-record").stdout
     header(out, "pipeline", "seconds", "msg/s", "RSS MB", "disk MB")
-    for row in ("raw limit", "FTS5 pipeline", "hallway ingest"):
+    for row in ("raw limit", "FTS5 pipeline", "hallway: searchable", "hallway: conversations done"):
         assert re.search(rf"^{row}.*\d", out, re.M), out
     assert "re-ingest unchanged" in out
+
+
+def test_ingest_bench_html() -> None:
+    out = run(
+        "ingest_bench.py", "--format", "html", "--size", "tiny", "--rss-size", "tiny", "--no-record"
+    ).stdout
+    header(out, "pipeline", "seconds", "msg/s", "archive s", "RSS MB")
+    for row in (
+        "hallway ingest (JSON)",
+        "hallway ingest (HTML)",
+        "read only: HTML, Lexbor",
+        "read only: HTML, lxml",
+    ):
+        assert re.search(rf"^{re.escape(row)}.*\d", out, re.M), out
+    assert re.search(r"^big HTML: \d+ MB, 2,000 messages read in [\d.]+ s, peak RSS \d+ MB$", out, re.M), out
+
+
+def test_corpus_html_is_the_same_messages(tmp_path: Path) -> None:
+    run("corpus.py", "--size", "tiny", "--single", "--format", "html", "--out", str(tmp_path / "h"))
+    (page,) = (tmp_path / "h").glob("*.html")
+    assert page.read_bytes().count(b"data-message-id=") == 2000
 
 
 def test_search_latency() -> None:
@@ -88,6 +109,21 @@ def test_search_latency() -> None:
         assert row is not None, f"no row for {cls}:\n{out}"
         assert len(re.findall(r"[\d.e+-]+/[\d.e+-]+/[\d.e+-]+", row)) == 4, row  # p50/p95/p99 per engine
     assert "hallway snippets + facets, all classes" in out
+
+
+def test_digest_latency() -> None:
+    out = run("digest_latency.py", "--size", "tiny", "--repeat", "2", "--no-record").stdout
+    header(out, "path", "p50 ms", "p95 ms", "x search page")
+    for name in (
+        "search page",
+        "digest 30d html",
+        "digest 30d json",
+        "build_digest 30d",
+        "feed channel",
+        "feed digest",
+    ):
+        assert any(line.startswith(name + " ") for line in out.splitlines()), f"no row for {name}:\n{out}"
+    assert "30-day digest page p50" in out
 
 
 @pytest.mark.parametrize("client", ["auto", "python"], ids=["wrk-if-installed", "python-load-generator"])

@@ -97,7 +97,11 @@ def test_redact_message_and_user_purge_and_persist(tmp_path: Path) -> None:
         app, ["redact", "--message", sf(3), "--reason", "asked", "--user", BOB["id"], "--data-dir", data]
     )
     assert result.exit_code == 0, result.output
-    assert result.stderr.strip() == f"policy saved to {tmp_path / 'd' / 'policy.toml'}; 2 messages purged"
+    assert result.stderr.strip().splitlines() == [
+        f"message {sf(3)}: withheld (1 message)",
+        f"user {BOB['id']}: withheld (1 message)",
+        f"policy saved to {tmp_path / 'd' / 'policy.toml'}; 2 messages purged; removed from search",
+    ]
     stats = _stats(tmp_path / "d")
     assert (stats["messages"], stats["deleted"]) == (1, 2)
     policy = (tmp_path / "d" / "policy.toml").read_text()
@@ -113,7 +117,33 @@ def test_redact_message_and_user_purge_and_persist(tmp_path: Path) -> None:
 def test_redact_rejects_non_ids(tmp_path: Path) -> None:
     result = runner.invoke(app, ["redact", "--message", "abc", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: --message 'abc' is not a Discord id"
+    assert result.stderr.strip() == "Error: --message 'abc' is not a Discord id (digits 0-9 only)"
+    # A superscript two is a digit to str.isdigit(), but no id: one line, not a traceback.
+    result = runner.invoke(app, ["redact", "--message", "²", "--data-dir", str(tmp_path)])
+    assert (result.exit_code, result.stderr.strip()) == (
+        1,
+        "Error: --message '²' is not a Discord id (digits 0-9 only)",
+    )
+
+
+def test_redact_reports_true_counts_unknown_and_already_withheld(tmp_path: Path) -> None:
+    write_export(
+        tmp_path / "e.json", [msg(1, "keep me", ALICE), msg(2, "by bob", BOB), msg(3, "more bob", BOB)]
+    )
+    data = str(tmp_path / "d")
+    assert runner.invoke(app, ["ingest", str(tmp_path / "e.json"), "--data-dir", data]).exit_code == 0
+    unknown = "123456789012345678"
+    first = runner.invoke(app, ["redact", "--user", BOB["id"], "--message", unknown, "--data-dir", data])
+    assert first.exit_code == 0, first.output
+    assert first.stderr.strip().splitlines()[:2] == [
+        f"message {unknown}: not in the archive; recorded, so a later export of it stays withheld",
+        f"user {BOB['id']}: withheld (2 messages)",
+    ]
+    again = runner.invoke(app, ["redact", "--user", BOB["id"], "--data-dir", data])
+    assert again.stderr.strip().splitlines() == [
+        f"user {BOB['id']}: already withheld",
+        f"policy saved to {tmp_path / 'd' / 'policy.toml'}; 0 messages purged; removed from search",
+    ]
 
 
 def test_python_cli_py_works_as_a_script(tmp_path: Path) -> None:

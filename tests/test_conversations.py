@@ -1,4 +1,4 @@
-"""archive.conversations: explicit structure, inferred links, incremental recomputation."""
+"""untangle: explicit structure, inferred links, incremental recomputation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from archive.conversations import ChatLine, Link, untangle
+from untangle import ChatLine, Link, UntangleError, untangle
 
 
 def L(i: int, author: str, text: str, t: float | None = None, **kw: object) -> ChatLine:
@@ -64,7 +64,7 @@ def chatter(n: int, seed: int = 7) -> list[ChatLine]:
 
 def test_empty_and_order() -> None:
     assert untangle([]) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(UntangleError):
         untangle([L(2, "a", "x"), L(1, "b", "y")])
 
 

@@ -14,6 +14,7 @@ import archive
 import indexer
 from archive import Ingester, Policy
 from indexer.layout import IndexState, index_root, read_current, read_state, write_state
+from indexer.schema import SCHEMA_CHANGES, SCHEMA_VERSION
 from tests.factory import ALICE, BOB, msg, sf, write_export
 
 M1, M2, M3, M4 = (int(sf(t)) for t in (10, 20, 30, 40))
@@ -178,7 +179,8 @@ def test_schema_version_mismatch(tmp_path: Path, data: Path, conn: sqlite3.Conne
         indexer.open_index(data)
     assert str(e.value) == "index schema v0 is out of date: run `hallway reindex`"
     st = indexer.update_index(data, conn)  # ingest repairs it by rebuilding
-    assert (st.mode, st.reason) == ("rebuild", "index schema v0 is out of date")
+    why = f"v{SCHEMA_VERSION}: {SCHEMA_CHANGES[SCHEMA_VERSION]}"
+    assert (st.mode, st.reason) == ("rebuild", f"index schema v0 is out of date ({why})")
     assert indexer.search(indexer.open_index(data), "").total == 3
 
 

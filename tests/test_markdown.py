@@ -574,3 +574,21 @@ def test_property_render_inline_is_safe_and_balanced(text: str) -> None:
 @given(markdownish)
 def test_property_plain_text_never_raises(text: str) -> None:
     assert isinstance(to_plain_text(text, users=USERS), str)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("[https://archive.example/m/123](https://elsewhere.example/x)", "https://elsewhere.example/x"),
+        ("[**https://archive.example/m/1**](https://elsewhere.example/)", "https://elsewhere.example/"),
+        ("[see https://archive.example now](https://elsewhere.example/)", "https://elsewhere.example/"),
+        ("[www.archive.example](https://elsewhere.example/)", "https://elsewhere.example/"),
+        # The text names the target itself: kept as written.
+        ("[https://x.org/a](https://x.org/a/)", "https://x.org/a"),
+        ("[HTTPS://X.ORG](https://x.org)", "HTTPS://X.ORG"),
+        ("[docs](https://elsewhere.example/)", "docs"),
+    ],
+)
+def test_masked_link_whose_text_is_another_url_shows_the_real_target(text: str, shown: str) -> None:
+    href = text[text.rindex("(") + 1 : -1]
+    assert r(text) == f'<p><a href="{href}" {REL}>{shown}</a></p>'

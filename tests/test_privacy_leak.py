@@ -19,7 +19,7 @@ import sys
 from collections import deque
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,6 +74,10 @@ WITHHELD_TEXT = [
     "ostrichembedtitle",
     "ostrichstickername",
     "ostrichrevisionwords",  # an earlier revision of the taken-down message
+    "zephyrforumtitle",  # a forum post started by the dropped user: its title
+    "zephyrforumbody",
+    "pangolinforwardedcopy",  # a forwarded copy of a message of the excluded channel
+    "ostrichstarredcopy",  # a starboard embed quoting the taken-down message
     "droppyzephyr",
     "Zephyrine Dropwell",
     "Zephyrine",
@@ -141,8 +145,28 @@ def build_exports(root: Path) -> Path:
         "embeds": [{"title": "zephyrembedtitle", "url": "https://example.org/z", "description": "y",
                     "fields": [], "images": [], "inlineEmojis": []}],
     }  # fmt: skip
+
+    def starboard(who: dict[str, Any], quoted: str, text: str) -> dict[str, Any]:
+        return {
+            "title": None, "url": None, "description": text,
+            "author": {"name": who["nickname"], "iconUrl": who["avatarUrl"]},
+            "fields": [{"name": "Source", "value": f"<@{who['id']}> in <#{GENERAL}>", "isInline": False},
+                       {"name": "Jump", "value": f"[go](https://discord.com/channels/{GUILD}/{GENERAL}/{quoted})"}],
+            "footer": {"text": who["nickname"]}, "images": [], "inlineEmojis": [],
+        }  # fmt: skip
+
     common = [
         msg(10, "hello everyone, plain public words", ALICE, reactions=_reactions(DROPPED, PSEUDO, BOB)),
+        msg(17, "starboard", ALICE, embeds=[starboard(PSEUDO, sf(12), "the pseudonymous person writes")]),
+        msg(18, "starboard", ALICE, embeds=[starboard(DROPPED, sf(40), "zephyr said it")]),
+        msg(19, "starboard", ALICE, embeds=[starboard(BOB, TAKEDOWN_ID, "ostrichstarredcopy")]),
+        msg(
+            20,
+            "",
+            BOB,
+            reference={"messageId": sf(60), "channelId": SECRET_CHANNEL, "guildId": GUILD, "type": "Forward"},
+            forwardedMessage={"content": "pangolinforwardedcopy", "embeds": [], "attachments": []},
+        ),
         msg(
             11,
             f"hi <@{DROPPED['id']}> and <@{PSEUDO['id']}> and @Zephyrine Dropwell and @Quentin Quokkaworth",
@@ -185,8 +209,28 @@ def build_exports(root: Path) -> Path:
         [*common, takedown_v1, dropped_v1],
         exported_at="2023-11-14T22:00:00.000+00:00",
     )
-    write_export(
+    newer = write_export(
         root / "new" / "general.json", [*common, takedown_v2, dropped_v2, msg(50, "later words", ALICE)]
+    )
+    text = newer.read_text(encoding="utf-8").replace('"topic": null', f'"topic": "ask <@{DROPPED["id"]}>"', 1)
+    newer.write_text(text, encoding="utf-8")
+    write_export(  # a thread started from the taken-down message, named after its text
+        root / "new" / "takedown-thread.json",
+        [msg(31, "talking in the thread", ALICE)],
+        channel_id=TAKEDOWN_ID,
+        channel_name="please remove ostrichtakedownwords",
+        channel_type="GuildPublicThread",
+        category_id=GENERAL,
+        category="general",
+    )
+    write_export(  # a forum post started by the dropped user
+        root / "new" / "forum-post.json",
+        [msg(80, "zephyrforumbody", DROPPED), msg(81, "a public answer", ALICE)],
+        channel_id=sf(80),
+        channel_name="zephyrforumtitle",
+        channel_type="GuildPublicThread",
+        category_id="200000000000000077",
+        category="questions",
     )
     secret = write_export(
         root / "new" / "mod-quasarvault.json",
@@ -353,10 +397,29 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
         conn.close()
     seeds = ["/", "/index.json", "/healthz", "/openapi.json"]
     for m in mids:
-        seeds += [f"/m/{m}", f"/m/{m}.json", f"/m/{m}.md", f"/t/{m}", f"/t/{m}.json", f"/m/{m}?v=1"]
+        seeds += [
+            f"/m/{m}",
+            f"/m/{m}.json",
+            f"/m/{m}.md",
+            f"/t/{m}",
+            f"/t/{m}.json",
+            f"/t/{m}.md",
+            f"/m/{m}?v=1",
+        ]
         seeds += [f"/m/{m}/cite.{ext}" for ext in ("bib", "ris", "json")]
     for c in cids:
-        seeds += [f"/c/{c}", f"/c/{c}.json", f"/t/{c}", f"/t/{c}.json"]
+        seeds += [
+            f"/c/{c}",
+            f"/c/{c}.json",
+            f"/t/{c}",
+            f"/t/{c}.json",
+            f"/t/{c}.md",
+            f"/c/{c}.atom",
+            f"/t/{c}.atom",
+        ]
+    seeds += [f"/conv/{m}.atom" for m in mids]
+    # the digest of everything, its twins, and the weekly digest feed
+    seeds += [f"/digest{fmt}?since=2000-01-01" for fmt in ("", ".json", ".md")] + ["/digest.atom"]
     seeds += [u for uid in uids for u in (f"/u/{uid}", f"/u/{uid}.json")]
     # The withheld ids asked for directly: a 404 (or tombstone) page that names nothing.
     probes = {
@@ -385,7 +448,8 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
         body = r.text
         q = searches.get(path) or probes.get(path)
         if q is None and path.startswith("/search"):
-            q = next((v for k, v in searches.items() if path.startswith(k)), None)
+            # Any twin or feed of a search (.json, .atom, later pages) echoes the query it was asked.
+            q = (parse_qs(urlsplit(path).query).get("q") or [None])[0]
         scanned = _without_query_echo(body, q) if q else body
         if _hits(scanned):
             leaks.append((path, _hits(scanned)))
@@ -401,4 +465,14 @@ def test_privacy_every_page_and_twin_shows_nothing_withheld(leak_dir: Path) -> N
     )
     assert leaks == []
     assert pages >= len(seeds)
-    assert {"c", "m", "t", "u", "search", "search.json"} <= kinds.keys()
+    assert {
+        "c",
+        "m",
+        "t",
+        "u",
+        "search",
+        "search.json",
+        "digest",
+        "digest.json",
+        "digest.atom",
+    } <= kinds.keys()

@@ -104,7 +104,7 @@ def test_publish_permalink_is_the_servers_page_with_relative_links(site: tuple[P
     assert 'href="../../static/app.css"' in text
     assert f'<link rel="canonical" href="https://lab.example/archive/m/{EDITED}">' in text
     assert 'href="/' not in text and 'src="/' not in text
-    assert ".json" not in "".join(l for l in text.splitlines() if 'rel="alternate"' in l and "href=" in l)
+    assert ".json" not in "".join(x for x in text.splitlines() if 'rel="alternate"' in x and "href=" in x)
 
 
 def test_publish_again_unchanged_rewrites_nothing(site: tuple[Path, Path, object], tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ EXAMPLE = REAL / "slatinsky__DiscordChatExporter-frontend" / "example_guild"
 
 def test_every_real_json_export_ingests(tmp_path: Path, conn: sqlite3.Connection, ingester: Make) -> None:
     summary = ingester().ingest([REAL])
+    summary.files = [f for f in summary.files if f.path.endswith(".json")]  # other formats: test_sources.py
     assert summary.files, "no JSON files found"
     # chat-analytics' hand-made test files use "100" as a message id: that message is skipped, named.
     assert [(Path(f.path).name, f.status, f.skipped) for f in summary.files if f.status != "ok"] == [

@@ -229,9 +229,11 @@ def test_app_openapi_lists_every_json_route(client: TestClient) -> None:
     paths = set(client.get("/openapi.json").json()["paths"])
     assert {
         "/index.json", "/search.json", "/c/{channel_id}.json", "/m/{message_id}.json", "/m/{message_id}.md",
-        "/m/{message_id}/cite.{ext}", "/t/{thread_id}.json", "/conv/{conversation_id}.json",
+        "/m/{message_id}/cite.{ext}", "/t/{thread_id}.json", "/t/{thread_id}.md", "/conv/{conversation_id}.json",
         "/conv/{conversation_id}.md", "/u/{user_id}.json", "/healthz",
         "/media/{message_id}/{pos}", "/media/{message_id}/{kind}/{pos}",
+        "/digest.json", "/digest.md", "/digest.atom", "/c/{channel_id}.atom", "/t/{thread_id}.atom",
+        "/conv/{conversation_id}.atom", "/search.atom",
     } == paths  # fmt: skip
     assert client.get("/docs").status_code == 200
 

@@ -166,7 +166,7 @@ def test_message_markdown_twin(client: TestClient, community: Community) -> None
     r = client.get(f"/m/{community.reply}.md")
     assert r.headers["content-type"] == "text/markdown; charset=utf-8"
     lines = r.text.splitlines()
-    assert lines[:8] == [
+    assert lines[:10] == [
         "# Message by Bob B in #general (Test Guild)",
         "",
         "- Posted: 2023-11-14T22:14:20.000Z",
@@ -174,7 +174,9 @@ def test_message_markdown_twin(client: TestClient, community: Community) -> None
         f"- On Discord: <https://discord.com/channels/300000000000000001/{GENERAL}/{community.reply}>",
         f"- Replying to: <{BASE_URL}/m/{community.hello}>",
         "",
+        "```text",
         "hi alice",
+        "```",
     ]
     assert f"- Carol C, 2023-11-14T22:14:50.000Z: <{BASE_URL}/m/{community.nested}>" in lines
     assert "## Cite" in lines
@@ -192,7 +194,7 @@ def test_cite_bibtex_exact_text(client: TestClient, community: Community) -> Non
         "  howpublished = {Discord message, Test Guild, \\#general},\n"
         "  year = {2023},\n"
         "  month = nov,\n"
-        "  date = {2023-11-14T22:15:20.000Z},\n"
+        "  date = {2023-11-14T22:15:20Z},\n"
         f"  url = {{{BASE_URL}/m/{mid}?v=1}},\n"
         f"  urldate = {{{today()}}},\n"
         f"  note = {{Discord message {mid}, posted 2023-11-14T22:15:20.000Z; version 1 of 3; "
@@ -269,7 +271,7 @@ def test_cite_formats_on_the_page_match_the_files(client: TestClient, community:
     assert formats["ris"] == client.get(f"/m/{community.hello}/cite.ris").text
     assert orjson.loads(formats["csl_json"]) == client.get(f"/m/{community.hello}/cite.json").json()
     assert formats["markdown"].startswith(
-        "> hello **world** from <@100000000000000002>\n\n— Alice A, Test Guild, #general"
+        "> hello \\*\\*world\\*\\* from \\<@100000000000000002\\>\n\n— Alice A, Test Guild, #general"
     )
     assert data["citation"]["files"] == {
         "bib": f"/m/{community.hello}/cite.bib?v=1",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -17,22 +17,27 @@ import archive
 from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound
 from web import urls
 from web.deps import ConnectionPool
-from web.errors import PageError
+from web.digest import DigestCache
+from web.errors import NOT_FOUND_HINTS, MessageMoved, PageError
+from web.head import HeadAsGet
 from web.pages import THEME_COOKIE, THEMES, build_templates
-from web.routes import channels, conversations, home, media, messages, search, threads, users
+from web.routes import channels, conversations, digest, feeds, home, media, messages, search, threads, users
+from web.routes.docs import mount_docs
 from web.search import SearchBackend
 from web.settings import Settings
+
+if TYPE_CHECKING:
+    from web.mcp_server import HttpEndpoint
 
 STATIC_DIR = Path(__file__).parent / "static"
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; font-src 'self';"
     " media-src 'self' https:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# /docs loads Swagger UI from a CDN and runs an inline bootstrap script; it gets its own, looser policy.
+# /docs runs Swagger UI from the installed package; it sets style attributes, so it may use inline styles.
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline';"
-    " style-src 'self' https://cdn.jsdelivr.net; img-src 'self' https: data:; connect-src 'self';"
-    " base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
+    " connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -41,7 +46,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
-MACHINE_SUFFIXES = (".json", ".md", ".bib", ".ris")
+MACHINE_SUFFIXES = (".json", ".md", ".bib", ".ris", ".atom")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -61,7 +66,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        csp = DOCS_CSP if path in ("/docs", "/redoc") else CSP
+        csp = DOCS_CSP if path == "/docs" else CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -106,13 +111,7 @@ def _register_errors(app: FastAPI) -> None:
         return error_response(request, exc.status, exc.title, exc.detail)
 
     async def missing(request: Request, exc: Exception) -> Response:
-        hints: dict[type[Exception], str] = {
-            MessageNotFound: "The message may be in an export that hasn't been ingested yet, or the id has a typo.",
-            ChannelNotFound: "Only channels with at least one ingested export are in the archive.",
-            UserNotFound: "People appear once they have written a message; pseudonymized people only under "
-            "their pseudonym.",
-        }
-        hint = hints.get(type(exc), "")
+        hint = NOT_FOUND_HINTS.get(type(exc), "")
         title = str(exc)
         return error_response(request, 404, title[:1].upper() + title[1:], hint)
 
@@ -137,6 +136,14 @@ def _register_errors(app: FastAPI) -> None:
         )
         return error_response(request, 400, "Bad request", problems)
 
+    async def moved(request: Request, exc: Exception) -> Response:
+        # A merged CSV/TXT record: every twin of its permalink (.json, .md, /cite.*) moves with it.
+        assert isinstance(exc, MessageMoved)
+        path = request.url.path.replace(f"/m/{exc.alias}", f"/m/{exc.message_id}", 1)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(path + query, status_code=301)
+
+    app.add_exception_handler(MessageMoved, moved)
     app.add_exception_handler(PageError, page_error)
     for cls in (MessageNotFound, ChannelNotFound, UserNotFound):
         app.add_exception_handler(cls, missing)
@@ -145,24 +152,45 @@ def _register_errors(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, bad_request)
 
 
+def _mcp_endpoint(settings: Settings, connections: ConnectionPool, backend: SearchBackend) -> HttpEndpoint:
+    """The /mcp endpoint, reading through the same connection pool and index handle as the pages."""
+    # Imported only when asked for: the MCP SDK takes about a second to import, which every worker
+    # of a viewer without --mcp would pay for.
+    from web.mcp_server import HttpEndpoint
+    from web.mcp_tools import ArchiveReader
+
+    return HttpEndpoint(ArchiveReader(settings, connections, backend))
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the viewer for one data dir: routes, templates, static files, error pages, security headers."""
+    connections = ConnectionPool(settings.data_dir / archive.ARCHIVE_FILE)
+    backend = SearchBackend(settings.data_dir)
+    agents = _mcp_endpoint(settings, connections, backend) if settings.mcp else None
     app = FastAPI(
         title="Hallway",
         summary="A searchable, citable archive of DiscordChatExporter exports. Every HTML page has a .json twin.",
         version="1",
+        docs_url=None,
         redoc_url=None,
+        lifespan=agents.lifespan if agents else None,
     )
     app.state.settings = settings
-    app.state.connections = ConnectionPool(settings.data_dir / archive.ARCHIVE_FILE)
+    app.state.connections = connections
     app.state.templates = build_templates(settings)
-    app.state.search = SearchBackend(settings.data_dir)
+    app.state.search = backend
     app.state.home_cache = {}
+    app.state.digests = DigestCache()
     app.mount(urls.STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (home, search, channels, messages, threads, conversations, users, media):
+    mount_docs(app)
+    # feeds first: /c/{id}.atom must not reach the page route /c/{channel_id}.
+    for module in (feeds, digest, home, search, channels, messages, threads, conversations, users, media):
         app.include_router(module.router)
+    if agents:
+        app.router.routes.extend(agents.routes)
     _register_errors(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app
 
 

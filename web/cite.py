@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 
+from web import mdtext as md
 from web.markdown import to_plain_text
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -38,6 +40,15 @@ _BIBTEX_SPECIAL = {
 }
 _BIBTEX_RE = re.compile("|".join(re.escape(c) for c in _BIBTEX_SPECIAL))
 _WS = re.compile(r"\s+")
+# Emoji and other symbols (So, Sk), format and control characters, private use, unassigned, lone surrogates.
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:])")
+_TEX_DROPPED = frozenset(("So", "Sk", "Cf", "Cc", "Co", "Cn", "Cs"))
+
+
+LOW_FIDELITY_NOTE = (
+    "The text comes from a DiscordChatExporter CSV or TXT export, which has no message ids:"
+    " the record's id is the archive's own and its time is the export's, to the minute, in the exporter's time zone."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +66,7 @@ class Citation:
     permalink: str
     accessed: date
     plain_text: str | None = None  # the content as plain text (mentions resolved), for the title
+    low_fidelity: bool = False  # from a CSV/TXT export: no Discord id, the time only as exported
 
     @property
     def sha256(self) -> str:
@@ -92,6 +104,11 @@ class Citation:
     @property
     def note(self) -> str:
         """Posting time, revision and content hash, in one sentence."""
+        if self.low_fidelity:
+            return (
+                f"{LOW_FIDELITY_NOTE} Archive record {self.message_id}, posted {self.timestamp} as exported; "
+                f"SHA-256 of the cited content: {self.sha256}"
+            )
         return (
             f"Discord message {self.message_id}, posted {self.timestamp}; version {self.version} of {self.versions}; "
             f"SHA-256 of the cited content: {self.sha256}"
@@ -99,7 +116,20 @@ class Citation:
 
 
 def _bib(value: str) -> str:
-    return _BIBTEX_RE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], _WS.sub(" ", value).strip())
+    """A BibTeX field value: specials escaped, and emoji, symbols and invisible characters dropped (pdfLaTeX stops
+    at the first character it has no glyph for, e.g. the 💻 of `#💻-lcars-terminal-27`)."""
+    text = "".join(ch for ch in _WS.sub(" ", value) if not _unprintable_in_tex(ch))
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", _WS.sub(" ", text)).strip()  # "Guild ⚡, #x" → "Guild, #x"
+    return _BIBTEX_RE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], text)
+
+
+def _unprintable_in_tex(ch: str) -> bool:
+    cp = ord(ch)
+    if cp < 128:
+        return cp < 32 or cp == 127  # ASCII symbols (^, `) are escaped, not dropped
+    if 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or 0x1F3FB <= cp <= 0x1F3FF:
+        return True  # variation selectors, skin tones
+    return unicodedata.category(ch) in _TEX_DROPPED
 
 
 def _one_line(value: str) -> str:
@@ -114,7 +144,8 @@ def build_bibtex(c: Citation) -> str:
         ("howpublished", _bib(f"Discord message, {c.venue}")),
         ("year", str(c.posted.year)),
         ("month", MONTHS[c.posted.month - 1]),
-        ("date", c.timestamp),
+        # biblatex dates take whole seconds (ISO 8601 / EDTF level 0); the note keeps the milliseconds.
+        ("date", c.posted.strftime("%Y-%m-%dT%H:%M:%SZ")),
         ("url", c.permalink),
         ("urldate", c.accessed.isoformat()),
         ("note", _bib(c.note)),
@@ -176,13 +207,24 @@ def build_ris(c: Citation) -> str:
 
 
 def build_markdown(c: Citation) -> str:
-    """A Markdown quote of the content followed by the attribution line."""
-    quoted = "\n".join("> " + line if line else ">" for line in c.content.splitlines()) or "> (no text)"
+    """A Markdown quote of the content followed by the attribution line (content and names escaped: they read
+    as written and can't add lines, links or HTML to the document they are pasted into)."""
+    body = md.quoted(c.content) if c.content.strip() else "> (no text)"
     return (
-        f"{quoted}\n\n"
-        f"— {c.author}, {c.venue}, {c.timestamp}. <{c.permalink}> "
+        f"{body}\n\n"
+        f"— {md.escape_inline(c.author)}, {md.escape_inline(c.venue)}, {c.timestamp}. {md.autolink(c.permalink)} "
         f"(version {c.version} of {c.versions}; SHA-256 `{c.sha256}`; accessed {c.accessed.isoformat()})\n"
+        + (f"\n{LOW_FIDELITY_NOTE}\n" if c.low_fidelity else "")
     )
+
+
+STYLES = {"bibtex": build_bibtex, "csl-json": build_csl_json, "ris": build_ris, "markdown": build_markdown}
+EXTENSION_STYLES = {"bib": "bibtex", "json": "csl-json", "ris": "ris"}  # cite.{ext} files
+
+
+def build(c: Citation, style: str) -> str:
+    """One style as text: bibtex, csl-json, ris or markdown (KeyError for any other)."""
+    return STYLES[style](c)
 
 
 def build_all(c: Citation) -> dict[str, str]:

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from archive import ChannelNotFound, MessageNotFound, UserNotFound
+
+# What to tell someone who followed an id the archive doesn't have.
+NOT_FOUND_HINTS: dict[type[Exception], str] = {
+    MessageNotFound: "The message may be in an export that hasn't been ingested yet, or the id has a typo.",
+    ChannelNotFound: "Only channels with at least one ingested export are in the archive.",
+    UserNotFound: "People appear once they have written a message; pseudonymized people only under "
+    "their pseudonym.",
+}
+
 
 class PageError(Exception):
     """A request the viewer cannot answer: carries the HTTP status, a title and a hint for people."""
@@ -11,6 +21,15 @@ class PageError(Exception):
         self.title = title
         self.detail = detail
         super().__init__(f"{title}: {detail}" if detail else title)
+
+
+class MessageMoved(Exception):
+    """A CSV/TXT record's id whose message was merged into the real one: its URLs answer 301 there."""
+
+    def __init__(self, alias: int, message_id: int) -> None:
+        self.alias = alias
+        self.message_id = message_id
+        super().__init__(f"message {alias} is now message {message_id}")
 
 
 def not_found(what: str, value: str, hint: str = "") -> PageError:

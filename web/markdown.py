@@ -49,6 +49,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
+from web.masked_links import masked_url_labels
+
 __all__ = [
     "ChannelRef",
     "UserRef",
@@ -94,7 +96,7 @@ def default_emoji_url(emoji_id: str, animated: bool) -> str:
 
 UserUrl = Callable[[str], str]
 ChannelUrl = Callable[[str], str]
-EmojiUrl = Callable[[str, bool], str]
+EmojiUrl = Callable[[str, bool], str | None]  # None: no image for this emoji, show its :name:
 
 
 # --------------------------------------------------------------------------- render context
@@ -390,10 +392,14 @@ def angle_rule(state: StateInline, silent: bool) -> bool:
     elif (eid := m.group("eid")) is not None:
         animated = m.group("anim") == "a"
         src = ctx.emoji_url(eid, animated)
-        ctx.emoji_srcs.add(src)
-        tok = state.push("discord_emoji", "img", 0)
-        tok.content = f":{m.group('ename')}:"
-        tok.meta = {"src": src}
+        if src is None:
+            tok = state.push("text", "", 0)
+            tok.content = f":{m.group('ename')}:"
+        else:
+            ctx.emoji_srcs.add(src)
+            tok = state.push("discord_emoji", "img", 0)
+            tok.content = f":{m.group('ename')}:"
+            tok.meta = {"src": src}
     elif ts is not None:
         fmt = m.group("tsfmt") or "f"
         tok = state.push("discord_time", "time", 0)
@@ -823,6 +829,7 @@ def _build_parser() -> MarkdownIt:
     inline.before("emphasis", "bare_url", bare_url_rule)
     inline.before("emphasis", "resolved_mention", resolved_mention_rule)
     md.inline.add_terminator_char("|")
+    md.core.ruler.push("masked_url_labels", masked_url_labels)
 
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("strong_open", _render_strong_open)

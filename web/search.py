@@ -20,6 +20,9 @@ from web import present, urls
 SORTS = indexer.SORTS
 RETRY_SECONDS = 2.0
 MAX_PAGE = 200
+MAX_FILLED_MONTHS = 1200  # 100 years: the histogram of any real archive
+MAX_QUERY_CHARS = 1000  # as /search takes
+NOTHING_MATCHED = "Nothing matched. Try fewer words, or remove a filter."
 
 
 class SearchUnavailable(Exception):
@@ -70,6 +73,24 @@ def remove(q: str, token: str) -> str:
     return " ".join(t for t in q.split() if t.lower() != token.lower())
 
 
+def every_month(months: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """("YYYY-MM", count) for every month from the first to the last, the months without hits as 0, so the
+    histogram's bars stand where their months are (a range over MAX_FILLED_MONTHS stays as it is)."""
+    if not months:
+        return []
+    (y0, m0), (y1, m1) = (map(int, months[0][0].split("-")), map(int, months[-1][0].split("-")))
+    span = (y1 - y0) * 12 + m1 - m0 + 1
+    if span > MAX_FILLED_MONTHS or span < len(months):
+        return months
+    counts = dict(months)
+    out = []
+    for i in range(span):
+        y, m = divmod(m0 - 1 + i, 12)
+        key = f"{y0 + y:04d}-{m + 1:02d}"
+        out.append((key, counts.get(key, 0)))
+    return out
+
+
 def empty_page(q: str, sort: str, page: int, page_size: int) -> dict[str, Any]:
     """A results page with nothing in it (no query yet, or no index)."""
     return {
@@ -87,6 +108,7 @@ def empty_page(q: str, sort: str, page: int, page_size: int) -> dict[str, Any]:
         "message": None,
         "prev_url": None,
         "next_url": None,
+        "suggestion": None,
     }
 
 
@@ -98,20 +120,22 @@ def build_search_page(
     sort = sort if sort in SORTS else "relevance"
     page = min(max(page, 1), MAX_PAGE)
     data = empty_page(q, sort, page, page_size)
-    if not q:
-        return data
+    # An empty query lists every message in the chosen order (as `hallway search ""` does).
     try:
-        result = backend.search(q, sort=sort, limit=page_size, offset=(page - 1) * page_size)
+        result, hits = search_hits(
+            backend, conn, q, sort=sort, limit=page_size, offset=(page - 1) * page_size
+        )
     except SearchUnavailable as e:
         data.update(available=False, message=f"Search is unavailable right now: {e}")
         return data
-    rows = views.find_messages(conn, [h.id for h in result.hits])
-    conversations = conversation_views.conversation_ids(conn, [h.id for h in result.hits])
     facets = result.facets or indexer.Facets()
     data.update(
         total=result.total,
-        hits=[_hit(h, rows.get(h.id), conversations.get(h.id)) for h in result.hits],
+        hits=hits,
         hints=list(result.hints),
+        suggestion={"query": result.suggestion, "url": urls.search_url(result.suggestion, sort=sort)}
+        if result.suggestion
+        else None,
         filters=[
             {"key": c.key, "value": c.value, "negated": c.negated, "text": str(c),
              "remove_url": urls.search_url(remove(q, str(c)), sort=sort)}
@@ -127,14 +151,25 @@ def build_search_page(
                 for i, name, n in facets.authors
             ],
             "months": [
-                {"month": m, "count": n, "url": urls.search_url(refine(q, f"during:{m}"), sort=sort)}
-                for m, n in facets.months
+                {"month": m, "count": n, "url": urls.search_url(refine(q, f"during:{m}"), sort=sort) if n else None}
+                for m, n in every_month(facets.months)
             ],
         },
         prev_url=urls.search_url(q, sort=sort, page=page - 1) if page > 1 else None,
         next_url=urls.search_url(q, sort=sort, page=page + 1) if result.has_more and page < MAX_PAGE else None,
     )  # fmt: skip
     return data
+
+
+def search_hits(
+    backend: SearchBackend, conn: sqlite3.Connection, q: str, *, sort: str, limit: int, offset: int
+) -> tuple[indexer.SearchPage, list[dict[str, Any]]]:
+    """One run of a query and its hits as every search surface shows them (raises SearchUnavailable)."""
+    result = backend.search(q, sort=sort, limit=limit, offset=offset)
+    ids = [h.id for h in result.hits]
+    rows = views.find_messages(conn, ids)
+    conversations = conversation_views.conversation_ids(conn, ids)
+    return result, [_hit(h, rows.get(h.id), conversations.get(h.id)) for h in result.hits]
 
 
 def _hit(h: indexer.SearchHit, row: dict[str, Any] | None, conversation: int | None = None) -> dict[str, Any]:

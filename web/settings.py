@@ -20,6 +20,7 @@ class Settings:
     search_page_size: int = 25  # hits per search page, as in Discord
     context_size: int = 8
     site_name: str = "Hallway"
+    mcp: bool = False  # also serve the Model Context Protocol over streamable HTTP at /mcp
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -32,6 +33,7 @@ class Settings:
             ENV_PREFIX + "BASE_URL": self.base_url,
             ENV_PREFIX + "PAGE_SIZE": str(self.page_size),
             ENV_PREFIX + "SEARCH_PAGE_SIZE": str(self.search_page_size),
+            ENV_PREFIX + "MCP": "1" if self.mcp else "0",
         }
 
     @classmethod
@@ -43,4 +45,5 @@ class Settings:
             base_url=env.get(ENV_PREFIX + "BASE_URL", "http://127.0.0.1:8000"),
             page_size=int(env.get(ENV_PREFIX + "PAGE_SIZE", "50")),
             search_page_size=int(env.get(ENV_PREFIX + "SEARCH_PAGE_SIZE", "25")),
+            mcp=env.get(ENV_PREFIX + "MCP", "0") == "1",
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from collections.abc import Sequence
+from datetime import date
+from urllib.parse import urlencode, urlsplit
 
 STATIC_PREFIX = "/static"
 
@@ -67,6 +69,8 @@ def conversation_url(
     fmt: str = "",
 ) -> str:
     """A conversation top to bottom, optionally scrolled to message `focus` and hiding uncertain members."""
+    if focus is None and not min_confidence:  # the plain link, formatted for every item of a digest
+        return f"/conv/{conversation_id}{fmt}"
     path = _query(f"/conv/{conversation_id}{fmt}", min_confidence=min_confidence or None)
     return path + (f"#{message_anchor(focus)}" if focus is not None and not fmt else "")
 
@@ -87,6 +91,31 @@ def search_url(q: str = "", *, sort: str | None = None, page: int | None = None,
     return _query(f"/search{fmt}", q=q, sort=sort, page=page if page and page > 1 else None)
 
 
+def digest_url(
+    since: date | str, until: date | str | None = None, channels: Sequence[str] = (), *, fmt: str = ""
+) -> str:
+    """A digest of a window of days (both inclusive), optionally for some channels; `fmt` "", ".json", ".md"."""
+    params: list[tuple[str, str]] = [("since", str(since))]
+    if until is not None:
+        params.append(("until", str(until)))
+    params += [("in", str(c)) for c in channels]
+    return f"/digest{fmt}?{urlencode(params)}"
+
+
+def digest_feed_url(channels: Sequence[str] = ()) -> str:
+    """The weekly digest as an Atom feed, optionally for some channels."""
+    params = [("in", str(c)) for c in channels]
+    return f"/digest.atom?{urlencode(params)}" if params else "/digest.atom"
+
+
+def feed_url(kind: str, value: int | str) -> str:
+    """The Atom feed of a page: `kind` is channel, thread, conversation or search (value = the query)."""
+    if kind == "search":
+        return f"/search.atom?{urlencode({'q': value})}"
+    prefix = {"channel": "/c", "thread": "/t", "conversation": "/conv"}[kind]
+    return f"{prefix}/{value}.atom"
+
+
 def media_url(message_id: int | str, pos: int, *, kind: str = "attachment") -> str:
     """A local `--media` file: an attachment, a sticker, or an embed's thumbnail/image."""
     if kind == "attachment":
@@ -97,6 +126,20 @@ def media_url(message_id: int | str, pos: int, *, kind: str = "attachment") -> s
 def static_url(name: str) -> str:
     """A file under web/static."""
     return f"{STATIC_PREFIX}/{name}"
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::")
+
+
+def base_url_warning(base_url: str) -> str | None:
+    """What to tell people when permalinks and citations would point at this machine only, or None."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host not in LOCAL_HOSTS and not host.startswith("127.") and not host.endswith(".localhost"):
+        return None
+    return (
+        f"Permalinks and citations use {base_url}, which works only on this machine: "
+        "start the viewer with `hallway serve --base-url https://your.public.address` before citing."
+    )
 
 
 def absolute(base_url: str, path: str) -> str:

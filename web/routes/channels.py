@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from archive import ChannelNotFound, conversation_views, views
-from web import pages, present, urls
+from archive.names import normalize_name
+from web import pages, present, reading, urls
 from web.deps import ConnDep, SettingsDep
 from web.errors import PageError, parse_id
 from web.settings import Settings
@@ -22,12 +23,12 @@ CONVERSATION_QUERY = Query(
 )
 
 
-def _date_cursor(date: str) -> int:
+def _day_start(date: str) -> int:
     try:
         dt = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise PageError(400, f"{date!r} is not a date", "Use the form YYYY-MM-DD, e.g. 2024-03-05.") from None
-    return views.snowflake_at(int(dt.timestamp() * 1000)) - 1
+    return int(dt.timestamp() * 1000)
 
 
 def build_channel_page(
@@ -48,12 +49,17 @@ def build_channel_page(
     row = views.find_channel(conn, channel_id) or views.find_forum(conn, channel_id)
     if row is None:
         raise ChannelNotFound(channel_id)
+    jump = None
     if date:
-        after = _date_cursor(date)
-        before = around = None
+        start = _day_start(date)
+        after, before, around = views.snowflake_at(start) - 1, None, None
     if conversation is not None:
         rows = conversation_views.conversation_messages(conn, conversation, channel_id=channel_id)
         has_older = has_newer = False
+    elif date:
+        rows, has_older, has_newer, jump = reading.date_jump(
+            conn, channel_id, date, start, settings.page_size
+        )
     else:
         rows, has_older, has_newer = views.channel_page(
             conn, channel_id, before=before, after=after, around=around, limit=settings.page_size
@@ -63,7 +69,8 @@ def build_channel_page(
     oldest, newest = conn.execute(
         "SELECT min(ts), max(ts) FROM messages WHERE channel_id = ?", (channel_id,)
     ).fetchone()
-    children = [present.thread_summary(t) for t in views.child_threads(conn, channel_id)]
+    threads = views.child_threads(conn, channel_id)
+    children = [present.thread_summary(t) for t in threads]
     return {
         "channel": present.channel(row),
         "parent_url": urls.channel_url(row["parent_id"]) if row.get("parent_id") else None,
@@ -78,9 +85,23 @@ def build_channel_page(
         "first_date": present.day(oldest) if oldest else None,
         "last_date": present.day(newest) if newest else None,
         "threads": children,
+        # a forum (or a channel known only through its threads) lists its posts as its main content
+        "posts": reading.forum_posts(conn, threads) if oldest is None and threads else [],
+        "date_jump": jump,
         "discord_url": urls.discord_url(row["guild_id"], channel_id),
         "conversation": _conversation_filter(conn, channel_id, conversation, len(rows)),
+        "search_filter": _search_filter(conn, channel_id, str(row["name"] or "")),
     }
+
+
+def _search_filter(conn: sqlite3.Connection, channel_id: int, name: str) -> str:
+    """The `in:` filter that finds this channel (and its threads) and nothing else: its name as people type it
+    when no other channel shares that form, else its id."""
+    typed = normalize_name(name)
+    plain = typed and not any(c.isspace() or c in '"()' for c in typed)
+    if plain and views.channels_named(conn, name) == [channel_id]:
+        return f"in:{typed}"
+    return f"in:{channel_id}"
 
 
 def _conversation_filter(
@@ -143,4 +164,7 @@ def channel_html(
     page = build_channel_page(
         conn, settings, cid, before=before, after=after, around=around, date=date, conversation=conversation
     )
-    return pages.html(request, "channel.html", page, canonical=urls.channel_url(cid))
+    return pages.html(
+        request, "channel.html", page, canonical=urls.channel_url(cid),
+        feed_url=urls.feed_url("channel", cid), feed_title=f"New in #{page['channel']['name']} (Atom)",
+    )  # fmt: skip

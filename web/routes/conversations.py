@@ -8,12 +8,14 @@ The default, 0, shows every member; uncertain ones (below `UNCERTAIN`) are dimme
 from __future__ import annotations
 
 import sqlite3
+from itertools import pairwise
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from archive import conversation_views, views
+from web import mdtext as md
 from web import pages, present, urls
 from web.deps import ConnDep, SettingsDep
 from web.errors import PageError, parse_id
@@ -54,6 +56,7 @@ def _link(row: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> dict[str, An
         "explicit": bool(row["explicit"]),
         "membership": row["membership"],
         "uncertain": row["membership"] < UNCERTAIN,
+        "repeat": False,  # said already by the line before (same author, same run): shown once
     }
 
 
@@ -66,6 +69,20 @@ def _not_found(conn: sqlite3.Connection, conversation_id: int) -> PageError:
             "Open a message and follow “Show this conversation”."
         )
     return PageError(404, f"No conversation {conversation_id} in this archive", hint)
+
+
+def _mark_repeated_links(messages: list[dict[str, Any]]) -> None:
+    """In a run of lines one author wrote together (grouped as on the timeline), a line's link is said once:
+    a line that only continues the one before it (linked to it, or linked the same way) gets `repeat`."""
+    for day in pages.group_messages(messages):
+        for group in day["groups"]:
+            run = group["messages"]
+            for before, m in pairwise(run):
+                link, prev = m["link"], before["link"]
+                m["link"]["repeat"] = link["parent_id"] == before["id"] or (
+                    link["kind"] == prev["kind"] and link["parent_id"] == prev["parent_id"]
+                )
+            run[0]["link"]["repeat"] = False
 
 
 def build_conversation_page(
@@ -81,6 +98,7 @@ def build_conversation_page(
     messages = enrich(conn, kept)
     for m, r in zip(messages, kept, strict=True):
         m["link"] = _link(r, by_id)
+    _mark_repeated_links(messages)
     channels = [
         {**present.channel(c), "message_count": c["count"],
          "timeline_url": urls.channel_url(c["id"], conversation=conversation_id)}
@@ -124,15 +142,18 @@ def build_conversation_page(
 
 
 def build_conversation_markdown(settings: Settings, page: dict[str, Any]) -> str:
-    """The `.md` twin: the conversation as a transcript, each line with how it was linked."""
+    """The `.md` twin: the conversation as a transcript, each line with how it was linked.
+
+    Everything from the export is escaped (web.mdtext): each body sits in a code fence, names on one line.
+    """
     base = settings.base_url
-    people = ", ".join(p["display_name"] for p in page["participants"]) or "nobody known"
+    people = ", ".join(md.escape_inline(p["display_name"]) for p in page["participants"]) or "nobody known"
     lines = [
-        f"# {page['title']}",
+        f"# {md.escape_heading(page['title'])}",
         "",
         f"- {page['message_count']} messages, {page['start']} – {page['end']}",
         f"- Participants: {people}",
-        f"- Permalink: <{urls.absolute(base, page['url'])}>",
+        f"- Permalink: {md.autolink(urls.absolute(base, page['url']))}",
     ]
     if page["hidden_count"]:
         lines.append(
@@ -141,9 +162,13 @@ def build_conversation_markdown(settings: Settings, page: dict[str, Any]) -> str
     lines.append("")
     for m in page["messages"]:
         who = m["author"]["display_name"] if m["author"] else "Unknown author"
-        text = m["tombstone"] or (m["content"] or "*(no text)*")
+        if m["tombstone"]:
+            text = f"*{md.escape_inline(m['tombstone'])}*"
+        else:
+            text = md.fenced(m["content"]) if m["content"] else "*(no text)*"
         lines += [
-            f"**{who}** · {m['timestamp']} · {m['link']['label']} · <{urls.absolute(base, m['url'])}>",
+            f"**{md.escape_inline(who)}** · {m['timestamp']} · {md.escape_inline(m['link']['label'])} · "
+            f"{md.autolink(urls.absolute(base, m['url']))}",
             "",
             text,
             "",
@@ -203,6 +228,7 @@ def conversation_html(
         return cid
     page = build_conversation_page(conn, settings, cid, min_confidence=min_confidence)
     response: HTMLResponse = pages.html(
-        request, "conversation.html", page, canonical=urls.conversation_url(cid)
-    )
+        request, "conversation.html", page, canonical=urls.conversation_url(cid),
+        feed_url=urls.feed_url("conversation", cid), feed_title="New in this conversation (Atom)",
+    )  # fmt: skip
     return response

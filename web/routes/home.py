@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,23 +18,35 @@ from web.markdown import pygments_css
 
 router = APIRouter()
 _LOCK = threading.Lock()
-MONTHS_SHOWN = 24
+MAX_BARS = 24
 
 
-def _recent_months(last: str | None, count: int) -> list[str]:
-    if not last:
+def _month_index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def _month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def activity_bars(months: dict[str, int], max_bars: int = MAX_BARS) -> list[dict[str, Any]]:
+    """Monthly counts over the channel's own active range (first to last month with a message), as at most
+    `max_bars` bars: a long-lived channel gets bars of several months each (labelled first – last month)."""
+    active = [m for m, n in months.items() if n]
+    if not active:
         return []
-    year, month = int(last[:4]), int(last[5:7])
-    out = []
-    for _ in range(count):
-        out.append(f"{year:04d}-{month:02d}")
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return out[::-1]
+    first, last = min(map(_month_index, active)), max(map(_month_index, active))
+    width = -(-(last - first + 1) // max_bars)  # months per bar, rounded up
+    bars = []
+    for start in range(first, last + 1, width):
+        end = min(start + width - 1, last)
+        count = sum(months.get(_month_label(i), 0) for i in range(start, end + 1))
+        label = _month_label(start) if start == end else f"{_month_label(start)} – {_month_label(end)}"
+        bars.append({"month": label, "count": count})
+    return bars
 
 
-def _channel(c: dict[str, Any], months: list[str]) -> dict[str, Any]:
+def _channel(c: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": str(c["id"]),
         "name": c["name"],
@@ -42,7 +55,7 @@ def _channel(c: dict[str, Any], months: list[str]) -> dict[str, Any]:
         "url": urls.channel_url(c["id"]) if c["id"] else None,
         "message_count": c["count"],
         "last_activity": present.iso(c["last_ts"]),
-        "activity": [{"month": m, "count": c["months"].get(m, 0)} for m in months],
+        "activity": activity_bars(c["months"]),
         "threads": [
             {
                 "id": str(t["id"]),
@@ -60,13 +73,11 @@ def _channel(c: dict[str, Any], months: list[str]) -> dict[str, Any]:
 def build_home(conn: sqlite3.Connection) -> dict[str, Any]:
     """Guilds → categories → channels (with threads and forum posts), counts, last activity, monthly activity."""
     guilds = views.guild_directory(conn)
-    _, newest = views.archive_span(conn)
-    months = _recent_months(present.iso(newest), MONTHS_SHOWN) if newest else []
     out = []
     for g in guilds:
         categories: dict[str, list[dict[str, Any]]] = {}
         for c in g["channels"]:
-            categories.setdefault(c["category"] or "", []).append(_channel(c, months))
+            categories.setdefault(c["category"] or "", []).append(_channel(c))
         out.append(
             {
                 "id": str(g["id"]),
@@ -77,7 +88,15 @@ def build_home(conn: sqlite3.Connection) -> dict[str, Any]:
                 ],
             }
         )
-    return {"guilds": out, "months": months, "stats": archive.stats(conn)}
+    _, newest = views.archive_span(conn)
+    last_day = present.day(newest) if newest else None
+    return {
+        "guilds": out,
+        "stats": archive.stats(conn),
+        "last_day": last_day,
+        # "What's new": the week up to the newest message, until a reader picks (or a script remembers) a day
+        "digest_since": (date.fromisoformat(last_day) - timedelta(days=6)).isoformat() if last_day else None,
+    }
 
 
 def cached_home(request: Request, conn: sqlite3.Connection) -> dict[str, Any]:
@@ -103,7 +122,10 @@ def home_json(request: Request, conn: ConnDep) -> JSONResponse:
 @router.get("/", include_in_schema=False)
 def home_html(request: Request, conn: ConnDep) -> HTMLResponse:
     """The guild directory."""
-    return pages.html(request, "home.html", cached_home(request, conn))
+    return pages.html(
+        request, "home.html", cached_home(request, conn), feed_url=urls.digest_feed_url(),
+        feed_title="Weekly digest (Atom)",
+    )  # fmt: skip
 
 
 @router.get("/healthz", summary="Liveness and archive readability", tags=["meta"])

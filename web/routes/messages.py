@@ -10,10 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from archive import MessageNotFound, views
-from web import cite, pages, present, urls
+from archive import MessageNotFound, find_alias, views
+from web import cite, pages, present, reading, urls
+from web import mdtext as md
 from web.deps import ConnDep, SettingsDep
-from web.errors import PageError, parse_id
+from web.errors import MessageMoved, PageError, parse_id
 from web.markdown import to_plain_text
 from web.pages import mention_refs
 from web.settings import Settings
@@ -60,6 +61,7 @@ def build_citation(settings: Settings, page: dict[str, Any]) -> cite.Citation:
         permalink=urls.absolute(settings.base_url, urls.message_url(page["id"], v=page["version"])),
         accessed=_accessed().date(),
         plain_text=to_plain_text(page["content"] or "", users=mention_refs(page)),
+        low_fidelity=page["low_fidelity"],
     )
 
 
@@ -69,6 +71,9 @@ def build_message_page(
     """The permalink's data: the message (at revision v), context, reply target, replies, thread, citations."""
     row = views.find_message(conn, message_id)
     if row is None:
+        moved = find_alias(conn, message_id)
+        if moved is not None:
+            raise MessageMoved(message_id, moved)
         raise MessageNotFound(message_id)
     channel = views.find_channel(conn, row["channel_id"])
     message = enrich(conn, [row])[0]
@@ -104,6 +109,7 @@ def build_message_page(
         if thread
         else None,
         "reply_tree_url": urls.thread_url(message_id) if message["reply_count"] else None,
+        "missing_thread": None if started else reading.missing_thread(conn, row),
         "context": {"before": enrich(conn, before), "after": enrich(conn, after)},
         "channel": present.channel(channel) if channel else None,
         "guild": {
@@ -117,7 +123,10 @@ def build_message_page(
         "permalink": urls.absolute(
             settings.base_url, urls.message_url(message_id, v=n if v is not None else None)
         ),
-        "discord_url": urls.discord_url(guild_id, row["channel_id"], message_id),
+        # A CSV/TXT record's id is made up: Discord has no message under it.
+        "discord_url": None
+        if message["low_fidelity"]
+        else urls.discord_url(guild_id, row["channel_id"], message_id),
         "context_url": urls.channel_url(row["channel_id"], around=message_id),
         "citation": None,
     }
@@ -129,17 +138,23 @@ def build_message_page(
             "accessed": c.accessed.isoformat(),
             "formats": cite.build_all(c),
             "files": {ext: urls.cite_url(message_id, ext, v=n) for ext in cite.FORMATS},
+            "source_note": cite.LOW_FIDELITY_NOTE if c.low_fidelity else None,
+            "base_url_warning": urls.base_url_warning(settings.base_url),
         }
     return page
 
 
 def build_message_markdown(settings: Settings, page: dict[str, Any]) -> str:
-    """The `.md` twin: metadata, content, attachments, replies and the citation, as Markdown."""
+    """The `.md` twin: metadata, content, attachments, replies and the citation, as Markdown.
+
+    Everything from the export is escaped (web.mdtext): the body sits in a code fence, names on one line.
+    """
     base = settings.base_url
     author = page["author"]["display_name"] if page["author"] else "Unknown author"
     channel = page["channel"]["name"] if page["channel"] else page["channel_id"]
+    guild = page["guild"]["name"] or "unknown guild"
     lines = [
-        f"# Message by {author} in #{channel} ({page['guild']['name'] or 'unknown guild'})",
+        f"# Message by {md.escape_heading(author)} in #{md.escape_heading(str(channel))} ({md.escape_heading(guild)})",
         "",
         f"- Posted: {page['timestamp']}",
     ]
@@ -147,27 +162,37 @@ def build_message_markdown(settings: Settings, page: dict[str, Any]) -> str:
         lines.append(
             f"- Edited: {page['edited_timestamp']} (version {page['version']} of {len(page['revisions'])})"
         )
-    lines += [f"- Permalink: <{page['permalink']}>", f"- On Discord: <{page['discord_url']}>"]
+    lines.append(f"- Permalink: {md.autolink(page['permalink'])}")
+    if page["discord_url"]:
+        lines.append(f"- On Discord: {md.autolink(page['discord_url'])}")
+    if page["citation"] and page["citation"]["source_note"]:
+        lines.append(f"- Source: {md.escape_inline(page['citation']['source_note'])}")
     if page.get("reply_to"):
-        lines.append(f"- Replying to: <{urls.absolute(base, urls.message_url(page['reply_to']))}>")
+        lines.append(f"- Replying to: {md.autolink(urls.absolute(base, urls.message_url(page['reply_to'])))}")
     if page.get("thread"):
-        lines.append(f"- Thread: {page['thread']['name']} <{urls.absolute(base, page['thread']['url'])}>")
+        thread_url = md.autolink(urls.absolute(base, page["thread"]["url"]))
+        lines.append(f"- Thread: {md.escape_inline(page['thread']['name'])} {thread_url}")
     lines.append("")
     if page["tombstone"]:
-        lines += [f"*{page['tombstone']}*", ""]
+        lines += [f"*{md.escape_inline(page['tombstone'])}*", ""]
+    elif page["content"]:
+        lines += [md.fenced(page["content"]), ""]
     else:
-        lines += [page["content"] or "*(no text)*", ""]
+        lines += ["*(no text)*", ""]
     if page["attachments"]:
         lines += ["## Attachments", ""]
         for a in page["attachments"]:
             target = urls.absolute(base, a["url"]) if a["local"] and a["url"] else a["url"]
-            lines.append(f"- [{a['file_name']}]({target or ''}) ({pages.human_size(a['size'])})")
+            note = "; file not in the export, Discord CDN link" if a.get("missing") else ""
+            lines.append(f"- {md.link(a['file_name'], target)} ({pages.human_size(a['size'])}{note})")
         lines.append("")
     if page["replies"]:
         lines += [f"## Replies ({len(page['replies'])})", ""]
         for r in page["replies"]:
             who = r["author"]["display_name"] if r["author"] else "Unknown"
-            lines.append(f"- {who}, {r['timestamp']}: <{urls.absolute(base, r['url'])}>")
+            lines.append(
+                f"- {md.escape_inline(who)}, {r['timestamp']}: {md.autolink(urls.absolute(base, r['url']))}"
+            )
         lines.append("")
     if page["citation"]:
         lines += ["## Cite", "", page["citation"]["formats"]["markdown"]]
@@ -207,7 +232,7 @@ def message_cite(
     if page["citation"] is None:
         raise PageError(410, f"Message {mid} can't be cited", page["tombstone"] or "")
     c = build_citation(settings, page)
-    body = {"bib": cite.build_bibtex, "json": cite.build_csl_json, "ris": cite.build_ris}[ext](c)
+    body = cite.build(c, cite.EXTENSION_STYLES[ext])
     return Response(
         body,
         media_type=cite.FORMATS[ext],

@@ -1,4 +1,4 @@
-"""GET /t/{id}: a Discord thread or forum post (by thread id), or the reply tree under a message (+ .json)."""
+"""GET /t/{id}: a Discord thread or forum post (by thread id), or the reply tree under a message (+ .json, .md)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from archive import views
-from web import pages, present, urls
+from web import mdtext as md
+from web import pages, present, reading, urls
 from web.deps import ConnDep, SettingsDep
 from web.errors import not_found, parse_id
 from web.settings import Settings
@@ -59,6 +60,7 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
         return {
             "kind": "thread",
             "id": str(thread_id),
+            "missing_thread": None,
             "title": channel["name"],
             "channel": present.channel(channel),
             "parent": {
@@ -72,6 +74,21 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
             "discord_url": urls.discord_url(channel["guild_id"], thread_id),
         }
     root = views.find_message(conn, thread_id)
+    if root is None and (found := reading.unarchived_thread(conn, thread_id)) is not None:
+        notice, note = found  # neither the thread nor its starter was exported; its notice was
+        channel = views.find_channel(conn, notice["channel_id"])
+        return {
+            "kind": "replies",
+            "id": str(thread_id),
+            "title": "A thread that was not exported",
+            "missing_thread": note,
+            "channel": present.channel(channel) if channel else None,
+            "parent": None,
+            "starter": None,
+            "messages": enrich(conn, [notice], threads=False),
+            "message_count": 1,
+            "discord_url": urls.discord_url(channel["guild_id"] if channel else None, notice["channel_id"]),
+        }
     if root is None:
         raise not_found(
             "thread or message",
@@ -80,10 +97,12 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
         )
     rows = tree_order(views.reply_tree(conn, thread_id, limit=MAX_MESSAGES), thread_id)
     root_channel = views.find_channel(conn, root["channel_id"])
+    missing = reading.missing_thread(conn, root)
     return {
         "kind": "replies",
         "id": str(thread_id),
-        "title": "Replies to a message",
+        "title": "A thread that was not exported" if missing else "Replies to a message",
+        "missing_thread": missing,
         "channel": present.channel(root_channel) if root_channel else None,
         "parent": None,
         "starter": None,
@@ -93,6 +112,49 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
             root_channel["guild_id"] if root_channel else None, root["channel_id"], thread_id
         ),
     }
+
+
+def build_thread_markdown(settings: Settings, page: dict[str, Any]) -> str:
+    """The `.md` twin: the thread (or reply tree) as a transcript in order, each reply saying what it answers.
+
+    Everything from the export is escaped (web.mdtext): each body sits in a code fence, names on one line.
+    """
+    base = settings.base_url
+    home = page["parent"]["name"] if page["parent"] else (page["channel"] or {}).get("name")
+    where = f" in #{home}" if home else ""
+    lines = [
+        f"# {md.escape_heading(page['title'] + where)}",
+        "",
+        f"- {page['message_count']} messages",
+        f"- Permalink: {md.autolink(urls.absolute(base, urls.thread_url(page['id'])))}",
+    ]
+    if page["starter"] and page["starter"]["url"]:
+        lines.append(f"- Started from: {md.autolink(urls.absolute(base, page['starter']['url']))}")
+    lines.append("")
+    for m in page["messages"]:
+        who = m["author"]["display_name"] if m["author"] else "Unknown author"
+        reply = ""
+        if m["reply_to"]:
+            reply = f" · reply to {md.autolink(urls.absolute(base, urls.message_url(m['reply_to'])))}"
+        if m["tombstone"]:
+            text = f"*{md.escape_inline(m['tombstone'])}*"
+        else:
+            text = md.fenced(m["content"]) if m["content"] else "*(no text)*"
+        lines += [
+            f"**{md.escape_inline(who)}** · {m['timestamp']}{reply} · {md.autolink(urls.absolute(base, m['url']))}",
+            "",
+            text,
+            "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+@router.get("/t/{thread_id}.md", summary="A thread, forum post or reply tree as a Markdown transcript",
+            tags=["pages"], response_class=PlainTextResponse)  # fmt: skip
+def thread_md(conn: ConnDep, settings: SettingsDep, thread_id: str) -> Response:
+    """The thread as Markdown (for people and language models)."""
+    page = build_thread_page(conn, settings, parse_id(thread_id, "thread"))
+    return pages.markdown(build_thread_markdown(settings, page))
 
 
 @router.get("/t/{thread_id}.json", summary="A thread, forum post or reply tree", tags=["pages"])
@@ -105,6 +167,8 @@ def thread_json(conn: ConnDep, settings: SettingsDep, thread_id: str) -> JSONRes
 def thread_html(request: Request, conn: ConnDep, settings: SettingsDep, thread_id: str) -> HTMLResponse:
     """A whole conversation, indented by replies."""
     tid = parse_id(thread_id, "thread")
+    page = build_thread_page(conn, settings, tid)
     return pages.html(
-        request, "thread.html", build_thread_page(conn, settings, tid), canonical=urls.thread_url(tid)
-    )
+        request, "thread.html", page, canonical=urls.thread_url(tid),
+        feed_url=urls.feed_url("thread", tid), feed_title=f"New in {page['title']} (Atom)",
+    )  # fmt: skip

@@ -74,6 +74,32 @@
     });
   }
 
+  // "What's new since your last visit": remember the day of each visit in this browser only (nothing is
+  // sent anywhere), and offer the digest since the previous one.
+  var since = document.getElementById("since-visit");
+  if (since) {
+    var today = new Date().toISOString().slice(0, 10);
+    var previous = null;
+    try {
+      var day = window.localStorage.getItem("hallway.visitDay");
+      previous = day && day !== today ? day : window.localStorage.getItem("hallway.lastVisit");
+      if (day && day !== today) window.localStorage.setItem("hallway.lastVisit", day);
+      window.localStorage.setItem("hallway.visitDay", today);
+    } catch (e) { /* storage disabled: the form still works */ }
+    if (previous && /^\d{4}-\d{2}-\d{2}$/.test(previous)) {
+      since.value = previous;
+      var note = document.querySelector("[data-last-visit]");
+      if (note) {
+        var link = document.createElement("a");
+        link.href = "/digest?since=" + previous;
+        link.textContent = "what’s new since " + previous;
+        note.textContent = "Your last visit in this browser was on " + previous + ": ";
+        note.appendChild(link);
+        note.hidden = false;
+      }
+    }
+  }
+
   // Bring the highlighted message into view on permalink and ?around= pages.
   var focus = document.querySelector(".msg.is-focus");
   if (focus && !window.location.hash) focus.scrollIntoView({ block: "center", behavior: "instant" });

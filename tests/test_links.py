@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import Ingester, threads
+from archive import Ingester, links
 from tests.conftest import rows
 from tests.factory import ALICE, BOB, CAROL, msg, sf, write_export
 
@@ -53,7 +53,7 @@ def test_second_export_links_only_new_messages_and_keeps_old_links(
 def test_chunked_computation_keeps_explicit_links_across_chunks(
     tmp_path: Path, conn: sqlite3.Connection, ingester: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(threads, "CHUNK", 7)
+    monkeypatch.setattr(links, "CHUNK", 7)
     msgs = [msg(i * 30, f"line {i}", [ALICE, BOB][i % 2]) for i in range(40)]
     msgs.append(_reply(40 * 30, "reply to line 2", 2 * 30, CAROL))  # target far back, in an earlier chunk
     write_export(tmp_path / "a.json", msgs)
@@ -97,7 +97,7 @@ def test_chunk_starting_with_replies_uses_context_links_safely(
 ) -> None:
     # Regression: when a chunk begins with explicit replies, the model's batch starts inside the
     # context, and known links pointing before it must not wrap around (was a KeyError at 1M messages).
-    monkeypatch.setattr(threads, "CHUNK", 10)
+    monkeypatch.setattr(links, "CHUNK", 10)
     msgs = []
     for i in range(130):
         if 110 <= i < 113:

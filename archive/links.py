@@ -1,24 +1,21 @@
-"""Conversations in the archive: run the untangler over each channel's new messages and store the links.
+"""Conversation links in the archive: run the untangler over each channel's new messages and store the links.
 
 Explicit structure (Discord replies, threads and forum posts) comes first; the untangler infers the
-rest with a confidence (see archive/conversations.py and bench/DISENTANGLE.md). Links are recomputed
+rest with a confidence (the `untangle` package; see bench/DISENTANGLE.md). Links are recomputed
 incrementally: from a channel's earliest message without a link onwards, with the preceding
 `WINDOW` messages and their stored links as context.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from archive.conversations import WINDOW, ChatLine, Link, Model, load_model, untangle
 from archive.normalizer import is_system_type
 from archive.store import connect
+from untangle import WINDOW, ChatLine, Link, Model, load_model, untangle
 
 CHUNK = 5_000  # lines per untangle call: ~230 MB peak in the worker (20k lines: ~700 MB)
 
@@ -170,37 +167,3 @@ def update_links(conn: sqlite3.Connection, progress: Callable[[int], None] | Non
             if progress:
                 progress(total)
     return total
-
-
-class PendingLinks:
-    """Conversation links computed in a worker process while the caller does other work (e.g. indexing)."""
-
-    def __init__(self, conn: sqlite3.Connection, db_path: Path) -> None:
-        self.conn = conn
-        self._pool: ProcessPoolExecutor | None = None
-        self._future: Future[int] | None = None
-        self._out = db_path.with_name(f"links-{os.getpid()}.tmp")
-        if channels_needing_links(conn):
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            self._future = self._pool.submit(compute_links, str(db_path), str(self._out))
-
-    def finish(self) -> int:
-        """Wait for the worker, store its links chunk by chunk; return lines linked."""
-        if self._future is None or self._pool is None:
-            return 0
-        total = 0
-        try:
-            self._future.result()
-            with self._out.open("rb") as fh:
-                while True:
-                    try:
-                        _, chunk = pickle.load(fh)
-                    except EOFError:
-                        break
-                    store_links(self.conn, chunk)
-                    total += len(chunk)
-        finally:
-            self._pool.shutdown()
-            self._out.unlink(missing_ok=True)
-        # Anything still unlinked (nothing, unless the worker saw an older snapshot) is done here.
-        return total + update_links(self.conn)

@@ -1,4 +1,4 @@
-"""Stream a DiscordChatExporter JSON export: its header, then its messages in batches, in bounded memory.
+"""The DCE JSON source: stream an export's header, then its messages in batches, in bounded memory.
 
 DCE writes indented JSON (`Utf8JsonWriter`, Indented=true), so every message of the top-level
 `messages` array closes with a newline, the array's item indentation and `}`. JSON strings cannot
@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -21,32 +20,82 @@ import ijson
 import orjson
 
 from archive.errors import ExportFormatError
-from archive.normalize import parse_timestamp_ms
+from archive.normalize import parse_snowflake, parse_timestamp_ms
+from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff
 
 CHUNK_SIZE = 8 * 1024 * 1024
 HEADER_LIMIT = 64 * 1024 * 1024
 BATCH_SIZE = 2000
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a Discord message with its embeds is a few KB
+PROBE_BYTES = 16 * 1024 * 1024  # how far to read for the end of the first message when telling the layout
+_COUNT_TAIL_RE = re.compile(rb'"messageCount"\s*:\s*(\d+)\s*}\s*$')
 _WS = b" \t\r\n"
 _TAIL_TS_RE = re.compile(rb'"timestamp(?:Edited)?"\s*:\s*"([^"]+)"')
 
-RawMessage = tuple[int, bytes | None, dict[str, Any]]
-"""(byte offset in the file or -1, the raw bytes when known, the parsed message)."""
+THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
+FALLBACK_CATEGORIES = frozenset({"Text", "Private", "Group", "News", "Default", "Category"})
 
 
-@dataclass
-class ExportHeader:
-    """The part of an export written before its messages."""
+class DceJsonSource:
+    """DiscordChatExporter's JSON format: every *.json file is claimed (its errors say what is wrong)."""
 
-    guild: dict[str, Any]
-    channel: dict[str, Any]
-    date_range: dict[str, Any]
-    exported_at: str | None
-    extra: dict[str, Any] = field(default_factory=dict)
+    name = "DCE JSON"
+
+    def sniff(self, path: Path, head: bytes) -> Sniff | None:
+        """Claim files named *.json, whatever they hold: a bad one fails with the reason, never silently."""
+        return Sniff.read() if path.name.lower().endswith(".json") else None
+
+    def open(self, path: Path) -> ExportReader:
+        """Open the export and parse its header."""
+        return ExportReader(path)
+
+
+SOURCE = DceJsonSource()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def channel_info(path: Path, guild: dict[str, Any], channel: dict[str, Any]) -> ChannelInfo:
+    """The header's guild and channel objects in normal form (any DCE era)."""
+    cid = parse_snowflake(channel.get("id"))
+    if cid is None:
+        raise ExportFormatError(path, "header", f"channel id {channel.get('id')!r} is not a snowflake")
+    gid = parse_snowflake(guild.get("id"))
+    gid = 0 if gid is None else gid
+    ctype = str(channel.get("type") or "GuildTextChat")
+    is_thread = ctype in THREAD_TYPES
+    category_id = category = None
+    parent_id = parent_name = None
+    if is_thread:
+        # A thread's "category" is its parent channel.
+        parent_id = parse_snowflake(channel.get("categoryId"))
+        parent_name = _text(channel.get("category"))
+    else:
+        category_id = parse_snowflake(channel.get("categoryId"))
+        category = _text(channel.get("category"))
+        if category_id == 0 or (category_id is None and category in FALLBACK_CATEGORIES):
+            # DCE 2.27-2.40 fallback: "0" / "Text" / "Private" mean "no category".
+            category_id, category = None, None
+    return ChannelInfo(
+        id=cid,
+        name=_text(channel.get("name")) or str(cid),
+        type=ctype,
+        guild_id=gid,
+        guild_name=_text(guild.get("name")) or ("Direct Messages" if gid == 0 else str(gid)),
+        guild_icon_url=_text(guild.get("iconUrl")),
+        topic=_text(channel.get("topic")),
+        is_thread=is_thread,
+        parent_id=parent_id,
+        parent_name=parent_name,
+        category_id=category_id,
+        category=category,
+    )
 
 
 class ExportReader:
-    """Reads one export file; iterate `batches()` after construction (which parses the header)."""
+    """Reads one DCE JSON export; iterate `batches()` after construction (which parses the header)."""
 
     def __init__(self, path: Path, *, batch_size: int = BATCH_SIZE) -> None:
         self.path = path
@@ -140,14 +189,17 @@ class ExportReader:
             raise self._fail("byte 0", 'not a DCE export: no "channel" object with an "id" before "messages"')
         if guild is not None and not isinstance(guild, dict):
             raise self._fail("byte 0", 'not a DCE export: "guild" is not an object')
-        date_range = obj.pop("dateRange", None)
-        exported_at = obj.pop("exportedAt", None)
+        info = channel_info(self.path, guild or {}, channel)
+        date_range = obj.get("dateRange")
+        date_range = date_range if isinstance(date_range, dict) else {}
+        exported_at = parse_timestamp_ms(obj.get("exportedAt"))
+        range_before = parse_timestamp_ms(date_range.get("before"))
         return ExportHeader(
-            guild=guild or {},
-            channel=channel,
-            date_range=date_range if isinstance(date_range, dict) else {},
-            exported_at=exported_at if isinstance(exported_at, str) else None,
-            extra=obj,
+            channel=info,
+            as_of=exported_at or max(self.tail_as_of_ms() or 0, range_before or 0),
+            exported_at=exported_at,
+            range_after=parse_timestamp_ms(date_range.get("after")),
+            range_before=range_before,
         )
 
     def tail_as_of_ms(self) -> int | None:
@@ -177,10 +229,33 @@ class ExportReader:
         lead = buf[: len(buf) - len(stripped)]
         if stripped.startswith(b"{") and b"\n" in lead:
             indent = lead.rsplit(b"\n", 1)[1]
-            if indent.strip(_WS) == b"":
-                yield from self._split_batches(buf, base, b"\n" + indent + b"}")
-                return
+            # DCE's own layout: messages indented, each closing on its own line at the item indent.
+            # Any other layout (indent=0, one message per line, ...) goes to the event parser.
+            if indent and indent.strip(_WS) == b"":
+                marker = b"\n" + indent + b"}"
+                buf, fits = self._probe_layout(buf, marker)
+                if fits:
+                    yield from self._split_batches(buf, base, marker)
+                    return
         yield from self._ijson_batches()
+
+    def _probe_layout(self, buf: bytes, marker: bytes) -> tuple[bytes, bool]:
+        """Whether the first message ends at the first marker (read ahead up to PROBE_BYTES to see)."""
+        while marker not in buf and len(buf) < PROBE_BYTES:
+            more = self._fh.read(CHUNK_SIZE)
+            if not more:
+                break
+            buf += more
+        pos = buf.find(marker)
+        if pos == -1:
+            # No end in sight: one huge message (the split path names it), unless a second began.
+            return buf, buf.find(marker[:-1] + b"{", 1) == -1
+        try:
+            orjson.loads(buf[: pos + len(marker)].lstrip(_WS))
+        except orjson.JSONDecodeError as e:
+            # Cut short: the marker closed an inner object (indent=0). Other damage is named by the split path.
+            return buf, "unexpected end" not in e.msg
+        return buf, True
 
     def _split_batches(self, buf: bytes, base: int, marker: bytes) -> Iterator[list[RawMessage]]:
         loads = orjson.loads
@@ -215,6 +290,11 @@ class ExportReader:
                         f"byte {where} (message {index + 1})", "unexpected data between messages"
                     )
                 raw = part[brace:] + b"}"
+                if len(raw) > MAX_MESSAGE_BYTES:
+                    raise self._fail(
+                        f"byte {offset + brace} (message {index + 1})",
+                        f"message {index + 1} is over {MAX_MESSAGE_BYTES >> 20} MB: not a Discord message",
+                    )
                 try:
                     obj = loads(raw)
                 except orjson.JSONDecodeError as e:
@@ -287,10 +367,19 @@ class ExportReader:
         self._fh.seek(self._bom)
         batch: list[RawMessage] = []
         index = 0
+        read_to = self._bom
         try:
             for obj in ijson.items(self._fh, "messages.item", use_float=True):
                 if not isinstance(obj, dict):
                     raise self._fail(f"message {index + 1}", "a message is not an object")
+                # The same limit as DCE's own layout: the bytes read for one message (ijson reads 64 KB ahead).
+                at = self._fh.tell()
+                if at - read_to > MAX_MESSAGE_BYTES + 65536:
+                    raise self._fail(
+                        f"about byte {read_to} (message {index + 1})",
+                        f"message {index + 1} is over {MAX_MESSAGE_BYTES >> 20} MB: not a Discord message",
+                    )
+                read_to = at
                 batch.append((-1, None, obj))
                 index += 1
                 if len(batch) >= self.batch_size:
@@ -315,3 +404,8 @@ class ExportReader:
         self.messages_read = index
         if batch:
             yield batch
+        size = self.path.stat().st_size
+        self._fh.seek(max(0, size - 4096))
+        count = _COUNT_TAIL_RE.search(self._fh.read())
+        if count is not None:
+            self.declared_count = int(count.group(1))

@@ -1,0 +1,58 @@
+"""Tombstones: a message missing from a newer complete export of its channel, inside the id range it covers."""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def covered_outside(conn: sqlite3.Connection, cid: int, mid: int, seen_ts: int) -> bool:
+    """Whether a complete export of the channel, made after seen_ts, covers this id."""
+    row = conn.execute(
+        "SELECT 1 FROM exports WHERE channel_id = ? AND status = 'ok' AND first_id <= ? AND last_id >= ?"
+        " AND as_of > ? LIMIT 1",
+        (cid, mid, mid, seen_ts),
+    ).fetchone()
+    return row is not None
+
+
+def refresh_tombstones(
+    conn: sqlite3.Connection, cid: int, first: int, last: int, export_id: int, gen: int
+) -> int:
+    """Recompute `deleted` for the channel's messages in [first, last]; return how many became tombstones.
+
+    A message is deleted when some complete export of its channel covers its id and was made after
+    the newest export that contains it. Only needed when another export overlaps this one.
+    """
+    overlap = conn.execute(
+        "SELECT 1 FROM exports WHERE channel_id = ? AND id != ? AND status = 'ok'"
+        " AND first_id <= ? AND last_id >= ? LIMIT 1",
+        (cid, export_id, last, first),
+    ).fetchone()
+    if overlap is None:
+        return 0
+    # The complete exports of this channel that overlap the range: few, so one range scan each.
+    covers = conn.execute(
+        "SELECT max(first_id, ?), min(last_id, ?), as_of FROM exports WHERE channel_id = ? AND status = 'ok'"
+        " AND first_id <= ? AND last_id >= ?",
+        (first, last, cid, last, first),
+    ).fetchall()
+    became = 0
+    for lo, hi, as_of in covers:
+        became += conn.execute(
+            "UPDATE messages SET deleted = 1, generation = ? WHERE channel_id = ? AND id BETWEEN ? AND ?"
+            " AND deleted = 0 AND seen_ts < ? AND fidelity > 2",  # CSV/TXT records merge, never vanish
+            (gen, cid, lo, hi, as_of),
+        ).rowcount
+    # A tombstone seen again in a newer export than every export missing it comes back (rare).
+    revived = [
+        (gen, mid)
+        for mid, seen_ts in conn.execute(
+            "SELECT id, seen_ts FROM messages WHERE channel_id = ? AND id BETWEEN ? AND ? AND deleted = 1",
+            (cid, first, last),
+        ).fetchall()
+        if not any(lo <= mid <= hi and as_of > seen_ts for lo, hi, as_of in covers)
+        and not covered_outside(conn, cid, mid, seen_ts)
+    ]
+    if revived:
+        conn.executemany("UPDATE messages SET deleted = 0, generation = ? WHERE id = ?", revived)
+    return became

@@ -1,0 +1,157 @@
+"""The conversation worker dies with its parent, and a killed run's temp file does not outlive the next run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from archive.link_worker import remove_stale_link_files
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import crash_trials
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+
+
+def _ppid_and_state(pid: int) -> tuple[int, str] | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[1]), fields[0]
+
+
+def _running(pid: int) -> bool:
+    got = _ppid_and_state(pid)
+    return got is not None and got[1] != "Z"  # a zombie has exited; only its parent has not reaped it
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            got = _ppid_and_state(int(entry.name))
+            if got is not None:
+                children.setdefault(got[0], []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _wait_gone(pids: set[int], seconds: float) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = {p for p in pids if _running(p)}
+        if not left:
+            return set()
+        time.sleep(0.05)
+    return {p for p in pids if _running(p)}
+
+
+def test_stale_temp_files_of_dead_runs_are_removed(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(done.stdout)
+    for pid in (dead_pid, os.getpid(), os.getppid()):
+        (tmp_path / f"links-{pid}.tmp").write_bytes(b"x")
+    (tmp_path / "links-notapid.tmp").write_bytes(b"x")
+    assert remove_stale_link_files(tmp_path) == [tmp_path / f"links-{dead_pid}.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"links-{os.getpid()}.tmp", f"links-{os.getppid()}.tmp", "links-notapid.tmp"]
+    )
+
+
+@linux_only
+@pytest.mark.parametrize("main_thread", [True, False], ids=["death-signal", "watchdog-only"])
+def test_worker_exits_soon_after_its_parent_is_killed(tmp_path: Path, main_thread: bool) -> None:
+    # parent: starts a child that calls die_with_parent and would otherwise sleep for a minute
+    script = textwrap.dedent(
+        f"""
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", '''
+        import os, sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from archive.lifeline import die_with_parent
+        die_with_parent(os.getppid(), parent_main_thread={main_thread})
+        print("armed", flush=True)
+        time.sleep(60)
+        '''], stdout=sys.stdout)
+        time.sleep(60)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    assert parent.stdout.readline().strip() == "armed"
+    workers = _descendants(parent.pid)
+    assert len(workers) == 1
+    parent.kill()
+    parent.wait()
+    assert _wait_gone(workers, 3.0) == set()
+
+
+@linux_only
+@pytest.mark.slow
+def test_kill_9_of_ingest_while_the_worker_runs_leaves_no_process_and_no_temp_file(tmp_path: Path) -> None:
+    corpus = crash_trials.make_corpus(tmp_path / "corpus", 8_000) / "v1"
+    data = tmp_path / "data"
+    proc = subprocess.Popen(
+        crash_trials.hallway("ingest", str(corpus), "--data-dir", str(data), "--quiet"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    temp = data / f"links-{proc.pid}.tmp"
+    deadline = time.monotonic() + 120
+    while not (temp.exists() and temp.stat().st_size > 0) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the conversation worker never started"
+        time.sleep(0.005)
+    tree = _descendants(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert tree, "the ingest finished before the kill; make the corpus larger"
+    assert _wait_gone(tree, 5.0) == set()
+    assert temp.exists()  # the killed run could not clean up after itself
+
+    rerun = subprocess.run(
+        crash_trials.hallway("ingest", str(corpus), "--data-dir", str(data), "--quiet"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert sorted(p.name for p in data.glob("links-*.tmp")) == []
+    clean = tmp_path / "clean"
+    subprocess.run(
+        crash_trials.hallway("ingest", str(corpus), "--data-dir", str(clean), "--quiet"),
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+    def links(folder: Path) -> list[tuple[int, int | None, int]]:
+        conn = sqlite3.connect(f"file:{folder / 'archive.sqlite'}?mode=ro", uri=True)
+        try:
+            return conn.execute(
+                "SELECT message_id, parent_id, conversation_id FROM links ORDER BY 1"
+            ).fetchall()
+        finally:
+            conn.close()
+
+    got, want = links(data), links(clean)
+    assert len(got) == len(want) == 8_000
+    assert got == want
