@@ -30,8 +30,8 @@ from archive.policy import is_id
 from archive.policy_report import describe_policy, plural, redact_lines
 from archive.store import ensure_secret_readonly
 from indexer import IndexerError
-from publish import PublishError, PublishReport, publish_site
 from pipeline.console import ConsoleProgress, terminal_safe
+from publish import PublishError, PublishReport, publish_site
 from web.digest import DigestError, build_digest, parse_day
 from web.digest_text import build_digest_document, build_digest_markdown
 from web.pages import build_templates, human_size
