@@ -75,6 +75,13 @@ def reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> i
     """Merge the low-fidelity records this export's channel window holds; return how many merged."""
     if not any_low_fidelity(conn):
         return 0
+    merged = _reconcile(conn, export_id, cid, gen)
+    if merged:
+        _drop_empty_synthetic_rows(conn)
+    return merged
+
+
+def _reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> int:
     span = conn.execute(
         "SELECT min(m.ts), max(m.ts) FROM provenance p JOIN messages m ON m.id = p.message_id WHERE p.export_id = ?",
         (export_id,),
@@ -120,7 +127,6 @@ def reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> i
                 break
     for alias, real_id in pairs:
         _merge_one(conn, alias, real_id, gen)
-    _drop_empty_synthetic_channels(conn)
     return merged + len(pairs)
 
 
@@ -151,9 +157,19 @@ def _merge_one(conn: sqlite3.Connection, alias: int, real_id: int, gen: int) -> 
     conn.execute("INSERT OR REPLACE INTO removed(message_id, generation) VALUES (?, ?)", (alias, gen))
 
 
-def _drop_empty_synthetic_channels(conn: sqlite3.Connection) -> None:
+def _drop_empty_synthetic_rows(conn: sqlite3.Connection) -> None:
+    """Channels, guilds and users made up from names go once the real ones hold all their messages."""
     conn.execute(
         "DELETE FROM channels WHERE id >= ? AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.channel_id = channels.id)",
+        (SYNTHETIC_BASE,),
+    )
+    conn.execute(
+        "DELETE FROM guilds WHERE id >= ? AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.guild_id = guilds.id)",
+        (SYNTHETIC_BASE,),
+    )
+    conn.execute(
+        "DELETE FROM users WHERE id >= ? AND pseudonym = 0"
+        " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.author_id = users.id)",
         (SYNTHETIC_BASE,),
     )
 

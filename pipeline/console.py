@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from rich.console import Console
@@ -11,6 +12,18 @@ from pipeline.events import Event, FileDone, Finished, Note, PhaseDone, PhaseSta
 from pipeline.events import Progress as Advanced
 
 LABELS = {"archive": "read + archive", "index": "index", "conversations": "conversations"}
+# What a terminal would act on: C0 and C1 controls (ESC starts clear-screen, OSC 52 clipboard writes…), DEL, and
+# the bidirectional overrides that reorder what is shown.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile("[\n\r\u2028\u2029\x85]")
+
+
+def terminal_safe(text: str, *, one_line: bool = False) -> str:
+    """Text from an export made harmless to print on a terminal: control characters removed (one_line: line
+    breaks shown as `\\n`, so a name can't start a line of its own, e.g. a forged `error:` line)."""
+    if one_line:
+        text = _LINE_BREAKS.sub(lambda m: repr(m.group(0))[1:-1], text)
+    return _CONTROL.sub("", text)
 
 
 class ConsoleProgress:
@@ -35,7 +48,8 @@ class ConsoleProgress:
         self.messages_before = 0
 
     def _line(self, text: str) -> None:
-        self.console.print(text, markup=False, soft_wrap=True, highlight=False)
+        # One event is one line: file names inside it can hold line breaks and escape sequences.
+        self.console.print(terminal_safe(text, one_line=True), markup=False, soft_wrap=True, highlight=False)
 
     def _update(self, phase: str, done: int) -> None:
         task = self.tasks.get(phase)

@@ -16,7 +16,7 @@ from pathlib import Path
 import archive
 from archive import FileResult, Ingester, Policy
 from archive.ingest import skipped_status
-from archive.policy_report import unmatched_warnings
+from archive.policy_report import plural, unmatched_warnings
 from indexer import IndexStats
 from pipeline.events import (
     FileDone,
@@ -62,8 +62,9 @@ class IngestReport:
         ok = s.count("ok") + s.count("partial")
         skipped = s.count("unchanged") + s.count("excluded")
         return (
-            f"{len(self.files) + self.missing} files: {ok} ingested ({s.count('partial')} partial), {skipped} skipped "
-            f"({s.count('unchanged')} unchanged, {s.count('excluded')} excluded), {s.failed + self.missing} failed; "
+            f"{plural(len(self.files) + self.missing, 'file')}: {ok} ingested ({s.count('partial')} partial), "
+            f"{skipped} skipped ({s.count('unchanged')} unchanged, {s.count('excluded')} excluded), "
+            f"{s.failed + self.missing} failed; "
             f"messages: {s.added} added, {s.updated} updated, {s.deleted} deleted"
             + (f", {self.purged} purged by policy" if self.purged else "")
             + f" in {self.seconds.get('archive', 0.0):.2f}s"
@@ -165,7 +166,8 @@ def run_ingest(
                     "conversations",
                     report.linked,
                     report.seconds["conversations"],
-                    f"conversations: {report.linked:,} messages linked in {report.seconds['conversations']:.2f}s",
+                    f"conversations: {plural(report.linked, 'message')} linked in "
+                    f"{report.seconds['conversations']:.2f}s",
                 )
             )
         ingester.checkpoint()
@@ -182,4 +184,7 @@ def _index_detail(report: IngestReport) -> str:
     if st is None or st.mode == "unchanged":
         return ""
     why = f" ({st.reason})" if st.reason else ""
-    return f"index: {st.mode}{why}: {st.indexed:,} messages indexed; searchable after {report.seconds['index']:.2f}s"
+    return (
+        f"index: {st.mode}{why}: {plural(st.indexed, 'message')} indexed; "
+        f"searchable after {report.seconds['index']:.2f}s"
+    )

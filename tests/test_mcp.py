@@ -286,7 +286,13 @@ def test_mcp_get_message_has_text_history_context_and_replies(answers: dict[str,
         == page["content"]
         == "does lens-kit support models with rotary embeddings? asking for a friend (me)"
     )
-    assert (m["tombstone"], m["version"], m["versions"], m["cut"]) == (None, 1, 1, False)
+    assert (m["tombstone"], m["version"], m["versions"], m["cut"], m["low_fidelity"]) == (
+        None,
+        1,
+        1,
+        False,
+        False,
+    )
     assert m["revisions"] == [
         {"n": 1, "edited_timestamp": None, "current": True, "chars": len(page["content"])}
     ]
@@ -395,6 +401,12 @@ def test_mcp_follows_a_merged_record_to_the_real_message(tmp_path: Path) -> None
     exports = _corpus(tmp_path / "exports")[2]
     data = tmp_path / "data"
     build_data_dir(data, [exports["csv"]])
+    conn = sqlite3.connect(data / archive.ARCHIVE_FILE)
+    (record,) = conn.execute("SELECT id FROM messages ORDER BY id LIMIT 1").fetchone()
+    conn.close()
+    assert mcp_tools.get_message(
+        mcp_tools.ArchiveReader.open(Settings(data_dir=data)), record, 0, None
+    ).low_fidelity
     build_data_dir(data, [exports["html"]])
     conn = sqlite3.connect(data / archive.ARCHIVE_FILE)
     alias, real = conn.execute(
@@ -402,7 +414,8 @@ def test_mcp_follows_a_merged_record_to_the_real_message(tmp_path: Path) -> None
     ).fetchone()
     conn.close()
     reader = mcp_tools.ArchiveReader.open(Settings(data_dir=data))
-    assert mcp_tools.get_message(reader, alias, 0, None).id == str(real)
+    followed = mcp_tools.get_message(reader, alias, 0, None)
+    assert (followed.id, followed.low_fidelity) == (str(real), False)
     assert mcp_tools.cite_message(reader, str(alias), "ris", None).id == str(real)
     assert mcp_tools.message_markdown(reader, str(alias)) == mcp_tools.message_markdown(reader, str(real))
 
@@ -429,3 +442,12 @@ def test_mcp_tools_say_when_the_index_or_archive_is_missing(tmp_path: Path, data
     nothing = mcp_tools.ArchiveReader.open(Settings(data_dir=tmp_path / "nothing"))
     with pytest.raises(mcp_tools.ToolInputError, match=r"^The archive can't be read: no archive at "):
         mcp_tools.get_message(nothing, PHRASE_ID, 0, None)
+
+
+def test_mcp_command_without_an_archive_says_what_to_do(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "mcp", "--data-dir", str(tmp_path / "none")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert (out.returncode, out.stdout) == (1, "")
+    assert out.stderr == f"Error: no archive at {tmp_path / 'none'}: run `hallway ingest PATH` first\n"

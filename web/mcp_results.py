@@ -100,6 +100,9 @@ class MessageResult(BaseModel):
         description="Edit history, oldest first (texts: get_message with version)"
     )
     sha256: str | None = Field(description="SHA-256 of the version's text, as citations carry it")
+    low_fidelity: bool = Field(
+        description="From a CSV/TXT export: no Discord id, text as that export gave it"
+    )
     pinned: bool
     attachments: list[str]
     embeds: list[str] = Field(description="Embed titles")

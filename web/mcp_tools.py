@@ -240,6 +240,7 @@ def get_message(
             for r in page["revisions"]
         ],
         sha256=page["citation"]["sha256"] if page["citation"] else None,
+        low_fidelity=page["low_fidelity"],
         pinned=page["pinned"],
         attachments=[a["file_name"] for a in page["attachments"]],
         embeds=[e["title"] for e in page["embeds"] if e["title"]],

@@ -139,6 +139,7 @@ def build_message_page(
             "formats": cite.build_all(c),
             "files": {ext: urls.cite_url(message_id, ext, v=n) for ext in cite.FORMATS},
             "source_note": cite.LOW_FIDELITY_NOTE if c.low_fidelity else None,
+            "base_url_warning": urls.base_url_warning(settings.base_url),
         }
     return page
 
