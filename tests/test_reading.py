@@ -55,9 +55,10 @@ def test_date_jump_on_an_empty_day_says_so_and_shows_both_sides(client: TestClie
     assert data["date_jump"] == {
         "date": "2023-02-05",
         "empty": True,
-        "previous": {"date": "2023-01-17", "url": "/m/1064994593927383683"},
-        "next": {"date": "2023-02-12", "url": "/m/1074150531213100680"},
+        "previous": {"id": "1064994593927383683", "date": "2023-01-17", "url": "/m/1064994593927383683"},
+        "next": {"id": "1074150531213100680", "date": "2023-02-12", "url": "/m/1074150531213100680"},
     }
+    assert data["focus"] == "1074150531213100680"  # the page scrolls to the first message after the day
     stamps = [m["timestamp"][:10] for m in data["messages"]]
     assert min(stamps) < "2023-02-05" < max(stamps)
     assert "2023-01-17" in stamps and "2023-02-12" in stamps

@@ -29,9 +29,21 @@ def date_jump(
     return rows, has_older, has_newer, {
         "date": date,
         "empty": True,
-        "previous": {"date": present.day(older[-1]["ts"]), "url": urls.message_url(older[-1]["id"])} if older else None,
-        "next": {"date": present.day(newer[0]["ts"]), "url": urls.message_url(newer[0]["id"])} if newer else None,
+        "previous": _neighbour(older[-1]) if older else None,
+        "next": _neighbour(newer[0]) if newer else None,
     }  # fmt: skip
+
+
+def jump_focus(jump: dict[str, Any] | None) -> str | None:
+    """The message a date jump to an empty day highlights: the first one after the day (else the last before)."""
+    if not jump or not jump["empty"]:
+        return None
+    near = jump["next"] or jump["previous"]
+    return str(near["id"]) if near else None
+
+
+def _neighbour(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(row["id"]), "date": present.day(row["ts"]), "url": urls.message_url(row["id"])}
 
 
 def forum_posts(conn: sqlite3.Connection, threads: list[dict[str, Any]]) -> list[dict[str, Any]]:
