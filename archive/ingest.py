@@ -58,6 +58,26 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def _refuse_guild_conflict(conn: sqlite3.Connection, path: Path, cid: int, gid: int) -> None:
+    """Refuse a JSON export whose channel id another JSON export placed in another guild.
+
+    Taking it would move the channel to the other guild and tombstone the messages this file lacks; a channel
+    id belongs to one guild, so one of the two files is hand-made or damaged, and only a person can tell which.
+    """
+    row = conn.execute(
+        "SELECT path, guild_id FROM exports WHERE channel_id = ? AND guild_id IS NOT NULL AND guild_id != ?"
+        " AND format = 'json' AND status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1",
+        (cid, gid),
+    ).fetchone()
+    if row is not None:
+        raise ExportFormatError(
+            path,
+            "channel",
+            f"channel {cid} is in guild {gid} here but in guild {row[1]} in {row[0]}: one of the two exports "
+            "is hand-made or damaged, so nothing was taken from this one (no message moved or tombstoned)",
+        )
+
+
 class Ingester:
     """The archive's only writer. Use one per process; SQLite's lock keeps it one per archive."""
 
@@ -250,6 +270,8 @@ class Ingester:
         conn = self.conn
         self._begin()
         try:
+            if getattr(reader, "format", "json") == "json":  # the other formats may carry made-up guild ids
+                _refuse_guild_conflict(conn, path, cid, gid)
             gen = generation(conn) + 1
             set_meta(conn, "generation", gen)
             # --force re-reads a file already ingested: its old record is replaced, its messages merge as usual.
