@@ -106,7 +106,8 @@ class Ingester:
                 self.last_purge = Purge(conn, self.withholder, gen).run()
                 self._remember()
                 set_meta(conn, "policy", fingerprint)
-                set_meta(conn, "withheld_generation", gen)
+                if self.last_purge.rules:  # readers guard what changed from here until the index catches up
+                    set_meta(conn, "withheld_generation", gen)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
