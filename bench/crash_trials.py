@@ -223,7 +223,13 @@ def _withheld_found(data: Path, uid: int, mid: int, word: str) -> tuple[int, boo
 
 
 def run_redact_trial(
-    ingested: Path, work: Path, rng: random.Random, seconds: float, kind: str, victim: tuple[int, int, str]
+    ingested: Path,
+    work: Path,
+    rng: random.Random,
+    seconds: float,
+    kind: str,
+    victim: tuple[int, int, str],
+    corpus: Path,
 ) -> dict[str, Any]:
     """Kill `hallway redact` (kind=redact) or the purge of `hallway ingest --policy` (kind=purge), rerun it."""
     uid, mid, word = victim
@@ -238,10 +244,10 @@ def run_redact_trial(
             f'[users]\ndrop = ["{uid}"]\n[[takedown]]\nmessage = "{mid}"\nreason = "taken down"\n',
             encoding="utf-8",
         )
+        # --force re-reads every export after the purge: the index stays behind the archive for that long.
         cmd = hallway(
-            "ingest", str(work / "none.json"), "--policy", str(policy), "--data-dir", str(data), "-q"
+            "ingest", str(corpus), "--force", "--policy", str(policy), "--data-dir", str(data), "-q"
         )
-        (work / "none.json").write_text("{}", encoding="utf-8")
     delay = rng.uniform(0.05, seconds)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(delay)
@@ -258,7 +264,7 @@ def run_redact_trial(
         "leaked_after_kill": leaked,
         "archive_purged_at_kill": purged,
         "index_behind_at_kill": lagging,
-        "rerun_exit": rerun.returncode if kind == "redact" else 0,
+        "rerun_exit": rerun.returncode,
         "rerun_stderr": rerun.stderr.decode()[-500:],
         "reindex_killed": False,
         "data": data,
@@ -310,7 +316,9 @@ def main() -> None:
                 diff = compare(clean, snapshot(t.pop("data")))
                 t["kind"] = "ingest"
             else:
-                t = run_redact_trial(work / "clean", work / "trial", rng, redact_seconds, kind, victim)
+                t = run_redact_trial(
+                    work / "clean", work / "trial", rng, redact_seconds, kind, victim, corpus
+                )
                 diff = compare(redacted, snapshot(t.pop("data")))
             trials.append({**t, **diff})
             print(

@@ -50,7 +50,7 @@ def test_kill_9_then_rerun_matches_clean_run(
 @pytest.fixture(scope="module")
 def redact_setup(
     crash_setup: tuple[Path, dict[str, object], float], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, dict[str, object], float, tuple[int, int, str]]:
+) -> tuple[Path, dict[str, object], float, tuple[int, int, str], Path]:
     """A fully ingested data dir, and what a clean `hallway redact` of one user and one message makes of it."""
     corpus, _clean, _seconds = crash_setup
     root = tmp_path_factory.mktemp("redact")
@@ -66,18 +66,19 @@ def redact_setup(
     args = ["--user", str(victim[0]), "--message", str(victim[1]), "--data-dir", str(root / "redacted")]
     subprocess.run(crash_trials.hallway("redact", *args), check=True, capture_output=True, timeout=600)
     seconds = time.perf_counter() - started
-    return root / "ingested", crash_trials.snapshot(root / "redacted"), seconds, victim
+    return root / "ingested", crash_trials.snapshot(root / "redacted"), seconds, victim, corpus
 
 
 @pytest.mark.parametrize(("kind", "seed"), [("redact", 21), ("purge", 22)])
 def test_kill_9_during_redact_or_purge_serves_nothing_withheld_and_rerun_matches(
-    redact_setup: tuple[Path, dict[str, object], float, tuple[int, int, str]],
+    redact_setup: tuple[Path, dict[str, object], float, tuple[int, int, str], Path],
     kind: str,
     seed: int,
     tmp_path: Path,
 ) -> None:
-    ingested, redacted, seconds, victim = redact_setup
-    trial = crash_trials.run_redact_trial(ingested, tmp_path, random.Random(seed), seconds, kind, victim)
+    ingested, redacted, seconds, victim, corpus = redact_setup
+    rng = random.Random(seed)
+    trial = crash_trials.run_redact_trial(ingested, tmp_path, rng, seconds, kind, victim, corpus)
     assert trial["leaked_after_kill"] == 0, trial
     assert trial["rerun_exit"] == 0, trial["rerun_stderr"]
     diff = crash_trials.compare(redacted, crash_trials.snapshot(trial["data"]))
