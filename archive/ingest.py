@@ -72,9 +72,9 @@ class Ingester:
         """Take the write lock, then re-read what the archive withholds (another process may have added a rule)."""
         begin_write(self.conn, self.notice)
         if memory_version(self.conn) != self.withholder.memory.version:
-            names = self.withholder.names
+            old = self.withholder
             self.withholder = Withholder(self.policy, self.secret, load_memory(self.conn))
-            self.withholder.names.update(names)
+            self.withholder.adopt_names(old)
 
     def _remember(self) -> None:
         """Store what the Withholder learned (inside the transaction) and keep its memory's version current."""
