@@ -376,7 +376,7 @@ class Ingester:
             if first is not None and last is not None:
                 deleted = refresh_tombstones(conn, cid, first, last, export_id, gen)
             move_from_synthetic_channel(conn, export_id, cid)
-            reconcile(conn, export_id, cid, gen)
+            merged = reconcile(conn, export_id, cid, gen)
             if channel.is_thread:
                 withhold_thread_names(conn, [cid])  # a forum post started by a dropped user keeps no title
             self._remember()
@@ -388,8 +388,10 @@ class Ingester:
             str(path),
             status,
             messages=writer.count,
-            added=writer.added,
-            updated=writer.updated,
+            # Net counts: a CSV/TXT record merged into a real message is no new message; a real
+            # message that replaces a record updates it.
+            added=max(0, writer.added - merged),
+            updated=writer.updated + (merged if fidelity > LOW_FIDELITY else 0),
             deleted=deleted,
             error=str(error) if error else None,
             skipped=skipped,
