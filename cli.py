@@ -2,36 +2,68 @@
 
 from __future__ import annotations
 
+import errno
 import html
+import importlib.metadata
 import os
 import re
 import shutil
+import socket
 import sys
-import time
+import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
 import archive
 import indexer
+import pipeline
 from archive import ArchiveError, Ingester, Policy, load_policy, save_policy
 from archive.policy import is_id
-from archive.policy_report import describe_policy, plural, redact_lines, unmatched_warnings
+from archive.policy_report import describe_policy, plural, redact_lines
 from archive.store import ensure_secret_readonly
 from indexer import IndexerError
+from pipeline.console import ConsoleProgress, terminal_safe
+from publish import PublishError, PublishReport, publish_site
 from web.digest import DigestError, build_digest, parse_day
 from web.digest_text import build_digest_document, build_digest_markdown
-from web.pages import build_templates
+from web.pages import build_templates, human_size
 from web.settings import Settings
+from web.urls import base_url_warning
+
+
+def _flags_as_flags(params: list[Any]) -> list[Any]:
+    # typer prints a `<bool>` placeholder after flags, as if they took a value (`--salvage true` then reads
+    # "true" as an export path): an empty metavar shows them as the flags they are.
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    """A command whose flags show as flags in --help."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_as_flags(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    """The top-level group, likewise (--version, --help)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_as_flags(super().get_params(ctx))
+
 
 app = typer.Typer(
+    cls=_Group,
     help="Hallway: a searchable, citable archive of DiscordChatExporter exports.",
     no_args_is_help=True,
     add_completion=False,
@@ -50,6 +82,7 @@ DataDir = Annotated[
     ),
 ]
 DEFAULT_DATA_DIR = Path("./hallway-data")
+_BOOL_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -81,87 +114,12 @@ def _open_writer(data_dir: Path, policy: Policy) -> Ingester:
 def run_ingest(
     paths: list[Path], data_dir: Path, *, policy_file: Path | None, salvage: bool, force: bool, quiet: bool
 ) -> int:
-    """Ingest paths into the archive and update the index; return the exit code."""
+    """Ingest paths into the archive, update the index and link conversations; return the exit code."""
     policy = _policy(data_dir, policy_file)
-    ingester = _open_writer(data_dir, policy)
-    missing = [p for p in paths if not p.exists()]
-    for p in missing:
-        err.print(f"error: {p}: no such file or folder", markup=False)
-    found = list(archive.discover([p for p in paths if p.exists()]))
-    files = [f for f in found if f.source is not None]
-    unread = []
-    for f in found:
-        if f.source is None:
-            status = archive.ingest.skipped_status(f.sniff, f.named)
-            err.print(f"{'error' if status == 'unsupported' else 'skipped'}: {f.note}", markup=False)
-            if status == "unsupported":
-                unread.append(archive.FileResult(str(f.path), status, error=f.note))
-    started = time.perf_counter()
-    total_messages = 0
-    results = []
-    purged = ingester.apply_policy()
-    with Progress(
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files · {task.fields[messages]:,} messages · {task.fields[rate]:,.0f} msg/s"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=len(files), messages=0, rate=0.0)
-        done_before = 0
-
-        def tick(_path: str, count: int) -> None:
-            elapsed = max(time.perf_counter() - started, 1e-6)
-            bar.update(task, messages=done_before + count, rate=(done_before + count) / elapsed)
-
-        for f in files:
-            result = ingester.ingest_file(
-                f.path, salvage=salvage, force=force, progress=tick, source=f.source
-            )
-            results.append(result)
-            total_messages += result.messages
-            done_before = total_messages
-            bar.update(task, advance=1, messages=total_messages)
-            if result.error:
-                label = "warning" if result.status == "partial" else "error"
-                err.print(f"{label}: {result.error}", markup=False, soft_wrap=True)
-            for warning in result.warnings:
-                err.print(f"warning: {warning} (message skipped)", markup=False, soft_wrap=True)
-            if result.skipped > len(result.warnings):
-                err.print(
-                    f"warning: {result.path}: {result.skipped - len(result.warnings)} more invalid messages skipped",
-                    markup=False,
-                    soft_wrap=True,
-                )
-    # Conversations are computed in a worker process while this one updates the search index.
-    pending = ingester.start_conversations()
-    elapsed = time.perf_counter() - started
-    summary = archive.IngestSummary(results + unread)
-    ok = summary.count("ok") + summary.count("partial")
-    skipped = summary.count("unchanged") + summary.count("excluded")
-    line = (
-        f"{len(files) + len(unread) + len(missing)} files: {ok} ingested ({summary.count('partial')} partial), {skipped} skipped "
-        f"({summary.count('unchanged')} unchanged, {summary.count('excluded')} excluded), {summary.failed + len(missing)} failed; "
-        f"messages: {summary.added} added, {summary.updated} updated, {summary.deleted} deleted"
-        + (f", {purged} purged by policy" if purged else "")
-        + f" in {elapsed:.2f}s"
+    report = pipeline.run_ingest(
+        paths, data_dir, policy, ConsoleProgress(err, quiet=quiet), salvage=salvage, force=force
     )
-    if not quiet:
-        err.print(line, markup=False, soft_wrap=True)
-    for warning in unmatched_warnings(ingester.conn, policy, ingester.secret, ingester.seen_channels):
-        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
-    code = 1 if summary.failed or missing else 0
-    index_code = _update_index(data_dir, ingester, quiet=quiet)
-    linked = pending.finish()
-    ingester.checkpoint()
-    if not quiet and linked:
-        err.print(
-            f"conversations: {linked:,} messages linked in {time.perf_counter() - started:.2f}s", markup=False
-        )
-    return index_code or code
+    return report.exit_code
 
 
 def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
@@ -174,7 +132,8 @@ def _update_index(data_dir: Path, ingester: Ingester, *, quiet: bool) -> int:
     if not quiet and st.mode != "unchanged":
         why = f" ({st.reason})" if st.reason else ""
         err.print(
-            f"index: {st.mode}{why}: {st.indexed:,} messages indexed in {st.seconds:.2f}s", markup=False
+            f"index: {st.mode}{why}: {plural(st.indexed, 'message')} indexed in {st.seconds:.2f}s",
+            markup=False,
         )
     return 0
 
@@ -198,11 +157,26 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
 ) -> None:
     """Ingest DiscordChatExporter JSON exports (idempotent; merges edits, deletions and overlaps)."""
+    for p in paths:
+        if str(p).lower() in _BOOL_WORDS and not p.exists():
+            raise _fail(
+                f"{str(p)!r} is not an export: --salvage, --force and --quiet take no value "
+                f"(write `--salvage`, not `--salvage {p}`)"
+            )
     try:
         code = run_ingest(paths, data_dir, policy_file=policy, salvage=salvage, force=force, quiet=quiet)
     except ArchiveError as e:
         raise _fail(str(e)) from None
     raise typer.Exit(code)
+
+
+# `stats --json` keeps every count; the table leaves out what only the program uses, and says what each row is.
+_STATS_INTERNAL = ("generation",)  # a change counter the index follows
+_STATS_LABELS = {
+    "deleted": "tombstones (deleted or withheld)",
+    "partial_exports": "partial exports (salvaged)",
+    "size_bytes": "archive size on disk",
+}
 
 
 @app.command()
@@ -221,7 +195,10 @@ def stats(
         return
     table = Table(title=f"Hallway archive · {data_dir}", show_header=False)
     for key, value in counts.items():
-        table.add_row(key.replace("_", " "), f"{value:,}")
+        if key in _STATS_INTERNAL:
+            continue
+        shown = human_size(value) if key == "size_bytes" else f"{value:,}"
+        table.add_row(_STATS_LABELS.get(key, key.replace("_", " ")), shown)
     out.print(table)
 
 
@@ -331,16 +308,16 @@ def reindex(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
         st = indexer.rebuild_index(data_dir)
     except (ArchiveError, IndexerError) as e:
         raise _fail(str(e)) from None
-    err.print(
-        f"index rebuilt: {st.indexed:,} messages (archive generation {st.generation}) in {st.seconds:.2f}s"
-    )
+    err.print(f"index rebuilt: {plural(st.indexed, 'message')} in {st.seconds:.2f}s")
 
 
 def _snippet_text(snippet: str) -> Text:
     """Snippet HTML (escaped text with <mark> tags) as rich Text with the matches highlighted."""
     text = Text()
     for n, part in enumerate(re.split(r"</?mark>", snippet)):
-        text.append(html.unescape(part).replace("\n", " "), style="bold yellow" if n % 2 else "")
+        text.append(
+            terminal_safe(html.unescape(part).replace("\n", " ")), style="bold yellow" if n % 2 else ""
+        )
     return text
 
 
@@ -374,6 +351,12 @@ def search(
 
     Nothing you type is an error: what cannot be used is ignored and explained in a hint.
     """
+    if not (data_dir / archive.ARCHIVE_FILE).exists():
+        # `reindex` needs an archive too: say what works from here.
+        raise _fail(
+            f"no archive at {data_dir}: ingest exports first (`hallway ingest PATH --data-dir {data_dir}`), "
+            "or point --data-dir (or HALLWAY_DATA_DIR) at the folder you ingested into"
+        )
     try:
         page = indexer.search(indexer.open_index(data_dir), query, sort=sort, limit=limit, offset=offset)
     except IndexerError as e:
@@ -381,10 +364,10 @@ def search(
     if as_json:
         sys.stdout.write(orjson.dumps(page.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    for hint in page.hints:
-        err.print(f"hint: {hint}", markup=False)
+    for hint in page.hints:  # hints can quote channel names from the exports
+        err.print(f"hint: {terminal_safe(hint, one_line=True)}", markup=False)
     if page.suggestion:
-        err.print(f"did you mean: {page.suggestion}", markup=False)
+        err.print(f"did you mean: {terminal_safe(page.suggestion, one_line=True)}", markup=False)
     shown = f"{page.offset + 1}-{page.offset + len(page.hits)}" if page.hits else "none"
     table = Table(title=f"{page.total:,} messages · showing {shown} · {page.sort}", expand=True)
     table.add_column("when (UTC) · id", no_wrap=True)
@@ -392,7 +375,8 @@ def search(
     table.add_column("message", ratio=1, min_width=30)
     for hit in page.hits:
         when = Text(hit.timestamp[:16].replace("T", " ") + "\n") + Text(str(hit.id), style="dim")
-        who = Text("#" + hit.channel + "\n") + Text(hit.author, style="cyan")
+        who = Text("#" + terminal_safe(hit.channel, one_line=True) + "\n")
+        who += Text(terminal_safe(hit.author, one_line=True), style="cyan")
         table.add_row(when, who, _snippet_text(hit.snippet))
     out.print(table)
 
@@ -464,6 +448,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web viewer (read-only); with PATHs, ingest them first. `hallway serve sample_exports/` runs the demo."""
+    _check_listen(host, port)  # before any work: a bad or taken port fails in one line, not after ingesting
     if paths:
         try:
             code = run_ingest(paths, data_dir, policy_file=None, salvage=False, force=False, quiet=False)
@@ -478,6 +463,9 @@ def serve(
     settings = Settings(data_dir=data_dir, base_url=base_url or f"http://{host}:{port}", mcp=mcp)
     # Worker processes build their app from these variables (web.app.create_app_from_env).
     os.environ.update(settings.to_env())
+    warning = base_url_warning(settings.base_url)
+    if warning:
+        err.print(f"warning: {warning}", markup=False)
     err.print(
         f"serving {data_dir} at http://{host}:{port} (permalinks use {settings.base_url})"
         + (f"; MCP at http://{host}:{port}/mcp" if mcp else ""),
@@ -493,6 +481,64 @@ def serve(
         server_header=False,
         log_level="warning",
     )
+
+
+def _print_publish(report: PublishReport) -> None:
+    c = report.counts
+    out.print(
+        f"{report.out}: {report.files:,} files, {report.bytes / 1e6:.1f} MB "
+        f"({report.pages:,} pages, {report.records:,} messages searchable); "
+        f"{c.written:,} written, {c.unchanged:,} unchanged, {c.removed:,} removed",
+        markup=False,
+    )
+    parts = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(report.sizes.items(), key=lambda kv: -kv[1]))
+    out.print(f"  by folder: {parts}", markup=False)
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
+    out.print(f"  time: {timing}", markup=False)
+    for w in report.warnings:
+        err.print(f"warning: {w}", markup=False)
+
+
+@app.command()
+def publish(
+    out_dir: Annotated[Path, typer.Argument(help="The folder to write the site into (created if missing).")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    base_url: Annotated[
+        str,
+        typer.Option("--base-url", help="Where the site will live (permalinks in citations and feeds)."),
+    ] = "",
+    force: Annotated[bool, typer.Option("--force", help="Rewrite every file, changed or not.")] = False,
+) -> None:
+    """Write the archive as a static site with in-browser search (Pagefind); only changed files are rewritten."""
+    if not (data_dir / archive.ARCHIVE_FILE).exists():
+        raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` first")
+    if not base_url:
+        err.print("note: no --base-url, so citations carry site-relative permalinks (/m/ID)", markup=False)
+    try:
+        report = publish_site(
+            data_dir, out_dir, base_url=base_url, force=force, progress=lambda m: err.print(m, markup=False)
+        )
+    except (PublishError, ArchiveError) as e:
+        raise _fail(str(e)) from None
+    _print_publish(report)
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Fail with one line when the viewer could not listen on host:port (a bad port, or one in use)."""
+    if not 1 <= port <= 65535:
+        raise _fail(f"--port {port} is not a TCP port: choose one from 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        raise _fail(f"--host {host}: cannot listen there ({e})") from None
+    family, kind, proto, _name, addr = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(addr)
+        except OSError as e:
+            reason = "the port is in use (another server?)" if e.errno == errno.EADDRINUSE else e.strerror
+            raise _fail(f"cannot listen on {host}:{port}: {reason}; choose another --port") from None
 
 
 @app.command("mcp")
@@ -511,6 +557,45 @@ def mcp_stdio(
 
     # stdout carries the protocol: everything else this process says goes to stderr.
     mcp_server.serve_stdio(Settings(data_dir=data_dir, base_url=base_url))
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("hallway")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout: the version is in pyproject.toml
+        with open(Path(__file__).with_name("pyproject.toml"), "rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"hallway {_version()}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Hallway: a searchable, citable archive of DiscordChatExporter exports."""
+
+
+def _use_flag_display(typer_app: typer.Typer) -> None:
+    """Every command of an app (and of its sub-apps) shows its flags as flags."""
+    for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = _Command
+    for group in typer_app.registered_groups:
+        if not isinstance(group.cls, type):  # typer's default placeholder: no class of its own
+            group.cls = _Group
+        if group.typer_instance is not None:
+            _use_flag_display(group.typer_instance)
+
+
+_use_flag_display(app)
 
 
 def main() -> None:

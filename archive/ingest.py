@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -29,11 +30,15 @@ from archive.normalizer import MessageRow, Normalizer
 from archive.policy import Policy
 from archive.purge import Purge, PurgeReport, withheld_path, withhold_forwards, withhold_thread_names
 from archive.sources import Reader, Source, discover, find_source
+from archive.sources._identity import is_synthetic
 from archive.sources.base import Sniff
 from archive.store import begin_write, ensure_secret, generation, get_meta, set_meta
 from archive.tombstones import refresh_tombstones
 from archive.withhold import Withholder
 
+# A damaged or truncated file whose complete messages --salvage would keep: the error says so.
+SALVAGEABLE = re.compile(r"\b(truncated|damaged)\b")
+SALVAGE_HINT = "; `hallway ingest --salvage` keeps the complete messages before the damage"
 MAX_WARNINGS = 20
 Progress = Callable[[str, int], None]
 """Called with (path, messages done in this file) as ingest goes."""
@@ -51,6 +56,26 @@ def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes: an export's identity, whatever its name."""
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _refuse_guild_conflict(conn: sqlite3.Connection, path: Path, cid: int, gid: int) -> None:
+    """Refuse a JSON export whose channel id another JSON export placed in another guild.
+
+    Taking it would move the channel to the other guild and tombstone the messages this file lacks; a channel
+    id belongs to one guild, so one of the two files is hand-made or damaged, and only a person can tell which.
+    """
+    row = conn.execute(
+        "SELECT path, guild_id FROM exports WHERE channel_id = ? AND guild_id IS NOT NULL AND guild_id != ?"
+        " AND format = 'json' AND status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1",
+        (cid, gid),
+    ).fetchone()
+    if row is not None:
+        raise ExportFormatError(
+            path,
+            "channel",
+            f"channel {cid} is in guild {gid} here but in guild {row[1]} in {row[0]}: one of the two exports "
+            "is hand-made or damaged, so nothing was taken from this one (no message moved or tombstoned)",
+        )
 
 
 class Ingester:
@@ -246,6 +271,8 @@ class Ingester:
         conn = self.conn
         self._begin()
         try:
+            if getattr(reader, "format", "json") == "json":  # the other formats may carry made-up guild ids
+                _refuse_guild_conflict(conn, path, cid, gid)
             gen = generation(conn) + 1
             set_meta(conn, "generation", gen)
             # --force re-reads a file already ingested: its old record is replaced, its messages merge as usual.
@@ -286,7 +313,9 @@ class Ingester:
                 withhold_forwards(conn, gen, cid)  # copies forwarded out of it, ingested before it was known
                 conn.execute("COMMIT")
                 return FileResult(str(path), "excluded")
-            upsert_channel(conn, self.withholder, channel, as_of)
+            # An export that names its guild or channel only by name never renames what a richer one said.
+            weak = fidelity <= LOW_FIDELITY or is_synthetic(channel.guild_id) or is_synthetic(channel.id)
+            upsert_channel(conn, self.withholder, channel, 0 if weak else as_of)
             writer = FileWriter(conn, export_id, gen, as_of)
             norm = Normalizer(str(path), cid, gid, self.withholder)
             error: ExportFormatError | None = None
@@ -319,6 +348,8 @@ class Ingester:
                         progress(str(path), writer.count)
             except ExportFormatError as e:
                 if not salvage:
+                    if index and SALVAGEABLE.search(e.reason):  # some complete messages came before
+                        raise ExportFormatError(e.path, e.where, e.reason + SALVAGE_HINT) from None
                     raise
                 error = e
                 # Keep the complete messages before the damage, but only those already normalized.
@@ -346,7 +377,7 @@ class Ingester:
             if first is not None and last is not None:
                 deleted = refresh_tombstones(conn, cid, first, last, export_id, gen)
             move_from_synthetic_channel(conn, export_id, cid)
-            reconcile(conn, export_id, cid, gen)
+            merged = reconcile(conn, export_id, cid, gen)
             if channel.is_thread:
                 withhold_thread_names(conn, [cid])  # a forum post started by a dropped user keeps no title
             self._remember()
@@ -358,8 +389,10 @@ class Ingester:
             str(path),
             status,
             messages=writer.count,
-            added=writer.added,
-            updated=writer.updated,
+            # Net counts: a CSV/TXT record merged into a real message is no new message; a real
+            # message that replaces a record updates it.
+            added=max(0, writer.added - merged),
+            updated=writer.updated + (merged if fidelity > LOW_FIDELITY else 0),
             deleted=deleted,
             error=str(error) if error else None,
             skipped=skipped,

@@ -53,9 +53,16 @@ def _same_author(a: int | None, b: int | None, keys: dict[int, tuple[str, str]])
     return (a >= SYNTHETIC_BASE or b >= SYNTHETIC_BASE) and a in keys and keys.get(a) == keys.get(b)
 
 
+def any_low_fidelity(conn: sqlite3.Connection) -> bool:
+    """Whether a CSV or TXT export was ever read (this one included): only they make low-fidelity records,
+    synthetic channels and aliases. Until then there is nothing to reconcile, and the queries below scan
+    all of provenance (seconds per file on a large archive, most of a re-ingest of a newer export)."""
+    return conn.execute("SELECT 1 FROM exports WHERE format IN ('csv', 'txt') LIMIT 1").fetchone() is not None
+
+
 def move_from_synthetic_channel(conn: sqlite3.Connection, export_id: int, cid: int) -> None:
     """Messages first seen in an export without a channel id join the real channel once one names it."""
-    if cid >= SYNTHETIC_BASE:
+    if cid >= SYNTHETIC_BASE or not any_low_fidelity(conn):
         return
     conn.execute(
         "UPDATE messages SET channel_id = ? WHERE channel_id >= ? AND id IN"
@@ -66,6 +73,15 @@ def move_from_synthetic_channel(conn: sqlite3.Connection, export_id: int, cid: i
 
 def reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> int:
     """Merge the low-fidelity records this export's channel window holds; return how many merged."""
+    if not any_low_fidelity(conn):
+        return 0
+    merged = _reconcile(conn, export_id, cid, gen)
+    if merged:
+        _drop_empty_synthetic_rows(conn)
+    return merged
+
+
+def _reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> int:
     span = conn.execute(
         "SELECT min(m.ts), max(m.ts) FROM provenance p JOIN messages m ON m.id = p.message_id WHERE p.export_id = ?",
         (export_id,),
@@ -111,7 +127,6 @@ def reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> i
                 break
     for alias, real_id in pairs:
         _merge_one(conn, alias, real_id, gen)
-    _drop_empty_synthetic_channels(conn)
     return merged + len(pairs)
 
 
@@ -142,9 +157,19 @@ def _merge_one(conn: sqlite3.Connection, alias: int, real_id: int, gen: int) -> 
     conn.execute("INSERT OR REPLACE INTO removed(message_id, generation) VALUES (?, ?)", (alias, gen))
 
 
-def _drop_empty_synthetic_channels(conn: sqlite3.Connection) -> None:
+def _drop_empty_synthetic_rows(conn: sqlite3.Connection) -> None:
+    """Channels, guilds and users made up from names go once the real ones hold all their messages."""
     conn.execute(
         "DELETE FROM channels WHERE id >= ? AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.channel_id = channels.id)",
+        (SYNTHETIC_BASE,),
+    )
+    conn.execute(
+        "DELETE FROM guilds WHERE id >= ? AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.guild_id = guilds.id)",
+        (SYNTHETIC_BASE,),
+    )
+    conn.execute(
+        "DELETE FROM users WHERE id >= ? AND pseudonym = 0"
+        " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.author_id = users.id)",
         (SYNTHETIC_BASE,),
     )
 

@@ -5,7 +5,8 @@
 
 Data dir: search_latency's `ensure_hallway(size)` (bench/out/data-<size>, ingested once and reused).
 Requests go through the viewer's ASGI app in this process (Starlette's TestClient: routing, page builder,
-template or JSON, no network), so the figures are server time. Paths, each run once per round in a
+template or JSON, no network), so the figures are server time. The viewer keeps the last digests of each
+archive generation; the cache is emptied before every request, so each one builds its digest. Paths, each run once per round in a
 rotated order after one warm-up round:
   digest 30d html / json / md   /digest?since=…&until=… over a 30-day window (a different window each round,
                                 all inside the archive's busy span)
@@ -14,12 +15,15 @@ rotated order after one warm-up round:
   feed channel / search / conv / digest   /c/{busiest}.atom, /search.atom?q=<word>, /conv/{id}.atom,
                                 /digest.atom (the weekly digest: four digests of a week)
   search page                   /search?q=<word> (the page the issue compares with)
-Prints p50/p95 per path with its ratio to the search page; the 30-day digest target is p50 <= 200 ms.
+Prints p50/p95 wall time per path with its ratio to the search page, and the median CPU time of the process
+per request (what a request costs when it has a core to itself: on a shared, loaded machine wall time
+mostly measures waiting for one); the 30-day digest target is p50 <= 200 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -89,12 +93,14 @@ def run(size: str, repeat: int, seed: int) -> dict[str, Any]:
         "feed digest": lambda n: "/digest.atom",
     }
     times: dict[str, list[float]] = {name: [] for name in paths}
+    cpu: dict[str, list[float]] = {name: [] for name in paths}
     names = list(paths)
     for n in range(repeat + 1):  # round 0 warms up
         order = names[n % len(names) :] + names[: n % len(names)]
         for name in order:
             make = paths[name]
-            t = time.perf_counter()
+            client.app.state.digests.clear()  # type: ignore[attr-defined]  # every request builds its digest
+            t, c = time.perf_counter(), time.process_time()
             if make is None:
                 build_digest(conn, *month[n])
             else:
@@ -102,6 +108,7 @@ def run(size: str, repeat: int, seed: int) -> dict[str, Any]:
                 assert r.status_code == 200, (name, r.status_code, r.text[:200])
             if n:
                 times[name].append((time.perf_counter() - t) * 1000)
+                cpu[name].append((time.process_time() - c) * 1000)
     conn.close()
     base = statistics.median(times["search page"])
     rows = {
@@ -109,6 +116,7 @@ def run(size: str, repeat: int, seed: int) -> dict[str, Any]:
             "p50_ms": round(statistics.median(ts), 1),
             "p95_ms": round(sorted(ts)[max(0, int(len(ts) * 0.95) - 1)], 1),
             "vs_search_page": round(statistics.median(ts) / base, 1) if base else None,
+            "cpu_p50_ms": round(statistics.median(cpu[name]), 1),
         }
         for name, ts in times.items()
     }
@@ -120,6 +128,7 @@ def run(size: str, repeat: int, seed: int) -> dict[str, Any]:
                            "messages": sample["total_messages"], "conversations": sample["total_conversations"]},
         "paths": rows,
         "target_ms": TARGET_MS,
+        "load_average": round(os.getloadavg()[0], 1),
         "machine": machine_info(),
     }  # fmt: skip
 
@@ -129,13 +138,18 @@ def table(summary: dict[str, Any]) -> list[str]:
     lines = [
         f"digest and feed latency, {summary['size']}: server time in process, {summary['repeat']} interleaved rounds;"
         f" a 30-day window holds e.g. {w['messages']:,} messages in {w['conversations']:,} conversations",
-        f"{'path':<22}{'p50 ms':>10}{'p95 ms':>10}{'x search page':>16}",
+        f"{'path':<22}{'p50 ms':>10}{'p95 ms':>10}{'x search page':>16}{'CPU p50 ms':>12}",
     ]
     for name, r in summary["paths"].items():
-        lines.append(f"{name:<22}{r['p50_ms']:>10.1f}{r['p95_ms']:>10.1f}{r['vs_search_page']:>16}")
-    p50 = summary["paths"]["digest 30d html"]["p50_ms"]
-    verdict = "met" if p50 <= summary["target_ms"] else "NOT met"
-    lines.append(f"30-day digest page p50 {p50} ms: target <= {summary['target_ms']:.0f} ms {verdict}")
+        lines.append(
+            f"{name:<22}{r['p50_ms']:>10.1f}{r['p95_ms']:>10.1f}{r['vs_search_page']:>16}{r['cpu_p50_ms']:>12.1f}"
+        )
+    page = summary["paths"]["digest 30d html"]
+    verdict = "met" if page["p50_ms"] <= summary["target_ms"] else "NOT met"
+    lines.append(
+        f"30-day digest page p50 {page['p50_ms']} ms wall ({page['cpu_p50_ms']} ms CPU; load average"
+        f" {summary['load_average']}): target <= {summary['target_ms']:.0f} ms {verdict} on wall time"
+    )
     return lines
 
 

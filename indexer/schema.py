@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import tantivy
@@ -96,7 +97,8 @@ def build_analyzers() -> tuple[tantivy.TextAnalyzer, tantivy.TextAnalyzer]:
 
 # Invisible characters that split a word for the tokenizer yet show nothing: zero-width space/joiners, word
 # joiner, invisible operators, BOM, soft hyphen, Mongolian vowel separator.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"))
+# (A regex: str.translate with a dict costs 64 µs on a 130-character message, the regex 8 µs.)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060-\u2064\ufeff\u00ad\u180e]")
 
 
 def normalize_text(text: str) -> str:
@@ -104,4 +106,4 @@ def normalize_text(text: str) -> str:
     removed (`gra\u200ddient` is `gradient`). Both sides use it, so what looks identical matches."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))

@@ -12,25 +12,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import archive
-import indexer
+import pipeline
 from archive import FileResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_data_dir(data_dir: Path, paths: Iterable[Path], *, conversations: bool = True) -> list[FileResult]:
-    """Ingest the exports file by file (in the order given), link conversations, and index them."""
-    conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
-    try:
-        ingester = archive.Ingester(conn)
-        results = [ingester.ingest_file(path) for path in archive.iter_export_files(list(paths))]
-        if conversations:
-            ingester.update_conversations()
-        indexer.update_index(data_dir, conn)
-    finally:
-        conn.close()
-    return results
+    """Ingest the exports file by file (in the order given), index them and link conversations."""
+    report = pipeline.run_ingest(list(paths), data_dir, conversations=conversations)
+    assert report.index_error is None, report.index_error
+    return report.files
 
 
 def free_port() -> int:

@@ -33,7 +33,8 @@ def test_truncated_file_fails_whole_with_place(
     assert failed.error is not None
     assert failed.error.startswith(f"{path} at byte ")
     assert failed.error.endswith(
-        "(message 8): truncated: the file ends inside message 8 (after 7 complete messages)"
+        "(message 8): truncated: the file ends inside message 8 (after 7 complete messages); "
+        "`hallway ingest --salvage` keeps the complete messages before the damage"
     )
     assert "\n" not in failed.error
     assert rows(conn, "SELECT count(*) FROM messages WHERE channel_id = 200000000000000001") == [(0,)]

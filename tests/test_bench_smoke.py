@@ -66,7 +66,7 @@ def test_corpus(tmp_path: Path) -> None:
 def test_ingest_bench() -> None:
     out = run("ingest_bench.py", "--size", "tiny", "--no-record").stdout
     header(out, "pipeline", "seconds", "msg/s", "RSS MB", "disk MB")
-    for row in ("raw limit", "FTS5 pipeline", "hallway ingest"):
+    for row in ("raw limit", "FTS5 pipeline", "hallway: searchable", "hallway: conversations done"):
         assert re.search(rf"^{row}.*\d", out, re.M), out
     assert "re-ingest unchanged" in out
 

@@ -121,7 +121,10 @@ def test_browser_show_this_conversation_highlights_the_message(page: object) -> 
     )
     highlight = target.evaluate("e => getComputedStyle(e).boxShadow")
     assert highlight != "none"  # the :target bar, as on the permalink
-    assert "likely reply to" in target.locator(".link-ref").inner_text()
+    # It continues its author's run: the run says how it joined once, on its first line; this line adds nothing.
+    run = target.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' group ')]")
+    assert target.locator(".link-ref").count() == 0 and target.locator(".meta").count() == 0
+    assert run.locator(".link-ref").first.inner_text().strip().endswith("linked by thread")
     shoot(pg, "conversation")
     pg.get_by_role("link", name="Only this conversation in #research").click()  # type: ignore[attr-defined]
     pg.wait_for_url(f"**/c/907543031316510423?conversation={THREAD}")  # type: ignore[attr-defined]

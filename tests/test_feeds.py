@@ -10,10 +10,12 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
+from typer.testing import CliRunner
 
 import archive
 import indexer
 from archive import Ingester, Policy
+from cli import app as cli_app
 from tests.conftest import SAMPLES
 from tests.factory import ALICE, BOB, CAROL, msg, write_export
 from tests.live import build_data_dir, serve
@@ -226,3 +228,23 @@ def test_pages_announce_their_feed_and_show_a_subscribe_link(
     links = re.findall(r'<link rel="alternate" type="application/atom\+xml"[^>]*href="([^"]+)"', html)
     assert links == [feed.replace("&", "&amp;")]
     assert f'class="subscribe-link" href="{feed}"' in html
+
+
+def test_takedown_leaves_cached_digests_and_feeds_at_once(tmp_path: Path) -> None:
+    """A digest or feed served before `hallway redact` never serves the taken-down message after it."""
+    exports = tmp_path / "exports"
+    write_export(
+        exports / "general.json", [msg(0, "kept okapiwords", ALICE), msg(9, "okapitakedown words", BOB)]
+    )
+    data = tmp_path / "data"
+    build_data_dir(data, [exports])
+    client = TestClient(create_app(Settings(data_dir=data, base_url=BASE)))
+    urls = ["/digest.json?since=2023-11-14&until=2023-11-14", "/digest.atom", "/c/200000000000000001.atom"]
+    before = {u: client.get(u) for u in urls}
+    assert all("okapitakedown" in r.text for r in before.values())
+    done = CliRunner().invoke(cli_app, ["redact", "--message", msg(9, "")["id"], "--data-dir", str(data)])
+    assert done.exit_code == 0, done.output
+    for u in urls:
+        after = client.get(u, headers={"If-None-Match": before[u].headers.get("etag", '"none"')})
+        assert after.status_code == 200 and "okapitakedown" not in after.text, u
+    assert client.get(urls[0]).json()["total_messages"] == 1

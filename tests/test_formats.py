@@ -98,13 +98,20 @@ def test_real_csv_and_txt_merge_into_html_without_duplicates(
     conn: sqlite3.Connection, ingester: Make, order: list[str]
 ) -> None:
     ing = ingester()
+    added = []
     for folder in order:
         summary = ing.ingest([KOMODO / folder])
         assert [f.status for f in summary.files] == ["ok", "ok"], summary.files
+        added.append(summary.added)
+    # Net counts: only the first export of these 148 messages adds any.
+    assert added == [148] + [0] * (len(order) - 1)
     assert rows(conn, "SELECT count(*), sum(fidelity <= 2) FROM messages") == [(148, 0)]
     # CSV and TXT copies of one message share one made-up id: one alias each.
     assert rows(conn, "SELECT count(*) FROM aliases") == [(148,)]
     assert rows(conn, "SELECT id, name FROM channels") == [(454632720212033537, "feed-telegram")]
+    # Guilds and users known only by name (CSV, TXT) go once merged: the real ones remain.
+    assert rows(conn, "SELECT id, name FROM guilds") == [(412898016371015680, "Komodo")]
+    assert rows(conn, "SELECT count(*) FROM users WHERE id >= ?", 1 << 62) == [(0,)]
     # Every export that attests a message is in its provenance.
     per_message = rows(conn, "SELECT count(*) FROM provenance GROUP BY message_id")
     assert set(per_message) == {(len(order),)}
@@ -228,7 +235,8 @@ BAD = [
             "=" * 62 + "\nGuild: G\nChannel: c\n" + "=" * 62 + "\n\n[5/16/2023 8:50 PM] bob\nhello\n\n"
         ).encode(),
         "failed",
-        " at byte 178 (line 8): truncated: no 'Exported N message(s)' footer (the export was cut short)",
+        " at byte 178 (line 8): truncated: no 'Exported N message(s)' footer (the export was cut short); "
+        "`hallway ingest --salvage` keeps the complete messages before the damage",
     ),
     (
         "bad-utf8.txt",
@@ -404,3 +412,46 @@ def test_html_234_to_237_reference_classes_are_replies(tmp_path: Path) -> None:
     )
     path = _write(tmp_path, "x [200000000000000001].html", old_names.encode())
     assert _messages(path)[1]["reference"] == {"messageId": "1100000000000000001"}
+
+
+def test_txt_and_html_hierarchical_names_make_threads(tmp_path: Path) -> None:
+    rule = "=" * 62
+    text = f"{rule}\nGuild: G\nChannel: Text / general / A thread\n{rule}\n\n{rule}\nExported 0 message(s)\n{rule}\n"
+    with TxtExportReader(_write(tmp_path, "t.txt", text.encode())) as reader:
+        c = reader.header.channel
+        assert (c.name, c.is_thread, c.parent_name, c.category, c.type) == (
+            "A thread", True, "general", None, "GuildPublicThread"
+        )  # fmt: skip
+    page = MODERN.replace("Text Channels / general", "Text Channels / general / A thread")
+    with HtmlExportReader(_write(tmp_path, "t [200000000000000001].html", page.encode())) as html:
+        assert (html.header.channel.name, html.header.channel.parent_name) == ("A thread", "general")
+
+
+def test_html_streams_in_bounded_stretches_even_inside_one_long_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archive.sources.dce_html as dce_html
+
+    header, messages = _generated(60)
+    one_author = [{**m, "author": messages[0]["author"], "type": "Default"} for m in messages]
+    for m in one_author:
+        m.pop("reference", None)
+    path = tmp_path / "long [926206341939200000].html"
+    with path.open("w", encoding="utf-8") as fh:
+        # One group: DCE joins messages of one author within 7 minutes.
+        dce_render.write_html(fh, header, _one_group(one_author))
+    assert path.read_bytes().count(b"<div class=chatlog__message-group>") == 1
+    whole = _messages(path)
+    monkeypatch.setattr(dce_html, "CHUNK_SIZE", 4096)
+    monkeypatch.setattr(dce_html, "GROUP_LIMIT", 8192)
+    with dce_html.HtmlExportReader(path) as reader:
+        stretches = [len(data) for _, data, _ in reader._stretches()]
+    assert max(stretches) < 8192 + 4096 and len(stretches) >= 3
+    assert _messages(path) == whole
+    assert [m["id"] for m in whole] == [m["id"] for m in _one_group(one_author)]
+
+
+def _one_group(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages a minute apart, so DCE's 7-minute rule keeps them in one group."""
+    base = int(messages[0]["id"]) >> 22
+    return [{**m, "id": str(((base + i * 60_000) << 22) | i)} for i, m in enumerate(messages)]

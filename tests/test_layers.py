@@ -1,5 +1,5 @@
-"""Imports run one way: untangle <- archive <- indexer <- web <- cli.py; the MCP server (in web) is used only by
-cli.py and web/app.py."""
+"""Imports run one way: untangle <- archive <- indexer <- pipeline <- web <- publish <- cli.py; the MCP server (in web) is
+used only by cli.py and web/app.py."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ ALLOWED = {
     "untangle": {"untangle"},
     "archive": {"untangle", "archive"},
     "indexer": {"untangle", "archive", "indexer"},
-    "web": {"untangle", "archive", "indexer", "web"},
+    "pipeline": {"untangle", "archive", "indexer", "pipeline"},
+    "web": {"untangle", "archive", "indexer", "pipeline", "web"},
+    "publish": {"untangle", "archive", "indexer", "pipeline", "web", "publish"},
 }
-LAYERS = {"untangle", "archive", "indexer", "web", "cli"}
+LAYERS = {"untangle", "archive", "indexer", "pipeline", "web", "publish", "cli"}
 
 
 def _imports(path: Path) -> set[str]:

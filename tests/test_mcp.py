@@ -128,6 +128,7 @@ async def _session(client: Client) -> dict[str, Any]:
         out["templates"] = (await c.list_resource_templates()).resource_templates
         out["search"] = await c.call_tool("search", {"query": PHRASE_QUERY})
         out["empty search"] = await c.call_tool("search", {"query": "zzqxv"})
+        out["misspelled search"] = await c.call_tool("search", {"query": "rotery embedings"})
         out["paged search"] = await c.call_tool("search", {"query": "sae", "limit": 2, "sort": "oldest"})
         out["message"] = await c.call_tool("get_message", {"id": PHRASE_ID, "context": 2})
         conversation = out["message"].structured_content["conversation_id"]
@@ -271,6 +272,15 @@ def test_mcp_search_that_finds_nothing_is_an_empty_list_with_its_hint(answers: d
     assert empty["hints"] == ["Nothing matched. Try fewer words, or remove a filter."]
 
 
+def test_mcp_search_suggests_as_the_search_box_does(answers: dict[str, Any]) -> None:
+    found = _ok(answers["misspelled search"])
+    page = orjson.loads(answers["get"]("/search.json?q=rotery+embedings"))
+    assert (
+        (found["hits"], found["suggestion"]) == ([], "rotary embeddings") == ([], page["suggestion"]["query"])
+    )
+    assert _ok(answers["search"])["suggestion"] is None
+
+
 def test_mcp_search_says_when_it_was_cut(answers: dict[str, Any]) -> None:
     page = _ok(answers["paged search"])
     assert len(page["hits"]) == 2 and page["total"] > 2
@@ -286,7 +296,13 @@ def test_mcp_get_message_has_text_history_context_and_replies(answers: dict[str,
         == page["content"]
         == "does lens-kit support models with rotary embeddings? asking for a friend (me)"
     )
-    assert (m["tombstone"], m["version"], m["versions"], m["cut"]) == (None, 1, 1, False)
+    assert (m["tombstone"], m["version"], m["versions"], m["cut"], m["low_fidelity"]) == (
+        None,
+        1,
+        1,
+        False,
+        False,
+    )
     assert m["revisions"] == [
         {"n": 1, "edited_timestamp": None, "current": True, "chars": len(page["content"])}
     ]
@@ -395,6 +411,12 @@ def test_mcp_follows_a_merged_record_to_the_real_message(tmp_path: Path) -> None
     exports = _corpus(tmp_path / "exports")[2]
     data = tmp_path / "data"
     build_data_dir(data, [exports["csv"]])
+    conn = sqlite3.connect(data / archive.ARCHIVE_FILE)
+    (record,) = conn.execute("SELECT id FROM messages ORDER BY id LIMIT 1").fetchone()
+    conn.close()
+    assert mcp_tools.get_message(
+        mcp_tools.ArchiveReader.open(Settings(data_dir=data)), record, 0, None
+    ).low_fidelity
     build_data_dir(data, [exports["html"]])
     conn = sqlite3.connect(data / archive.ARCHIVE_FILE)
     alias, real = conn.execute(
@@ -402,7 +424,8 @@ def test_mcp_follows_a_merged_record_to_the_real_message(tmp_path: Path) -> None
     ).fetchone()
     conn.close()
     reader = mcp_tools.ArchiveReader.open(Settings(data_dir=data))
-    assert mcp_tools.get_message(reader, alias, 0, None).id == str(real)
+    followed = mcp_tools.get_message(reader, alias, 0, None)
+    assert (followed.id, followed.low_fidelity) == (str(real), False)
     assert mcp_tools.cite_message(reader, str(alias), "ris", None).id == str(real)
     assert mcp_tools.message_markdown(reader, str(alias)) == mcp_tools.message_markdown(reader, str(real))
 
@@ -429,3 +452,12 @@ def test_mcp_tools_say_when_the_index_or_archive_is_missing(tmp_path: Path, data
     nothing = mcp_tools.ArchiveReader.open(Settings(data_dir=tmp_path / "nothing"))
     with pytest.raises(mcp_tools.ToolInputError, match=r"^The archive can't be read: no archive at "):
         mcp_tools.get_message(nothing, PHRASE_ID, 0, None)
+
+
+def test_mcp_command_without_an_archive_says_what_to_do(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "mcp", "--data-dir", str(tmp_path / "none")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert (out.returncode, out.stdout) == (1, "")
+    assert out.stderr == f"Error: no archive at {tmp_path / 'none'}: run `hallway ingest PATH` first\n"

@@ -130,7 +130,7 @@ def test_conversation_links_say_how_each_message_joined(sc: TestClient, db: sqli
     by_id = {m["id"]: m for m in data["messages"]}
     assert by_id[THREAD]["link"] == {
         "kind": "start", "label": "starts the conversation", "parent_id": None, "parent_url": None,
-        "confidence": 1.0, "explicit": False, "membership": 1.0, "uncertain": False,
+        "confidence": 1.0, "explicit": False, "membership": 1.0, "uncertain": False, "repeat": False,
     }  # fmt: skip
     rows = db.execute(
         "SELECT l.message_id, l.parent_id, l.confidence, l.explicit, m.reply_to FROM links l"
@@ -159,11 +159,13 @@ def test_conversation_html_agrees_with_json(sc: TestClient) -> None:
         data = sc.get(f"/conv/{cid}.json").json()
         text = sc.get(f"/conv/{cid}").text
         assert ids_in(text) == [m["id"] for m in data["messages"]], cid
-        for m in data["messages"]:
-            assert html.escape(m["link"]["label"], quote=False) in text
+        for m in data["messages"]:  # each run of one author's lines says how it joined once
+            assert (html.escape(m["link"]["label"], quote=False) in text) or m["link"]["repeat"]
         for p in data["participants"]:
             assert f'href="{p["url"]}"' in text
-        assert f'value="in:conversation:{cid} "' in text  # the search-in-this-conversation box
+        # The search-in-this-conversation box: no raw in:conversation:ID typed in it, the id rides along.
+        assert f'<input type="hidden" name="conversation" value="{cid}">' in text
+        assert 'value="in:conversation:' not in text
         assert f'href="{data["context_url"]}"' in html.unescape(text)
         assert f'<link rel="canonical" href="{BASE_URL}/conv/{cid}">' in text
         assert "Show this conversation" not in text  # every message here is already in it
@@ -435,3 +437,22 @@ def test_conversation_archive_from_before_conversations(tmp_path: Path) -> None:
         assert r.json()["detail"] == (
             "This archive was made before conversations existed: run `hallway ingest` once to link it."
         )
+
+
+def test_conversation_page_groups_runs_and_says_each_link_once(sc: TestClient) -> None:
+    data = sc.get(f"/conv/{THREAD}.json").json()
+    text = sc.get(f"/conv/{THREAD}").text
+    repeats = [m for m in data["messages"] if m["link"]["repeat"]]
+    assert repeats, "the sample thread has a run of lines by one author"
+    for m in repeats:
+        article = text.split(f'id="m{m["id"]}"', 1)[1].split("</article>", 1)[0]
+        assert 'class="link-ref' not in article and 'class="meta"' not in article  # no header, no label again
+    # One label per line that starts a run or joins differently: fewer labels than lines.
+    assert text.count('<p class="link-ref') == len(data["messages"]) - len(repeats)
+
+
+def test_conversation_search_box_sends_the_id_apart(sc: TestClient) -> None:
+    r = sc.get("/search", params={"q": "sparsity", "conversation": THREAD}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, f"/search?q=in%3Aconversation%3A{THREAD}+sparsity")
+    page = sc.get(r.headers["location"]).text
+    assert f"in:conversation:{THREAD}" in page  # the results page shows the whole query and its chip

@@ -194,7 +194,7 @@ def test_cite_bibtex_exact_text(client: TestClient, community: Community) -> Non
         "  howpublished = {Discord message, Test Guild, \\#general},\n"
         "  year = {2023},\n"
         "  month = nov,\n"
-        "  date = {2023-11-14T22:15:20.000Z},\n"
+        "  date = {2023-11-14T22:15:20Z},\n"
         f"  url = {{{BASE_URL}/m/{mid}?v=1}},\n"
         f"  urldate = {{{today()}}},\n"
         f"  note = {{Discord message {mid}, posted 2023-11-14T22:15:20.000Z; version 1 of 3; "

@@ -260,6 +260,9 @@ def seed_paths(ids: dict[str, Any]) -> list[str]:
         f"/c/{CHANNEL_ID}",
         f"/c/{CHANNEL_ID}.json",
         f"/c/{CHANNEL_ID}?date=2023-11-14",
+        f"/c/{CHANNEL_ID}?date=2019-01-01",  # an empty day: the notice names the channel and its neighbours
+        "/digest?since=2023-11-01&until=2023-12-31",  # every vector, as titles, openings and standouts
+        f"/digest?since=2023-11-01&in={quote(NAME_IMG)}",  # the hint echoes an unknown channel name
     ]
     paths += [f"/search?q={quote(q)}" for q in vector_queries]
     paths += [f"/search.json?q={quote(q)}" for q in vector_queries[:3]]

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["AT_RE", "CUES", "EDGE_PUNCT", "N_CUES", "STOP_WORDS", "TOKEN_RE", "WORD_RE", "length_bucket"]
+__all__ = [
+    "AT_RE",
+    "CUES",
+    "EDGE_PUNCT",
+    "N_CUES",
+    "STOP_WORDS",
+    "TOKEN_RE",
+    "WORD_RE",
+    "WORD_TOKEN_RE",
+    "length_bucket",
+]
 
 #: Words that carry no topic: left out of the lexical overlap.
 STOP_WORDS = frozenset(
@@ -177,6 +187,9 @@ CUES: dict[str, int] = {
 N_CUES = 7
 
 TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9_\-\.\+/']*")
+#: Content-word candidates: TOKEN_RE's tokens without trailing ``.-/'`` and at least 2 characters long
+#: (the same words as ``t.rstrip(".-/'")`` for t in TOKEN_RE.findall(...), without the Python loop).
+WORD_TOKEN_RE = re.compile(r"[a-z0-9][a-z0-9_\-\.\+/']*[a-z0-9_\+]")
 WORD_RE = re.compile(r"\S+")
 AT_RE = re.compile(r"@([\w\-\.\[\]\|\^`{}\\]+)")
 EDGE_PUNCT = ":,;.!?>)(\"'<"

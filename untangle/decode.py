@@ -105,11 +105,14 @@ def decode(cands: Candidates, structure: Structure) -> Decision:
     easy[rows] = np.where(sure, top, -1)  # -1: needs the sums
     row_of = np.full(n, -1, dtype=np.int64)
     row_of[rows] = np.arange(len(rows))
-    cand = p[:, 1:] > MIN_PROB
-    r_idx, k_idx = np.nonzero(cand)
-    k_list = (k_idx + 1).tolist()
-    v_list = p[r_idx, k_idx + 1].tolist()
-    bounds = np.searchsorted(r_idx, np.arange(len(rows) + 1)).tolist()
+    r_idx, k_idx = np.nonzero(p[:, 1:] > MIN_PROB)
+    v_all = p[r_idx, k_idx + 1]
+    # only the lines that need the sums go through Python
+    hard = ~sure[r_idx] if len(rows) else np.zeros(0, dtype=bool)
+    hr = r_idx[hard]
+    k_list = (k_idx[hard] + 1).tolist()
+    v_list = v_all[hard].tolist()
+    bounds = np.searchsorted(hr, np.arange(len(rows) + 1)).tolist()
     self_p = p[:, 0].tolist() if len(rows) else []
 
     fixed = structure.fixed.tolist()
@@ -161,7 +164,7 @@ def decode(cands: Candidates, structure: Structure) -> Decision:
         # confidence of a join: the mass of the chosen conversation among the candidates
         cand_conv = cv[np.maximum(rows[r_idx] - (k_idx + 1), 0)]
         hit = cand_conv == cv[rows[r_idx]]
-        mass_r = np.bincount(r_idx[hit], weights=p[r_idx[hit], k_idx[hit] + 1], minlength=len(rows))
+        mass_r = np.bincount(r_idx[hit], weights=v_all[hit], minlength=len(rows))
         conf_r = np.where(joined, np.minimum(1.0, mass_r), np.minimum(1.0, p[:, 0]))
         model_rows = ~structure.fixed[rows]
         conf[rows[model_rows]] = conf_r[model_rows]

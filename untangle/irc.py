@@ -257,21 +257,23 @@ class SplitRun:
     files: int
     messages: int
     seconds: float  # in untangle() (or the baseline) only, not reading
+    cpu_seconds: float  # the same, CPU time of this process (steadier on a shared machine)
 
 
 def run_split(data_dir: Path, split: str, model: Model | None = None, *, baseline: bool = False) -> SplitRun:
     """Untangle every file of a split (or run the previous-message baseline)."""
     files = split_files(data_dir, split)
     clusters: list[str] = []
-    total, spent = 0, 0.0
+    total, spent, cpu = 0, 0.0, 0.0
     for path in files:
         lines = read_irc_file(path)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if baseline:
             pairs = previous_baseline(lines)
         else:
             pairs = [(lk.id, lk.parent) for lk in untangle(lines, model=model)]
         spent += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         total += len(lines)
         clusters.extend(clusters_for_file(file_key(path), len(lines), pairs))
-    return SplitRun(clusters, len(files), total, spent)
+    return SplitRun(clusters, len(files), total, spent, cpu)

@@ -9,6 +9,7 @@ import numpy as np
 
 from untangle.decode import Candidates, Structure, decode
 from untangle.errors import UntangleError
+from untangle.features import lagged
 from untangle.lines import ChatLine, Link
 from untangle.model import Model, link_probabilities, load_model
 
@@ -19,6 +20,11 @@ def _plan(lines: Sequence[ChatLine], known: Mapping[int, Link]) -> tuple[Structu
     """What explicit structure decides: the structure of the batch, and which lines (thread lines
     the model does not attach) link explicitly to their thread's starter."""
     n = len(lines)
+    if not known and all(ln.reply_to is None and ln.thread_id is None for ln in lines):
+        # no explicit structure (a plain chat log): every line is the model's
+        ids = np.fromiter((ln.id for ln in lines), dtype=np.int64, count=n)
+        free = Structure.free(n)
+        return Structure(free.fixed, free.choice, free.anchor, ids), np.zeros(n, dtype=bool)
     pos = {ln.id: i for i, ln in enumerate(lines)}
     fixed = np.zeros(n, dtype=bool)
     choice = np.full(n, -1, dtype=np.int64)
@@ -58,14 +64,17 @@ def _plan(lines: Sequence[ChatLine], known: Mapping[int, Link]) -> tuple[Structu
     return Structure(fixed, choice, anchor, label), to_thread
 
 
-def _allowed(lines: Sequence[ChatLine], window: int) -> np.ndarray:
-    """Explicit thread structure restricts candidates: thread lines link within their thread."""
-    n = len(lines)
+def _allowed(lines: Sequence[ChatLine], window: int) -> np.ndarray | None:
+    """Explicit thread structure restricts candidates: thread lines link within their thread
+    (None: no line is in a thread, nothing is restricted)."""
+    if all(ln.thread_id is None for ln in lines):
+        return None
     threads = np.array([-1 if ln.thread_id is None else ln.thread_id for ln in lines], dtype=np.int64)
     ids = np.array([ln.id for ln in lines], dtype=np.int64)
-    jj = np.clip(np.arange(n)[:, None] - np.arange(window + 1)[None, :], 0, None)
     own = threads[:, None]
-    allowed: np.ndarray = (threads[jj] == own) | ((own >= 0) & (ids[jj] == own))
+    allowed: np.ndarray = (lagged(threads, window, -2) == own) | (
+        (own >= 0) & (lagged(ids, window, -2) == own)
+    )
     allowed[:, 0] = True
     return allowed
 
@@ -106,6 +115,13 @@ def untangle(
         choice += final.choice.tolist()
         conv += final.conv.tolist()
         conf += final.conf.tolist()
+    confidence = np.clip(np.asarray(conf), 0.0, 1.0).tolist()
+    ids = [ln.id for ln in lines]
+    if not known and not structure.fixed.any() and not to_thread.any():  # a plain chat log
+        return [
+            Link(ids[i], ids[i - k] if k > 0 else None, confidence[i], False, conv[i])
+            for i, k in enumerate(choice)
+        ]
     fixed = structure.fixed.tolist()
     thread_start = to_thread.tolist()
     out: list[Link] = []
@@ -116,13 +132,11 @@ def untangle(
         elif fixed[i]:
             out.append(Link(ln.id, ln.reply_to, 1.0, True, conv[i]))
         elif choice[i] > 0:
-            out.append(
-                Link(ln.id, lines[i - choice[i]].id, float(min(1.0, max(0.0, conf[i]))), False, conv[i])
-            )
+            out.append(Link(ln.id, ids[i - choice[i]], confidence[i], False, conv[i]))
         elif thread_start[i]:  # first visible line of a thread: attach to the thread starter
             out.append(Link(ln.id, ln.thread_id, 1.0, True, conv[i]))
         else:
-            out.append(Link(ln.id, None, float(min(1.0, max(0.0, conf[i]))), False, conv[i]))
+            out.append(Link(ln.id, None, confidence[i], False, conv[i]))
     return out
 
 

@@ -90,11 +90,11 @@ def check_slots(expected: Sequence[tuple[str, int]], names: Sequence[str], sizes
 
 def softmax_rows(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """Row-wise softmax over the allowed candidates (the others get probability 0)."""
-    s = np.where(allowed, scores, -np.inf)
-    s = s - s.max(axis=1, keepdims=True)
-    e = np.exp(s)
-    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
-    return out
+    s: np.ndarray = np.where(allowed, scores, -np.inf)
+    s -= s.max(axis=1, keepdims=True)
+    np.exp(s, out=s)
+    s /= s.sum(axis=1, keepdims=True)
+    return s
 
 
 def link_probabilities(

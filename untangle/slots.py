@@ -1,10 +1,63 @@
-"""Categorical feature slots laid out in one weight vector."""
+"""Categorical feature slots laid out in one weight vector, and their fast scoring."""
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 import numpy as np
 
-__all__ = ["Slots"]
+__all__ = ["TABLE_LIMIT", "Slots"]
+
+#: Link slots are scored in groups: one lookup in a table of the group's summed weights per pair
+#: (a group's table has at most this many entries: it stays in the CPU cache).
+TABLE_LIMIT = 1 << 16
+
+
+@lru_cache(maxsize=64)
+def _packing(sizes: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """Slot numbers per group: first fit, largest slots first (few groups, tables within TABLE_LIMIT)."""
+    bins: list[list[int]] = []
+    for s in sorted(range(len(sizes)), key=lambda s: -sizes[s]):
+        for b in bins:
+            if math.prod(sizes[x] for x in b) * sizes[s] <= TABLE_LIMIT:
+                b.append(s)
+                break
+        else:
+            bins.append([s])
+    return tuple(tuple(b) for b in bins)
+
+
+def _unsigned(values: np.ndarray) -> np.ndarray:
+    """Slot values (>= 0) as an unsigned array of the same bits, so uint16 arithmetic needs no casting."""
+    if values.dtype.kind == "i" and values.dtype.itemsize <= 2:
+        return values.view(np.uint8 if values.dtype.itemsize == 1 else np.uint16)
+    return values.astype(np.uint16)
+
+
+class _Group:
+    """Link slots scored together: pair index = mixed-radix number of the slots' values."""
+
+    def __init__(self, members: list[tuple[int, int]], index: np.ndarray) -> None:
+        self.members = members  # (offset in the weight vector, number of values) per slot
+        self.index = index  # (n, width) intp
+
+    def table(self, w: np.ndarray) -> np.ndarray:
+        key = (id(w), tuple(self.members))
+        got = _TABLES.get(key)
+        if got is not None and got[0] is w:
+            return got[1]
+        out = np.zeros(1)
+        for off, size in self.members:
+            out = (out[:, None] + w[off + 1 : off + 1 + size][None, :]).reshape(-1)
+        if len(_TABLES) > 256:
+            _TABLES.clear()
+        _TABLES[key] = (w, out)  # holding w keeps its id from being reused
+        return out
+
+
+# Group tables by (weights, members): the same few per model, built once.
+_TABLES: dict[tuple[int, tuple[tuple[int, int], ...]], tuple[np.ndarray, np.ndarray]] = {}
 
 
 class Slots:
@@ -17,47 +70,65 @@ class Slots:
         self.base = base
         self.names: list[str] = []
         self.sizes: list[int] = []
-        self.link_slots: list[tuple[int, np.ndarray]] = []
-        self.self_slots: list[tuple[int, np.ndarray]] = []
+        self.link_slots: list[tuple[int, np.ndarray, int]] = []  # (offset, values, size)
+        self.self_slots: list[tuple[int, np.ndarray, int]] = []
+        self._groups: list[_Group] | None = None
 
     def _new(self, name: str, size: int) -> int:
         off = self.base + sum(self.sizes)
         self.names.append(name)
         self.sizes.append(size + 1)
+        self._groups = None
         return off
 
     def add_link(self, name: str, values: np.ndarray, size: int) -> None:
         """A feature of every (line, earlier candidate) pair, values in [0, size)."""
-        off = self._new(name, size)
-        self.link_slots.append((off, values + (off + 1)))
+        self.link_slots.append((self._new(name, size), values, size))
 
     def add_self(self, name: str, values: np.ndarray, size: int) -> None:
         """A feature of the "starts a new conversation" candidate, values in [0, size)."""
-        off = self._new(name, size)
-        self.self_slots.append((off, values + (off + 1)))
+        self.self_slots.append((self._new(name, size), values, size))
 
     def index(self, n: int, width: int) -> np.ndarray:
         """Dense (n, width, S) int32 index array (for training)."""
         out = np.empty((n, width, len(self.names)), dtype=np.int32)
         s = 0
-        for off, v in self.link_slots:
+        for off, v, _ in self.link_slots:
             out[:, :, s] = v
+            out[:, :, s] += off + 1
             out[:, 0, s] = off
             s += 1
-        for off, v in self.self_slots:
+        for off, v, _ in self.self_slots:
             out[:, :, s] = off
-            out[:, 0, s] = v
+            out[:, 0, s] = v + (off + 1)
             s += 1
         return out
+
+    def _grouped(self, n: int, width: int) -> list[_Group]:
+        if self._groups is None:
+            bins = [[self.link_slots[s] for s in b] for b in _packing(tuple(s[2] for s in self.link_slots))]
+            groups = []
+            for b in bins:
+                # a group's index is below TABLE_LIMIT: uint16 arithmetic, one conversion for np.take
+                idx = np.empty((n, width), dtype=np.uint16)
+                idx[...] = _unsigned(b[0][1])
+                for _, v, size in b[1:]:
+                    idx *= size
+                    idx += _unsigned(v)
+                groups.append(_Group([(off, size) for off, _, size in b], idx.astype(np.intp)))
+            self._groups = groups
+        return self._groups
 
     def score(self, w: np.ndarray, n: int, width: int) -> np.ndarray:
         """Sum of the weights of every (i, k) pair, without building the dense index."""
         total = np.zeros((n, width))
-        for _, v in self.link_slots:
-            total += w[v]
+        buf = np.empty((n, width))
+        for g in self._grouped(n, width):
+            np.take(g.table(w), g.index, out=buf, mode="clip")  # "raise" would buffer the output
+            total += buf
         self_col = np.zeros(n)
-        for _, v in self.self_slots:
-            self_col += w[v]
-        total[:, 0] = self_col + sum(float(w[off]) for off, _ in self.link_slots)
-        total[:, 1:] += sum(float(w[off]) for off, _ in self.self_slots)
+        for off, v, _ in self.self_slots:
+            self_col += w[v + (off + 1)]
+        total[:, 0] = self_col + sum(float(w[off]) for off, _, _ in self.link_slots)
+        total[:, 1:] += sum(float(w[off]) for off, _, _ in self.self_slots)
         return total

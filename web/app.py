@@ -17,6 +17,7 @@ import archive
 from archive import ArchiveError, ChannelNotFound, MessageNotFound, UserNotFound
 from web import urls
 from web.deps import ConnectionPool
+from web.digest import DigestCache
 from web.errors import NOT_FOUND_HINTS, MessageMoved, PageError
 from web.head import HeadAsGet
 from web.pages import THEME_COOKIE, THEMES, build_templates
@@ -179,6 +180,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = build_templates(settings)
     app.state.search = backend
     app.state.home_cache = {}
+    app.state.digests = DigestCache()
     app.mount(urls.STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     mount_docs(app)
     # feeds first: /c/{id}.atom must not reach the page route /c/{channel_id}.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -39,6 +40,9 @@ _BIBTEX_SPECIAL = {
 }
 _BIBTEX_RE = re.compile("|".join(re.escape(c) for c in _BIBTEX_SPECIAL))
 _WS = re.compile(r"\s+")
+# Emoji and other symbols (So, Sk), format and control characters, private use, unassigned, lone surrogates.
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:])")
+_TEX_DROPPED = frozenset(("So", "Sk", "Cf", "Cc", "Co", "Cn", "Cs"))
 
 
 LOW_FIDELITY_NOTE = (
@@ -112,7 +116,20 @@ class Citation:
 
 
 def _bib(value: str) -> str:
-    return _BIBTEX_RE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], _WS.sub(" ", value).strip())
+    """A BibTeX field value: specials escaped, and emoji, symbols and invisible characters dropped (pdfLaTeX stops
+    at the first character it has no glyph for, e.g. the 💻 of `#💻-lcars-terminal-27`)."""
+    text = "".join(ch for ch in _WS.sub(" ", value) if not _unprintable_in_tex(ch))
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", _WS.sub(" ", text)).strip()  # "Guild ⚡, #x" → "Guild, #x"
+    return _BIBTEX_RE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], text)
+
+
+def _unprintable_in_tex(ch: str) -> bool:
+    cp = ord(ch)
+    if cp < 128:
+        return cp < 32 or cp == 127  # ASCII symbols (^, `) are escaped, not dropped
+    if 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or 0x1F3FB <= cp <= 0x1F3FF:
+        return True  # variation selectors, skin tones
+    return unicodedata.category(ch) in _TEX_DROPPED
 
 
 def _one_line(value: str) -> str:
@@ -127,7 +144,8 @@ def build_bibtex(c: Citation) -> str:
         ("howpublished", _bib(f"Discord message, {c.venue}")),
         ("year", str(c.posted.year)),
         ("month", MONTHS[c.posted.month - 1]),
-        ("date", c.timestamp),
+        # biblatex dates take whole seconds (ISO 8601 / EDTF level 0); the note keeps the milliseconds.
+        ("date", c.posted.strftime("%Y-%m-%dT%H:%M:%SZ")),
         ("url", c.permalink),
         ("urldate", c.accessed.isoformat()),
         ("note", _bib(c.note)),

@@ -12,21 +12,66 @@ message of the window belongs to exactly one item of `conversations` (whose `mes
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
+import archive
 from archive import digest_views, views
+from archive.digest_views import Activity
 from web import present, urls
 from web.markdown import to_plain_text
 from web.timeline import enrich
 
 Digest = dict[str, Any]
 DAY_MS = 86_400_000
-DETAILED_PER_CHANNEL = 5  # conversations shown with their opening and standout message
-LISTED_PER_CHANNEL = 25  # conversations listed per channel on the page (the JSON has all of them)
+DETAILED_PER_CHANNEL = 3  # conversations shown with their opening and standout message
+LISTED_PER_CHANNEL = 10  # conversations listed per channel on the page (the JSON has all of them)
 TITLE_CHARS = 90
+
+
+class DigestCache:
+    """The last digests built, for the archive generation they were built from (any ingest or takedown bumps
+    the generation, which empties the cache, so a cached digest never shows withdrawn content)."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], Digest] = OrderedDict()
+        self._generation: int | None = None
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every digest (benchmarks measure a first request this way)."""
+        with self._lock:
+            self._items.clear()
+
+    def get(
+        self, conn: sqlite3.Connection, since: date, until: date | None = None, channels: Sequence[str] = ()
+    ) -> Digest:
+        """`build_digest(conn, since, until, channels)`, from the cache when this generation has it.
+
+        The result is shared between requests: read it, don't change it.
+        """
+        until = until or datetime.now(tz=UTC).date()
+        key = (since, until, tuple(channels))
+        generation = archive.generation(conn)
+        with self._lock:
+            if generation != self._generation:
+                self._items.clear()
+                self._generation = generation
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        digest = build_digest(conn, since, until, channels)
+        with self._lock:
+            if generation == self._generation:
+                self._items[key] = digest
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return digest
 
 
 class DigestError(ValueError):
@@ -89,14 +134,15 @@ def build_digest(
     if channels:
         ids = [r["id"] for r in chosen]
         scope = ids + digest_views.thread_ids_under(conn, ids)
-    convs, standouts = digest_views.window_activity(conn, lo, hi, scope)
-    convs.sort(key=lambda c: (-c["messages"], -c["participants"], -c["reactions"], c["first_id"]))
-    total = sum(c["messages"] for c in convs)
-    where = views.find_channels(conn, {c["channel_id"] for c in convs})
+    convs, standouts, pinned = digest_views.window_activity(conn, lo, hi, scope)
+    # messages, then participants, then reactions, most first; ties keep the window's order (first message)
+    convs.sort(key=itemgetter(1, 2, 3), reverse=True)
+    total = sum(c.messages for c in convs)
+    where = views.find_channels(conn, {c.channel_id for c in convs})
     root_of = {cid: _root_id(row) for cid, row in where.items()}
-    groups: dict[int, list[dict[str, Any]]] = {}
+    groups: dict[int, list[Activity]] = {}
     for c in convs:
-        groups.setdefault(root_of.get(c["channel_id"]) or int(c["channel_id"]), []).append(c)
+        groups.setdefault(root_of.get(c.channel_id) or int(c.channel_id), []).append(c)
     detailed = [c for cs in groups.values() for c in cs[:DETAILED_PER_CHANNEL]]
     listed = [c for cs in groups.values() for c in cs[:LISTED_PER_CHANNEL]]
     titles = _titles(conn, listed, where)
@@ -120,12 +166,13 @@ def build_digest(
         "hints": hints,
         "total_messages": total,
         "total_conversations": len(convs),
+        "last_activity": present.iso(max((c.last_ts for c in convs), default=None)),
         "search_query": query,
         "search_url": urls.search_url(query, sort="oldest"),
-        "conversations": [_item(c) for c in convs],
+        "conversations": _items(convs),
         "channels": sections,
         "new_threads": _new_threads(conn, lo, hi, where),
-        "pinned": enrich(conn, digest_views.window_pinned(conn, lo, hi, scope), threads=False),
+        "pinned": enrich(conn, digest_views.live_messages(conn, pinned), threads=False),
         "announcements": enrich(conn, digest_views.window_channel_messages(conn, lo, hi, news), threads=False)
         if news
         else [],
@@ -151,64 +198,55 @@ def _root_id(row: dict[str, Any]) -> int:
     return int(row["parent_id"]) if row.get("is_thread") and row.get("parent_id") else int(row["id"])
 
 
-@lru_cache(maxsize=4096)
-def _day_prefix(day_number: int) -> str:
-    return (date(1970, 1, 1) + timedelta(days=day_number)).isoformat()
+def _items(convs: list[Activity]) -> list[dict[str, Any]]:
+    """Every conversation as the JSON list carries it (`_item`, inlined: there can be tens of thousands)."""
+    url = urls.conversation_url
+    return [
+        {"id": str(c[0]), "channel_id": str(c[8]), "messages": c[1], "participants": c[2], "reactions": c[3],
+         "url": url(c[0])}
+        for c in convs
+    ]  # fmt: skip
 
 
-@lru_cache(maxsize=86_400)
-def _time_of_day(seconds: int) -> str:
-    hours, seconds = divmod(seconds, 3600)
-    return f"{hours:02d}:{seconds // 60:02d}:{seconds % 60:02d}"
-
-
-def fast_iso(ms: int) -> str:
-    """`present.iso` for many timestamps (a 30-day digest of a big archive formats tens of thousands)."""
-    day_number, rest = divmod(ms, DAY_MS)
-    seconds, milli = divmod(rest, 1000)
-    return f"{_day_prefix(day_number)}T{_time_of_day(seconds)}.{milli:03d}Z"
-
-
-def _item(c: dict[str, Any]) -> dict[str, Any]:
+def _item(c: Activity) -> dict[str, Any]:
     """One conversation as the JSON list carries it."""
     return {
-        "id": str(c["id"]),
-        "channel_id": str(c["channel_id"]),
-        "messages": c["messages"],
-        "participants": c["participants"],
-        "reactions": c["reactions"],
-        "start": fast_iso(c["first_ts"]),
-        "end": fast_iso(c["last_ts"]),
-        "url": urls.conversation_url(c["id"]),
+        "id": str(c.id),
+        "channel_id": str(c.channel_id),
+        "messages": c.messages,
+        "participants": c.participants,
+        "reactions": c.reactions,
+        "url": urls.conversation_url(c.id),
     }
 
 
 def _titles(
-    conn: sqlite3.Connection, convs: list[dict[str, Any]], where: dict[int, dict[str, Any]]
+    conn: sqlite3.Connection, convs: list[Activity], where: dict[int, dict[str, Any]]
 ) -> dict[int, str]:
     """A title per conversation: its thread's name, else the start of its opening message."""
-    openings = digest_views.first_live_messages(conn, [c["id"] for c in convs])
+    openings = digest_views.first_live_messages(conn, [c.id for c in convs])
     rows = views.find_messages(conn, openings.values())
     out: dict[int, str] = {}
     for c in convs:
-        thread = where.get(c["id"]) or where.get(c["channel_id"])
-        if thread and thread["is_thread"] and thread["id"] == c["id"]:
-            out[c["id"]] = thread["name"]
+        thread = where.get(c.id) or where.get(c.channel_id)
+        if thread and thread["is_thread"] and thread["id"] == c.id:
+            out[c.id] = thread["name"]
             continue
-        row = rows.get(openings.get(c["id"], -1))
-        text = to_plain_text(row.get("content") or "") if row else ""
+        row = rows.get(openings.get(c.id, -1))
+        # only the start is shown: don't parse a long message's Markdown to cut it
+        text = to_plain_text((row.get("content") or "")[: TITLE_CHARS * 3]) if row else ""
         text = " ".join(text.split())
         if len(text) > TITLE_CHARS:
             text = text[: TITLE_CHARS - 1].rstrip() + "…"
-        out[c["id"]] = text or "(a message without text)"
+        out[c.id] = text or "(a message without text)"
     return out
 
 
 def _highlights(
-    conn: sqlite3.Connection, all_standouts: dict[int, tuple[int, int, int]], convs: list[dict[str, Any]]
+    conn: sqlite3.Connection, all_standouts: dict[int, tuple[int, int, int]], convs: list[Activity]
 ) -> dict[int, dict[str, Any]]:
     """Per detailed conversation: its opening message and its most-replied or most-reacted one."""
-    wanted = {c["id"] for c in convs}
+    wanted = {c.id for c in convs}
     openings = digest_views.first_live_messages(conn, wanted)
     standouts = {k: v for k, v in all_standouts.items() if k in wanted}
     rows = views.find_messages(conn, [*openings.values(), *(s[0] for s in standouts.values())])
@@ -232,7 +270,7 @@ def _highlights(
 def _section(
     conn: sqlite3.Connection,
     root_id: int,
-    convs: list[dict[str, Any]],
+    convs: list[Activity],
     where: dict[int, dict[str, Any]],
     titles: dict[int, str],
     highlights: dict[int, dict[str, Any]],
@@ -242,20 +280,22 @@ def _section(
     channel = present.channel(row) if row else {"id": str(root_id), "name": str(root_id), "url": None}
     listed = []
     for c in convs[:LISTED_PER_CHANNEL]:
-        home = where.get(c["channel_id"])
+        home = where.get(c.channel_id)
         listed.append(
             {
                 **_item(c),
-                "title": titles.get(c["id"], ""),
+                "start": present.iso(c.first_ts),
+                "end": present.iso(c.last_ts),
+                "title": titles.get(c.id, ""),
                 "thread": {"id": str(home["id"]), "name": home["name"], "url": urls.thread_url(home["id"])}
                 if home and home["is_thread"]
                 else None,
-                **highlights.get(c["id"], {"opening": None, "standout": None}),
+                **highlights.get(c.id, {"opening": None, "standout": None}),
             }
         )
     return {
         "channel": channel,
-        "messages": sum(c["messages"] for c in convs),
+        "messages": sum(c.messages for c in convs),
         "conversation_count": len(convs),
         "conversations": listed,
         "more": max(0, len(convs) - LISTED_PER_CHANNEL),

@@ -8,7 +8,7 @@ Entry HTML comes from the page templates' own macros (`FeedHtml`), so a feed sho
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -179,22 +179,29 @@ def channels_scope(conn: sqlite3.Connection, channels: Sequence[str]) -> list[in
     return ids + digest_views.thread_ids_under(conn, ids)
 
 
-def digest_feed(conn: sqlite3.Connection, html: FeedHtml, channels: Sequence[str], site: str) -> Feed:
-    """One entry per ISO week (Monday to Sunday) for the last DIGEST_WEEKS weeks up to the newest message."""
+def digest_feed(
+    conn: sqlite3.Connection,
+    html: FeedHtml,
+    channels: Sequence[str],
+    site: str,
+    *,
+    build: Callable[[sqlite3.Connection, date, date, Sequence[str]], dict[str, Any]] = build_digest,
+) -> Feed:
+    """One entry per ISO week (Monday to Sunday) for the last DIGEST_WEEKS weeks up to the newest message;
+    `build` makes each week's digest (`build_digest`, or a cache's `get`)."""
     last = newest_day(conn, channels)
     entries = []
     if last is not None:
         monday = last - timedelta(days=last.weekday())
         for n in range(DIGEST_WEEKS):
             since = monday - timedelta(weeks=n)
-            d = build_digest(conn, since, since + timedelta(days=6), channels)
+            d = build(conn, since, since + timedelta(days=6), channels)
             if not d["total_messages"]:
                 continue
-            ends = [c["end"] for c in d["conversations"] if c["end"]]
             entries.append(
                 FeedEntry(id=d["url"], title=f"Week of {since}: {d['total_messages']} messages in "
                           f"{d['total_conversations']} conversations", link=d["url"],
-                          updated=max(ends), published=d["start"], author=site, content_html=html.digest(d))
+                          updated=d["last_activity"], published=d["start"], author=site, content_html=html.digest(d))
             )  # fmt: skip
     label = "Weekly digest" + (f" of {', '.join(channels)}" if channels else "")
     page = entries[0].link if entries else urls.home_url()

@@ -96,7 +96,7 @@ def default_emoji_url(emoji_id: str, animated: bool) -> str:
 
 UserUrl = Callable[[str], str]
 ChannelUrl = Callable[[str], str]
-EmojiUrl = Callable[[str, bool], str]
+EmojiUrl = Callable[[str, bool], str | None]  # None: no image for this emoji, show its :name:
 
 
 # --------------------------------------------------------------------------- render context
@@ -392,10 +392,14 @@ def angle_rule(state: StateInline, silent: bool) -> bool:
     elif (eid := m.group("eid")) is not None:
         animated = m.group("anim") == "a"
         src = ctx.emoji_url(eid, animated)
-        ctx.emoji_srcs.add(src)
-        tok = state.push("discord_emoji", "img", 0)
-        tok.content = f":{m.group('ename')}:"
-        tok.meta = {"src": src}
+        if src is None:
+            tok = state.push("text", "", 0)
+            tok.content = f":{m.group('ename')}:"
+        else:
+            ctx.emoji_srcs.add(src)
+            tok = state.push("discord_emoji", "img", 0)
+            tok.content = f":{m.group('ename')}:"
+            tok.meta = {"src": src}
     elif ts is not None:
         fmt = m.group("tsfmt") or "f"
         tok = state.push("discord_time", "time", 0)

@@ -45,6 +45,7 @@ class SearchResult(BaseModel):
     hits: list[Hit]
     hints: list[str] = Field(description="What was ignored or changed in the query, or why nothing matched")
     filters: list[str] = Field(description="The filters that were applied, e.g. from:alice")
+    suggestion: str | None = Field(description="A query that finds more (the search box's 'did you mean')")
     cut: bool = Field(description="True when more hits follow: call again with offset=next_offset")
     next_offset: int | None
 
@@ -100,6 +101,9 @@ class MessageResult(BaseModel):
         description="Edit history, oldest first (texts: get_message with version)"
     )
     sha256: str | None = Field(description="SHA-256 of the version's text, as citations carry it")
+    low_fidelity: bool = Field(
+        description="From a CSV/TXT export: no Discord id, text as that export gave it"
+    )
     pinned: bool
     attachments: list[str]
     embeds: list[str] = Field(description="Embed titles")

@@ -171,6 +171,7 @@ def search(reader: ArchiveReader, query: str, sort: str, limit: int, offset: int
         ],
         hints=hints,
         filters=[str(c) for c in result.filters],
+        suggestion=result.suggestion,
         cut=cut,
         next_offset=result.offset + len(hits) if cut else None,
     )
@@ -240,6 +241,7 @@ def get_message(
             for r in page["revisions"]
         ],
         sha256=page["citation"]["sha256"] if page["citation"] else None,
+        low_fidelity=page["low_fidelity"],
         pinned=page["pinned"],
         attachments=[a["file_name"] for a in page["attachments"]],
         embeds=[e["title"] for e in page["embeds"] if e["title"]],

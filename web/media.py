@@ -18,7 +18,7 @@ import orjson
 from archive import views
 from web.present import INLINE_IMAGE_EXT, extension, is_local
 
-KINDS = ("attachment", "sticker", "thumbnail", "image")
+KINDS = ("attachment", "sticker", "thumbnail", "image", "reaction")
 MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
@@ -49,9 +49,12 @@ def _media_value(conn: sqlite3.Connection, message_id: int, kind: str, pos: int)
         att = views.find_attachment(conn, message_id, pos)
         return att["path"] if att else None
     extras = views.details(conn, [message_id])[message_id]
-    if kind == "sticker":
+    if kind == "reaction":
+        hits = [r for r in extras["reactions"] if r["pos"] == pos and r.get("emoji_id")]
+        value: Any = hits[0]["image_url"] if hits else None
+    elif kind == "sticker":
         found = [s for s in extras["stickers"] if s["pos"] == pos]
-        value: Any = found[0]["url"] if found else None
+        value = found[0]["url"] if found else None
     else:
         found = [e for e in extras["embeds"] if e["pos"] == pos]
         data = orjson.loads(found[0]["data"]) if found else {}

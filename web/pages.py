@@ -54,7 +54,7 @@ def build_templates(settings: Settings) -> Jinja2Templates:
     )
     env.filters.update(
         content=message_html,
-        inline=lambda text: render_inline(text, user_url=None),
+        inline=lambda text: render_inline(text, user_url=None, emoji_url=no_emoji_image),
         when=when,
         day_label=day_label,
         size=human_size,
@@ -66,7 +66,13 @@ def build_templates(settings: Settings) -> Jinja2Templates:
 def message_html(message: dict[str, Any], content: str | None = None) -> Markup:
     """A message's content as sanitized HTML, with @mentions of known users linked to their pages."""
     text = message.get("content") if content is None else content
-    return render_content(text, users=mention_refs(message), user_url=urls.user_url)
+    return render_content(text, users=mention_refs(message), user_url=urls.user_url, emoji_url=no_emoji_image)
+
+
+def no_emoji_image(emoji_id: str, animated: bool) -> None:
+    """Custom emoji in text show as `:name:`: their image would come from Discord's CDN (a third-party request
+    the avatar policy avoids too), and the archive keeps no local copy of inline emoji."""
+    return None
 
 
 def mention_refs(message: dict[str, Any]) -> dict[str, UserRef]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -95,7 +96,22 @@ def attachment(mid: int, a: dict[str, Any]) -> Public:
         "local": local,
         "url": urls.media_url(mid, a["pos"]) if local else safe_url(a.get("url")),
         "is_image": extension(name) in INLINE_IMAGE_EXT,
+        "missing": False,  # set when the `--media` file is not in the export folder (web.timeline)
     }
+
+
+def cdn_attachment_url(channel_id: int, a: dict[str, Any]) -> str | None:
+    """Where Discord's CDN kept an attachment a `--media` export saved (its path replaced the URL), or None
+    without an attachment id. Since 2023 such links need a fresh signature, so they may have expired."""
+    if not a.get("id") or not a.get("file_name"):
+        return None
+    name = quote(str(a["file_name"]).replace("\\", "/").rsplit("/", 1)[-1])
+    return f"https://cdn.discordapp.com/attachments/{int(channel_id)}/{int(a['id'])}/{name}"
+
+
+def missing_file(public: Public, channel_id: int, a: dict[str, Any]) -> Public:
+    """A local attachment whose file is not in the export folder: no broken image, the CDN link instead."""
+    return {**public, "local": False, "missing": True, "url": cdn_attachment_url(channel_id, a)}
 
 
 def _obj(value: object) -> dict[str, Any]:
@@ -158,12 +174,14 @@ def sticker(mid: int, s: dict[str, Any]) -> Public:
     }
 
 
-def reaction(r: dict[str, Any]) -> Public:
-    """One reaction: the emoji (name, or image for custom emoji) and its count."""
+def reaction(mid: int, r: dict[str, Any]) -> Public:
+    """One reaction: the emoji and its count. A custom emoji shows the export's own copy of its image (a
+    `--media` export), otherwise its name: never Discord's CDN (the third-party request avatars avoid too)."""
+    local = bool(r.get("emoji_id")) and is_local(r.get("image_url"))
     return {
         "emoji": r.get("emoji_name") or r.get("emoji_code") or "?",
         "emoji_id": str(r["emoji_id"]) if r.get("emoji_id") else None,
-        "image_url": safe_url(r.get("image_url")) if r.get("emoji_id") else None,
+        "image_url": urls.media_url(mid, r["pos"], kind="reaction") if local else None,
         "count": r["count"],
     }
 
@@ -208,7 +226,7 @@ def message(row: dict[str, Any], extras: dict[str, list[dict[str, Any]]] | None 
         "attachments": [attachment(mid, a) for a in extras.get("attachments", [])] if live else [],
         "embeds": [embed(mid, e) for e in extras.get("embeds", [])] if live else [],
         "stickers": [sticker(mid, s) for s in extras.get("stickers", [])] if live else [],
-        "reactions": [reaction(r) for r in extras.get("reactions", [])] if live else [],
+        "reactions": [reaction(mid, r) for r in extras.get("reactions", [])] if live else [],
         "mentions": [
             {"id": str(x["user_id"]), "name": x.get("name"), "nickname": x.get("nickname")}
             for x in extras.get("mentions", [])

@@ -20,6 +20,7 @@ from web import present, urls
 SORTS = indexer.SORTS
 RETRY_SECONDS = 2.0
 MAX_PAGE = 200
+MAX_FILLED_MONTHS = 1200  # 100 years: the histogram of any real archive
 MAX_QUERY_CHARS = 1000  # as /search takes
 NOTHING_MATCHED = "Nothing matched. Try fewer words, or remove a filter."
 
@@ -72,6 +73,24 @@ def remove(q: str, token: str) -> str:
     return " ".join(t for t in q.split() if t.lower() != token.lower())
 
 
+def every_month(months: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """("YYYY-MM", count) for every month from the first to the last, the months without hits as 0, so the
+    histogram's bars stand where their months are (a range over MAX_FILLED_MONTHS stays as it is)."""
+    if not months:
+        return []
+    (y0, m0), (y1, m1) = (map(int, months[0][0].split("-")), map(int, months[-1][0].split("-")))
+    span = (y1 - y0) * 12 + m1 - m0 + 1
+    if span > MAX_FILLED_MONTHS or span < len(months):
+        return months
+    counts = dict(months)
+    out = []
+    for i in range(span):
+        y, m = divmod(m0 - 1 + i, 12)
+        key = f"{y0 + y:04d}-{m + 1:02d}"
+        out.append((key, counts.get(key, 0)))
+    return out
+
+
 def empty_page(q: str, sort: str, page: int, page_size: int) -> dict[str, Any]:
     """A results page with nothing in it (no query yet, or no index)."""
     return {
@@ -101,8 +120,7 @@ def build_search_page(
     sort = sort if sort in SORTS else "relevance"
     page = min(max(page, 1), MAX_PAGE)
     data = empty_page(q, sort, page, page_size)
-    if not q:
-        return data
+    # An empty query lists every message in the chosen order (as `hallway search ""` does).
     try:
         result, hits = search_hits(
             backend, conn, q, sort=sort, limit=page_size, offset=(page - 1) * page_size
@@ -133,8 +151,8 @@ def build_search_page(
                 for i, name, n in facets.authors
             ],
             "months": [
-                {"month": m, "count": n, "url": urls.search_url(refine(q, f"during:{m}"), sort=sort)}
-                for m, n in facets.months
+                {"month": m, "count": n, "url": urls.search_url(refine(q, f"during:{m}"), sort=sort) if n else None}
+                for m, n in every_month(facets.months)
             ],
         },
         prev_url=urls.search_url(q, sort=sort, page=page - 1) if page > 1 else None,

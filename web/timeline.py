@@ -9,6 +9,7 @@ from typing import Any
 from archive import conversation_views, views
 from web import present, urls
 from web.markdown import UserRef, to_plain_text
+from web.media import find_media_file
 
 PREVIEW_CHARS = 140
 
@@ -43,6 +44,16 @@ def preview(
     }
 
 
+def _mark_missing_files(
+    conn: sqlite3.Connection, row: dict[str, Any], m: dict[str, Any], extras: dict[str, Any]
+) -> None:
+    """Local attachments whose file is not in the export folder say so and link the CDN (no broken image)."""
+    stored = extras.get("attachments", [])
+    for n, (public, a) in enumerate(zip(m["attachments"], stored, strict=False)):
+        if public["local"] and find_media_file(conn, row["id"], "attachment", a["pos"]) is None:
+            m["attachments"][n] = present.missing_file(public, row["channel_id"], a)
+
+
 def enrich(
     conn: sqlite3.Connection, rows: Sequence[dict[str, Any]], *, threads: bool = True
 ) -> list[dict[str, Any]]:
@@ -58,6 +69,7 @@ def enrich(
     out = []
     for r in rows:
         m = present.message(r, extras.get(r["id"]))
+        _mark_missing_files(conn, r, m, extras.get(r["id"]) or {})
         m["reply_preview"] = (
             preview(
                 parents.get(r["reply_to"]),

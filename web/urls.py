@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 STATIC_PREFIX = "/static"
 
@@ -69,6 +69,8 @@ def conversation_url(
     fmt: str = "",
 ) -> str:
     """A conversation top to bottom, optionally scrolled to message `focus` and hiding uncertain members."""
+    if focus is None and not min_confidence:  # the plain link, formatted for every item of a digest
+        return f"/conv/{conversation_id}{fmt}"
     path = _query(f"/conv/{conversation_id}{fmt}", min_confidence=min_confidence or None)
     return path + (f"#{message_anchor(focus)}" if focus is not None and not fmt else "")
 
@@ -124,6 +126,20 @@ def media_url(message_id: int | str, pos: int, *, kind: str = "attachment") -> s
 def static_url(name: str) -> str:
     """A file under web/static."""
     return f"{STATIC_PREFIX}/{name}"
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::")
+
+
+def base_url_warning(base_url: str) -> str | None:
+    """What to tell people when permalinks and citations would point at this machine only, or None."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host not in LOCAL_HOSTS and not host.startswith("127.") and not host.endswith(".localhost"):
+        return None
+    return (
+        f"Permalinks and citations use {base_url}, which works only on this machine: "
+        "start the viewer with `hallway serve --base-url https://your.public.address` before citing."
+    )
 
 
 def absolute(base_url: str, path: str) -> str:

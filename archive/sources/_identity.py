@@ -70,6 +70,19 @@ def resolve_channel(path: Path, text: str, guild: str, channel: str) -> tuple[in
     return synthetic_id("channel", guild, channel), True
 
 
+def split_channel_path(text: str) -> tuple[str | None, str | None, str]:
+    """(category, parent channel, name) of the channel line of an HTML or TXT export.
+
+    2.41+ writes `Category / parent / thread` for threads and forum posts; 2.20-2.40 `Category / name`.
+    """
+    parts = text.split(" / ")
+    if len(parts) >= 3:
+        return " / ".join(parts[:-2]), parts[-2], parts[-1]
+    if len(parts) == 2:
+        return parts[0], None, parts[1]
+    return None, None, text
+
+
 def text_key(text: str) -> str:
     """What two renderings of one message's text share: letters and digits, case-folded.
 

@@ -20,13 +20,13 @@ from archive.errors import ExportFormatError
 from archive.normalize import snowflake_ms
 from archive.sources._html_messages import Author, parse_groups
 from archive.sources._html_text import plain
-from archive.sources._identity import guild_icon_id, resolve_channel, synthetic_id
+from archive.sources._identity import guild_icon_id, resolve_channel, split_channel_path, synthetic_id
 from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff, SourceMessage
 
 FORMAT = "html"
 FIDELITY = 3
-CHUNK_SIZE = 4 * 1024 * 1024
-GROUP_LIMIT = 16 * 1024 * 1024
+CHUNK_SIZE = 1024 * 1024  # one stretch of groups parsed at a time: its DOM is ~30x its bytes
+GROUP_LIMIT = 2 * 1024 * 1024  # a longer group is cut before one of its messages
 HEAD_LIMIT = 8 * 1024 * 1024
 _GROUP_RE = re.compile(rb"<div\s+class\s*=\s*[\"']?chatlog__message-group(?=[\s\"'>])")
 _MESSAGE_RE = re.compile(rb"<div\b[^>]*?data-message-id")
@@ -142,7 +142,7 @@ class HtmlExportReader:
             guild, _, channel = title.partition(" - ")
         count = plain(tree.css_first(".info__channel-message-count"))
         self._note_count(count)
-        category, _, name = channel.rpartition(" / ")
+        category, parent, name = split_channel_path(channel)
         icon = tree.css_first("img.info__guild-icon, img.preamble__guild-icon")
         icon_url = icon.attributes.get("src") if icon is not None else None
         gid = guild_icon_id(icon_url or "")
@@ -157,7 +157,10 @@ class HtmlExportReader:
             guild_name=guild or str(gid),
             guild_icon_url=icon_url,
             topic=topic,
-            category=category or None,
+            type="GuildPublicThread" if parent else "GuildTextChat",
+            is_thread=parent is not None,
+            parent_name=parent,
+            category=None if parent else category,
         )
         return ExportHeader(channel=channel_info, as_of=self.tail_as_of_ms() or 0)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from archive.errors import ExportFormatError
-from archive.sources._identity import resolve_channel, synthetic_id
+from archive.sources._identity import resolve_channel, split_channel_path, synthetic_id
 from archive.sources._lowfi import LowFiBuilder, parse_export_date
 from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff
 
@@ -123,7 +123,7 @@ class TxtExportReader:
             raise self._fail(f"line {self._line}", "truncated: the header block never ends")
         guild = fields.get("Guild", "")
         channel = fields.get("Channel", "")
-        category, _, name = channel.rpartition(" / ")
+        category, parent, name = split_channel_path(channel)
         if "Messages" in fields and fields["Messages"].replace(",", "").isdigit():
             self.declared_count = int(fields["Messages"].replace(",", ""))
         self._body_at = self._fh.tell()
@@ -137,7 +137,10 @@ class TxtExportReader:
             guild_id=gid,
             guild_name=guild or str(gid),
             topic=fields.get("Topic"),
-            category=category or None,
+            type="GuildPublicThread" if parent else "GuildTextChat",
+            is_thread=parent is not None,
+            parent_name=parent,
+            category=None if parent else category,
         )
         header = ExportHeader(channel=info, as_of=self.tail_as_of_ms() or 0)
         return header, "Messages" in fields or "Range" in fields

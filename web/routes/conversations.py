@@ -8,6 +8,7 @@ The default, 0, shows every member; uncertain ones (below `UNCERTAIN`) are dimme
 from __future__ import annotations
 
 import sqlite3
+from itertools import pairwise
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -55,6 +56,7 @@ def _link(row: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> dict[str, An
         "explicit": bool(row["explicit"]),
         "membership": row["membership"],
         "uncertain": row["membership"] < UNCERTAIN,
+        "repeat": False,  # said already by the line before (same author, same run): shown once
     }
 
 
@@ -67,6 +69,20 @@ def _not_found(conn: sqlite3.Connection, conversation_id: int) -> PageError:
             "Open a message and follow “Show this conversation”."
         )
     return PageError(404, f"No conversation {conversation_id} in this archive", hint)
+
+
+def _mark_repeated_links(messages: list[dict[str, Any]]) -> None:
+    """In a run of lines one author wrote together (grouped as on the timeline), a line's link is said once:
+    a line that only continues the one before it (linked to it, or linked the same way) gets `repeat`."""
+    for day in pages.group_messages(messages):
+        for group in day["groups"]:
+            run = group["messages"]
+            for before, m in pairwise(run):
+                link, prev = m["link"], before["link"]
+                m["link"]["repeat"] = link["parent_id"] == before["id"] or (
+                    link["kind"] == prev["kind"] and link["parent_id"] == prev["parent_id"]
+                )
+            run[0]["link"]["repeat"] = False
 
 
 def build_conversation_page(
@@ -82,6 +98,7 @@ def build_conversation_page(
     messages = enrich(conn, kept)
     for m, r in zip(messages, kept, strict=True):
         m["link"] = _link(r, by_id)
+    _mark_repeated_links(messages)
     channels = [
         {**present.channel(c), "message_count": c["count"],
          "timeline_url": urls.channel_url(c["id"], conversation=conversation_id)}

@@ -32,10 +32,12 @@ def attachment(conn: ConnDep, message_id: str, pos: str) -> FileResponse:
 
 
 @router.get(
-    "/media/{message_id}/{kind}/{pos}", summary="A sticker or embed image saved with --media", tags=["media"]
+    "/media/{message_id}/{kind}/{pos}",
+    summary="A sticker, embed image or custom reaction emoji saved with --media",
+    tags=["media"],
 )
 def other_media(conn: ConnDep, message_id: str, kind: str, pos: str) -> FileResponse:
-    """`kind` is sticker, thumbnail or image."""
-    if kind not in ("sticker", "thumbnail", "image"):
-        raise PageError(404, f"No media kind {kind!r}", "Use sticker, thumbnail or image.")
+    """`kind` is sticker, thumbnail, image or reaction."""
+    if kind not in ("sticker", "thumbnail", "image", "reaction"):
+        raise PageError(404, f"No media kind {kind!r}", "Use sticker, thumbnail, image or reaction.")
     return _serve(conn, message_id, kind, pos)

@@ -139,6 +139,7 @@ def build_message_page(
             "formats": cite.build_all(c),
             "files": {ext: urls.cite_url(message_id, ext, v=n) for ext in cite.FORMATS},
             "source_note": cite.LOW_FIDELITY_NOTE if c.low_fidelity else None,
+            "base_url_warning": urls.base_url_warning(settings.base_url),
         }
     return page
 
@@ -182,7 +183,8 @@ def build_message_markdown(settings: Settings, page: dict[str, Any]) -> str:
         lines += ["## Attachments", ""]
         for a in page["attachments"]:
             target = urls.absolute(base, a["url"]) if a["local"] and a["url"] else a["url"]
-            lines.append(f"- {md.link(a['file_name'], target)} ({pages.human_size(a['size'])})")
+            note = "; file not in the export, Discord CDN link" if a.get("missing") else ""
+            lines.append(f"- {md.link(a['file_name'], target)} ({pages.human_size(a['size'])}{note})")
         lines.append("")
     if page["replies"]:
         lines += [f"## Replies ({len(page['replies'])})", ""]
