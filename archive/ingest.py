@@ -97,9 +97,9 @@ class Ingester:
         """Take the write lock, then re-read what the archive withholds (another process may have added a rule)."""
         begin_write(self.conn, self.notice)
         if memory_version(self.conn) != self.withholder.memory.version:
-            names = self.withholder.names
+            old = self.withholder
             self.withholder = Withholder(self.policy, self.secret, load_memory(self.conn))
-            self.withholder.names.update(names)
+            self.withholder.adopt_names(old)
 
     def _remember(self) -> None:
         """Store what the Withholder learned (inside the transaction) and keep its memory's version current."""
@@ -131,7 +131,8 @@ class Ingester:
                 self.last_purge = Purge(conn, self.withholder, gen).run()
                 self._remember()
                 set_meta(conn, "policy", fingerprint)
-                set_meta(conn, "withheld_generation", gen)
+                if self.last_purge.rules:  # readers guard what changed from here until the index catches up
+                    set_meta(conn, "withheld_generation", gen)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
