@@ -31,6 +31,7 @@ from archive.policy_report import describe_policy, plural, redact_lines
 from archive.store import ensure_secret_readonly
 from indexer import IndexerError
 from pipeline.console import ConsoleProgress, terminal_safe
+from publish import PublishError, PublishReport, publish_site
 from web.digest import DigestError, build_digest, parse_day
 from web.digest_text import build_digest_document, build_digest_markdown
 from web.pages import build_templates, human_size
@@ -480,6 +481,46 @@ def serve(
         server_header=False,
         log_level="warning",
     )
+
+
+def _print_publish(report: PublishReport) -> None:
+    c = report.counts
+    out.print(
+        f"{report.out}: {report.files:,} files, {report.bytes / 1e6:.1f} MB "
+        f"({report.pages:,} pages, {report.records:,} messages searchable); "
+        f"{c.written:,} written, {c.unchanged:,} unchanged, {c.removed:,} removed",
+        markup=False,
+    )
+    parts = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(report.sizes.items(), key=lambda kv: -kv[1]))
+    out.print(f"  by folder: {parts}", markup=False)
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
+    out.print(f"  time: {timing}", markup=False)
+    for w in report.warnings:
+        err.print(f"warning: {w}", markup=False)
+
+
+@app.command()
+def publish(
+    out_dir: Annotated[Path, typer.Argument(help="The folder to write the site into (created if missing).")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    base_url: Annotated[
+        str,
+        typer.Option("--base-url", help="Where the site will live (permalinks in citations and feeds)."),
+    ] = "",
+    force: Annotated[bool, typer.Option("--force", help="Rewrite every file, changed or not.")] = False,
+) -> None:
+    """Write the archive as a static site with in-browser search (Pagefind); only changed files are rewritten."""
+    if not (data_dir / archive.ARCHIVE_FILE).exists():
+        raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` first")
+    if not base_url:
+        err.print("note: no --base-url, so citations carry site-relative permalinks (/m/ID)", markup=False)
+    try:
+        report = publish_site(
+            data_dir, out_dir, base_url=base_url, force=force, progress=lambda m: err.print(m, markup=False)
+        )
+    except (PublishError, ArchiveError) as e:
+        raise _fail(str(e)) from None
+    _print_publish(report)
 
 
 def _check_listen(host: str, port: int) -> None:

@@ -229,14 +229,13 @@ def newest_ts(conn: sqlite3.Connection, channel_ids: Collection[int] | None = No
     return max(found, default=None)
 
 
-def find_thread_notice(conn: sqlite3.Connection, message: Row, *, window_ms: int) -> Row | None:
-    """The ThreadCreated notice for a thread started from `message` (thread id = message id), posted in the
-    same channel within `window_ms` after it, or None."""
-    start = int(message["id"])
+def find_thread_notice(conn: sqlite3.Connection, thread_id: int, *, window_ms: int) -> Row | None:
+    """The ThreadCreated notice of a thread (whose id is its starter message's), posted within `window_ms`
+    after the thread's creation, or None. Bounded by the id range, so asking for any id stays cheap."""
     return _one(
         conn.execute(
-            "SELECT id, ref_channel_id FROM messages WHERE channel_id = ? AND id > ? AND id < ?"
-            " AND ref_kind = 'thread' AND ref_channel_id = ? LIMIT 1",
-            (message["channel_id"], start, start + (window_ms << 22), start),
+            f"SELECT {_MESSAGE_COLUMNS}{_MESSAGE_FROM} WHERE m.id > ? AND m.id < ?"
+            " AND m.ref_kind = 'thread' AND m.ref_channel_id = ? ORDER BY m.id LIMIT 1",
+            (thread_id, min(thread_id + (window_ms << 22), MAX_ID), thread_id),
         )
     )

@@ -53,9 +53,16 @@ def _same_author(a: int | None, b: int | None, keys: dict[int, tuple[str, str]])
     return (a >= SYNTHETIC_BASE or b >= SYNTHETIC_BASE) and a in keys and keys.get(a) == keys.get(b)
 
 
+def any_low_fidelity(conn: sqlite3.Connection) -> bool:
+    """Whether a CSV or TXT export was ever read (this one included): only they make low-fidelity records,
+    synthetic channels and aliases. Until then there is nothing to reconcile, and the queries below scan
+    all of provenance (seconds per file on a large archive, most of a re-ingest of a newer export)."""
+    return conn.execute("SELECT 1 FROM exports WHERE format IN ('csv', 'txt') LIMIT 1").fetchone() is not None
+
+
 def move_from_synthetic_channel(conn: sqlite3.Connection, export_id: int, cid: int) -> None:
     """Messages first seen in an export without a channel id join the real channel once one names it."""
-    if cid >= SYNTHETIC_BASE:
+    if cid >= SYNTHETIC_BASE or not any_low_fidelity(conn):
         return
     conn.execute(
         "UPDATE messages SET channel_id = ? WHERE channel_id >= ? AND id IN"
@@ -66,6 +73,8 @@ def move_from_synthetic_channel(conn: sqlite3.Connection, export_id: int, cid: i
 
 def reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> int:
     """Merge the low-fidelity records this export's channel window holds; return how many merged."""
+    if not any_low_fidelity(conn):
+        return 0
     merged = _reconcile(conn, export_id, cid, gen)
     if merged:
         _drop_empty_synthetic_rows(conn)

@@ -105,13 +105,15 @@ class FileWriter:
         return {keys[mid][1] for mid in same}
 
     def _seen(self, ids: list[int]) -> None:
-        self.conn.executemany(
-            "UPDATE messages SET seen_ts = ? WHERE id = ? AND seen_ts < ?",
-            [(self.as_of, m, self.as_of) for m in ids],
+        # One statement per batch (json_each), not one per message: a re-export is mostly such messages.
+        batch = orjson.dumps(ids)
+        self.conn.execute(
+            "UPDATE messages SET seen_ts = ? WHERE id IN (SELECT value FROM json_each(?)) AND seen_ts < ?",
+            (self.as_of, batch, self.as_of),
         )
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO provenance(message_id, export_id) VALUES (?, ?)",
-            [(mid, self.export_id) for mid in ids],
+        self.conn.execute(
+            "INSERT OR IGNORE INTO provenance(message_id, export_id) SELECT value, ? FROM json_each(?)",
+            (self.export_id, batch),
         )
 
     def messages(self, rows: list[MessageRow]) -> None:

@@ -168,7 +168,7 @@ def phases(output: str) -> dict[str, float]:
     m = re.search(r"searchable after ([\d.]+)s", output)
     if m:
         out["searchable_s"] = float(m.group(1))
-    m = re.search(r"conversations: [\d,]+ messages linked in ([\d.]+)s", output)
+    m = re.search(r"conversations: [\d,]+ messages? linked in ([\d.]+)s", output)
     if m:
         out["conversations_done_s"] = float(m.group(1))
     return out

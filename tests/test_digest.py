@@ -14,9 +14,11 @@ from typer.testing import CliRunner
 
 import archive
 import indexer
+from archive import digest_views
 from cli import app as cli_app
 from tests.conftest import REAL, SAMPLES
 from tests.live import build_data_dir
+from web import digest
 from web.app import create_app
 from web.digest import DigestError, build_digest, day_ms, search_query
 from web.settings import Settings
@@ -253,3 +255,10 @@ def test_digest_totals_equal_search_on_real_exports(tmp_path: Path) -> None:
             _check_partition(c, data, date(year, 1, 1), date(year, 12, 31))
     finally:
         c.close()
+
+
+def test_digest_flat_list_is_the_item_shape(conn: sqlite3.Connection) -> None:
+    """The inlined list builder agrees with the one-item shape (field positions of `Activity`)."""
+    found = digest_views.window_activity(conn, day_ms(date(2020, 1, 1)), day_ms(date(2027, 1, 1)))
+    assert digest._items(found.conversations) == [digest._item(c) for c in found.conversations]
+    assert len(found.conversations) > 300

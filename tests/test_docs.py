@@ -37,7 +37,18 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     group = get_command(app)
     names = sorted(group.commands)  # type: ignore[attr-defined]
-    assert names == ["digest", "ingest", "mcp", "policy", "redact", "reindex", "search", "serve", "stats"]
+    assert names == [
+        "digest",
+        "ingest",
+        "mcp",
+        "policy",
+        "publish",
+        "redact",
+        "reindex",
+        "search",
+        "serve",
+        "stats",
+    ]
     for name in names:
         command = group.commands[name]  # type: ignore[attr-defined]
         assert command.help, name

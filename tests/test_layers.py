@@ -1,4 +1,4 @@
-"""Imports run one way: untangle <- archive <- indexer <- pipeline <- web <- cli.py; the MCP server (in web) is
+"""Imports run one way: untangle <- archive <- indexer <- pipeline <- web <- publish <- cli.py; the MCP server (in web) is
 used only by cli.py and web/app.py."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ ALLOWED = {
     "indexer": {"untangle", "archive", "indexer"},
     "pipeline": {"untangle", "archive", "indexer", "pipeline"},
     "web": {"untangle", "archive", "indexer", "pipeline", "web"},
+    "publish": {"untangle", "archive", "indexer", "pipeline", "web", "publish"},
 }
-LAYERS = {"untangle", "archive", "indexer", "pipeline", "web", "cli"}
+LAYERS = {"untangle", "archive", "indexer", "pipeline", "web", "publish", "cli"}
 
 
 def _imports(path: Path) -> set[str]:

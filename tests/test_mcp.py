@@ -128,6 +128,7 @@ async def _session(client: Client) -> dict[str, Any]:
         out["templates"] = (await c.list_resource_templates()).resource_templates
         out["search"] = await c.call_tool("search", {"query": PHRASE_QUERY})
         out["empty search"] = await c.call_tool("search", {"query": "zzqxv"})
+        out["misspelled search"] = await c.call_tool("search", {"query": "rotery embedings"})
         out["paged search"] = await c.call_tool("search", {"query": "sae", "limit": 2, "sort": "oldest"})
         out["message"] = await c.call_tool("get_message", {"id": PHRASE_ID, "context": 2})
         conversation = out["message"].structured_content["conversation_id"]
@@ -269,6 +270,15 @@ def test_mcp_search_that_finds_nothing_is_an_empty_list_with_its_hint(answers: d
     empty = _ok(answers["empty search"])
     assert (empty["hits"], empty["total"], empty["cut"]) == ([], 0, False)
     assert empty["hints"] == ["Nothing matched. Try fewer words, or remove a filter."]
+
+
+def test_mcp_search_suggests_as_the_search_box_does(answers: dict[str, Any]) -> None:
+    found = _ok(answers["misspelled search"])
+    page = orjson.loads(answers["get"]("/search.json?q=rotery+embedings"))
+    assert (
+        (found["hits"], found["suggestion"]) == ([], "rotary embeddings") == ([], page["suggestion"]["query"])
+    )
+    assert _ok(answers["search"])["suggestion"] is None
 
 
 def test_mcp_search_says_when_it_was_cut(answers: dict[str, Any]) -> None:

@@ -27,5 +27,5 @@ def test_ruff_lint_and_format_are_clean() -> None:
 
 def test_mypy_strict_on_archive_and_indexer() -> None:
     pytest.importorskip("mypy")
-    result = _run(sys.executable, "-m", "mypy", "archive", "indexer", "pipeline", "web", "cli.py")
+    result = _run(sys.executable, "-m", "mypy", "archive", "indexer", "pipeline", "web", "publish", "cli.py")
     assert result.returncode == 0, result.stdout + result.stderr

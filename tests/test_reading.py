@@ -3,6 +3,8 @@ a thread that was never exported, and the home page's "what's new since your las
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -53,9 +55,10 @@ def test_date_jump_on_an_empty_day_says_so_and_shows_both_sides(client: TestClie
     assert data["date_jump"] == {
         "date": "2023-02-05",
         "empty": True,
-        "previous": {"date": "2023-01-17", "url": "/m/1064994593927383683"},
-        "next": {"date": "2023-02-12", "url": "/m/1074150531213100680"},
+        "previous": {"id": "1064994593927383683", "date": "2023-01-17", "url": "/m/1064994593927383683"},
+        "next": {"id": "1074150531213100680", "date": "2023-02-12", "url": "/m/1074150531213100680"},
     }
+    assert data["focus"] == "1074150531213100680"  # the page scrolls to the first message after the day
     stamps = [m["timestamp"][:10] for m in data["messages"]]
     assert min(stamps) < "2023-02-05" < max(stamps)
     assert "2023-01-17" in stamps and "2023-02-12" in stamps
@@ -121,6 +124,21 @@ def test_thread_that_was_not_exported_says_so(missing_thread_client: TestClient)
     assert "the thread was not exported" in c.get(f"/m/{starter}").text
     other = c.get(f"/m/{sf(5)}.json").json()
     assert other["missing_thread"] is None
+
+
+def test_thread_whose_starter_is_missing_too_says_so(tmp_path: Path) -> None:
+    """Only the parent channel's ThreadCreated notice names the thread: /t/{id} still explains, not a 404."""
+    thread = sf(0)  # neither this message (the starter) nor the thread is in any export
+    notice = msg(2, "Started a thread.", ALICE, type="ThreadCreated",
+                 reference={"messageId": None, "channelId": thread, "guildId": "300000000000000001"})  # fmt: skip
+    write_export(tmp_path / "exports" / "general.json", [notice, msg(5, "later", BOB)])
+    build_data_dir(tmp_path / "data", [tmp_path / "exports"])
+    c = TestClient(create_app(Settings(data_dir=tmp_path / "data")))
+    page = c.get(f"/t/{thread}.json").json()
+    assert page["title"] == "A thread that was not exported"
+    assert [m["id"] for m in page["messages"]] == [notice["id"]]
+    assert "the thread was not exported" in c.get(f"/t/{thread}").text
+    assert c.get(f"/t/{sf(1)}").status_code == 404  # an id nothing names is still a 404
 
 
 def test_exported_thread_is_not_reported_missing(client: TestClient) -> None:

@@ -89,7 +89,7 @@ def test_a_stray_file_in_a_folder_is_named_and_does_not_fail_the_run(tmp_path: P
         f"skipped: {tmp_path / 'in' / 'logo.png'}: a PNG image: not a DiscordChatExporter export",
         f"skipped: {tmp_path / 'in' / 'notes.md'}: a text file: not a DiscordChatExporter export",
     ]
-    assert lines[2].startswith("1 files: 1 ingested")
+    assert lines[2].startswith("1 file: 1 ingested")
     # Named on the command line, the same file is a failure: it was asked for and not read.
     code, lines = _ingest(str(tmp_path / "in" / "notes.md"), "--data-dir", str(tmp_path / "data"))
     assert code == 1

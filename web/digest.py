@@ -28,7 +28,7 @@ from web.timeline import enrich
 
 Digest = dict[str, Any]
 DAY_MS = 86_400_000
-DETAILED_PER_CHANNEL = 5  # conversations shown with their opening and standout message
+DETAILED_PER_CHANNEL = 3  # conversations shown with their opening and standout message
 LISTED_PER_CHANNEL = 10  # conversations listed per channel on the page (the JSON has all of them)
 TITLE_CHARS = 90
 
@@ -169,7 +169,7 @@ def build_digest(
         "last_activity": present.iso(max((c.last_ts for c in convs), default=None)),
         "search_query": query,
         "search_url": urls.search_url(query, sort="oldest"),
-        "conversations": [_item(c) for c in convs],
+        "conversations": _items(convs),
         "channels": sections,
         "new_threads": _new_threads(conn, lo, hi, where),
         "pinned": enrich(conn, digest_views.live_messages(conn, pinned), threads=False),
@@ -196,6 +196,16 @@ def _shifted(since: date, until: date, days: int, channels: list[str]) -> str | 
 def _root_id(row: dict[str, Any]) -> int:
     """The channel a thread or forum post is listed under (itself for a channel)."""
     return int(row["parent_id"]) if row.get("is_thread") and row.get("parent_id") else int(row["id"])
+
+
+def _items(convs: list[Activity]) -> list[dict[str, Any]]:
+    """Every conversation as the JSON list carries it (`_item`, inlined: there can be tens of thousands)."""
+    url = urls.conversation_url
+    return [
+        {"id": str(c[0]), "channel_id": str(c[8]), "messages": c[1], "participants": c[2], "reactions": c[3],
+         "url": url(c[0])}
+        for c in convs
+    ]  # fmt: skip
 
 
 def _item(c: Activity) -> dict[str, Any]:

@@ -45,6 +45,7 @@ class SearchResult(BaseModel):
     hits: list[Hit]
     hints: list[str] = Field(description="What was ignored or changed in the query, or why nothing matched")
     filters: list[str] = Field(description="The filters that were applied, e.g. from:alice")
+    suggestion: str | None = Field(description="A query that finds more (the search box's 'did you mean')")
     cut: bool = Field(description="True when more hits follow: call again with offset=next_offset")
     next_offset: int | None
 

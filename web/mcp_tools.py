@@ -171,6 +171,7 @@ def search(reader: ArchiveReader, query: str, sort: str, limit: int, offset: int
         ],
         hints=hints,
         filters=[str(c) for c in result.filters],
+        suggestion=result.suggestion,
         cut=cut,
         next_offset=result.offset + len(hits) if cut else None,
     )

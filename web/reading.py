@@ -29,9 +29,21 @@ def date_jump(
     return rows, has_older, has_newer, {
         "date": date,
         "empty": True,
-        "previous": {"date": present.day(older[-1]["ts"]), "url": urls.message_url(older[-1]["id"])} if older else None,
-        "next": {"date": present.day(newer[0]["ts"]), "url": urls.message_url(newer[0]["id"])} if newer else None,
+        "previous": _neighbour(older[-1]) if older else None,
+        "next": _neighbour(newer[0]) if newer else None,
     }  # fmt: skip
+
+
+def jump_focus(jump: dict[str, Any] | None) -> str | None:
+    """The message a date jump to an empty day highlights: the first one after the day (else the last before)."""
+    if not jump or not jump["empty"]:
+        return None
+    near = jump["next"] or jump["previous"]
+    return str(near["id"]) if near else None
+
+
+def _neighbour(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(row["id"]), "date": present.day(row["ts"]), "url": urls.message_url(row["id"])}
 
 
 def forum_posts(conn: sqlite3.Connection, threads: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -69,12 +81,28 @@ def missing_thread(conn: sqlite3.Connection, message: dict[str, Any]) -> dict[st
     if message.get("ref_kind") == "thread" and message.get("ref_channel_id"):
         thread_id = int(message["ref_channel_id"])
     else:
-        notice = digest_views.find_thread_notice(conn, message, window_ms=NOTICE_WINDOW_MS)
+        notice = digest_views.find_thread_notice(conn, int(message["id"]), window_ms=NOTICE_WINDOW_MS)
         if notice is None:
             return None
         thread_id = int(notice["ref_channel_id"])
     if views.find_channel(conn, thread_id) is not None:
         return None
+    return missing_thread_notice(thread_id)
+
+
+def unarchived_thread(
+    conn: sqlite3.Connection, thread_id: int
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """For a /t/ id that is neither a thread nor a message: the ThreadCreated notice that names it (when the
+    thread and its starter were both left out of the exports) and what to say, or None."""
+    notice = digest_views.find_thread_notice(conn, thread_id, window_ms=NOTICE_WINDOW_MS)
+    if notice is None or views.find_channel(conn, thread_id) is not None:
+        return None
+    return notice, missing_thread_notice(thread_id)
+
+
+def missing_thread_notice(thread_id: int) -> dict[str, Any]:
+    """What the pages say about a thread that was never exported."""
     return {
         "id": str(thread_id),
         "url": urls.thread_url(thread_id),

@@ -77,7 +77,8 @@ def build_channel_page(
         "thread_url": urls.thread_url(channel_id) if row["is_thread"] else None,
         "messages": messages,
         "cursor": {"before": before, "after": after, "around": around, "date": date},
-        "focus": str(around) if around is not None else None,
+        # an empty day scrolls to the first message after it (the page also shows the ones before)
+        "focus": str(around) if around is not None else reading.jump_focus(jump),
         "has_older": has_older,
         "has_newer": has_newer,
         "older_url": urls.channel_url(channel_id, before=first) if has_older and first else None,

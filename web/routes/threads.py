@@ -74,6 +74,21 @@ def build_thread_page(conn: sqlite3.Connection, settings: Settings, thread_id: i
             "discord_url": urls.discord_url(channel["guild_id"], thread_id),
         }
     root = views.find_message(conn, thread_id)
+    if root is None and (found := reading.unarchived_thread(conn, thread_id)) is not None:
+        notice, note = found  # neither the thread nor its starter was exported; its notice was
+        channel = views.find_channel(conn, notice["channel_id"])
+        return {
+            "kind": "replies",
+            "id": str(thread_id),
+            "title": "A thread that was not exported",
+            "missing_thread": note,
+            "channel": present.channel(channel) if channel else None,
+            "parent": None,
+            "starter": None,
+            "messages": enrich(conn, [notice], threads=False),
+            "message_count": 1,
+            "discord_url": urls.discord_url(channel["guild_id"] if channel else None, notice["channel_id"]),
+        }
     if root is None:
         raise not_found(
             "thread or message",

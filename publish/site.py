@@ -1,0 +1,174 @@
+"""`publish_site`: the whole archive as files, every page from the viewer's own routes and templates.
+
+Seeds are the home page, the search page, every channel page and every permalink; every internal link
+on a rendered page is resolved to the file that holds its target, rendering that target the first time
+it is seen (threads, conversations, people, revisions, media). Links to what the server doesn't have
+either are dropped, so the site has no broken internal links by construction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import archive
+from publish.links import rewrite
+from publish.paths import Target
+from publish.plan import Plan
+from publish.render import Rendered, Renderer
+from publish.writer import SiteWriter
+from web.errors import PageError
+
+STATIC_DIRS = (Path(__file__).parent / "static", Path(__file__).parents[1] / "web" / "static")
+MAX_REDIRECTS = 3
+Progress = Callable[[str], None]
+
+
+class SiteBuilder:
+    """One build of the site into a folder."""
+
+    def __init__(self, conn: sqlite3.Connection, renderer: Renderer, plan: Plan, writer: SiteWriter) -> None:
+        self.conn = conn
+        self.renderer = renderer
+        self.plan = plan
+        self.writer = writer
+        self.base_url = renderer.settings.base_url
+        self.messages = set(plan.messages)
+        self.resolved: dict[str, str | None] = {}  # fetch URL → file (None: not on the site)
+        self.queue: deque[tuple[Target, Rendered]] = deque()
+        self.known: set[str] = set()  # files that will exist without a fetch (planned or already written)
+        self.pages = 0
+
+    # -- resolving links ---------------------------------------------------------------------
+
+    def resolve(self, path: str) -> str | None:
+        """The file (with query and fragment) a site path points to, or None when the site lacks it."""
+        t = self.plan.sitemap.target(path)
+        if t is None:
+            return None
+        file = self._file(t)
+        if file is None:
+            return None
+        return file + (f"?{t.query}" if t.query else "") + (f"#{t.fragment}" if t.fragment else "")
+
+    def _file(self, t: Target) -> str | None:
+        if t.file in self.known or self.writer.has(t.file):
+            return t.file
+        if t.fetch in self.resolved:
+            return self.resolved[t.fetch]
+        if t.kind == "message" and "?v=" not in t.fetch:
+            return t.file if int(t.file.split("/")[1]) in self.messages else None
+        if t.kind == "cite":
+            return None  # written with their permalink page, known from then on
+        if t.kind == "static":
+            return t.file if any((d / t.file.split("/", 1)[1]).is_file() for d in STATIC_DIRS) else None
+        return self._fetch(t)
+
+    def _fetch(self, t: Target) -> str | None:
+        """Render a target now (it is written when the queue reaches it)."""
+        self.resolved[t.fetch] = None
+        if t.kind == "message":
+            return self._message(t)
+        r = self.renderer.get(t.fetch)
+        for _ in range(MAX_REDIRECTS):
+            if r.status not in (301, 302, 303, 307, 308):
+                break
+            location = r.headers.get("location", "")
+            moved = self.plan.sitemap.target(location)
+            file = self._file(moved) if moved is not None else None
+            if file is not None and moved is not None:
+                self.resolved[t.fetch] = file
+                return file + (f"#{moved.fragment}" if moved.fragment and "#" not in file else "")
+            return None
+        if r.status != 200:
+            return None
+        file = t.file
+        if t.kind == "media":
+            name = r.filename() or "file"
+            file = f"{t.file}/{name}"
+        self.resolved[t.fetch] = file
+        self.known.add(file)
+        self.queue.append((Target(t.kind, file, t.fetch), r))
+        return file
+
+    def _message(self, t: Target) -> str | None:
+        """A revision of a permalink (`?v=N`): rendered at once, with its citation files."""
+        parts = urlsplit(t.fetch)
+        mid = int(parts.path.split("/")[2])
+        v = int(parts.query.split("=", 1)[1])
+        try:
+            self.write_message(mid, v)
+        except (archive.ArchiveError, PageError):  # no such message, or no such version
+            return None
+        self.resolved[t.fetch] = t.file
+        return t.file
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def write_page(self, file: str, page: str) -> None:
+        """Rewrite a rendered page's links (rendering what they point to on first sight) and write it."""
+        self.known.add(file)
+        html = rewrite(page, file, self.resolve, self.base_url, keep_canonical=bool(self.base_url))
+        self.writer.write(file, html.encode())
+        self.pages += 1
+
+    def write_message(self, message_id: int, v: int | None = None) -> None:
+        """A permalink page and its citation files."""
+        page, cites, data = self.renderer.message(self.conn, message_id, v)
+        folder = f"m/{message_id}/" + (f"v/{v}/" if v else "")
+        if v is None and data["version"]:  # the current version pinned by number is this same page
+            current = data["version"]
+            self.resolved[f"/m/{message_id}?v={current}"] = f"{folder}index.html"
+            for ext in cites:
+                self.resolved[f"/m/{message_id}/cite.{ext}?v={current}"] = f"{folder}cite.{ext}"
+        for ext, body in cites.items():
+            self.writer.write(f"{folder}cite.{ext}", body.encode())
+            self.known.add(f"{folder}cite.{ext}")
+        self.write_page(f"{folder}index.html", page)
+
+    def drain(self) -> None:
+        """Write everything rendered on the way."""
+        while self.queue:
+            t, r = self.queue.popleft()
+            if r.headers.get("content-type", "").startswith("text/html"):
+                self.write_page(t.file, r.body.decode())
+            else:
+                self.writer.write(t.file, r.body)
+
+    def fetch_page(self, t: Target) -> None:
+        """Render one seed page through the app and write it."""
+        r = self.renderer.get(t.fetch)
+        if r.status == 200:
+            self.write_page(t.file, r.body.decode())
+        self.drain()
+
+    def build(self, progress: Progress) -> None:
+        """Seeds first (home, search, static files), then channels, then permalinks."""
+        sitemap = self.plan.sitemap
+        for channel_id in self.plan.channels:
+            for i in range(sitemap.page_count(channel_id)):
+                self.known.add(sitemap.channel_page(channel_id, i).file)
+        self.known.update(f"m/{mid}/index.html" for mid in self.messages)
+        for folder in STATIC_DIRS:
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    self.writer.write(f"static/{path.name}", path.read_bytes())
+        code_css = self.renderer.get("/assets/code.css")
+        self.writer.write("assets/code.css", code_css.body)
+        self.write_page("search/index.html", self.renderer.template("publish_search.html", {"query": ""}))
+        self.fetch_page(Target("home", "index.html", "/"))
+        progress(f"{len(self.plan.channels)} channels")
+        for channel_id in self.plan.channels:
+            for i in range(sitemap.page_count(channel_id)):
+                self.fetch_page(sitemap.channel_page(channel_id, i))
+        progress(f"{len(self.messages)} permalinks")
+        started = time.monotonic()
+        for n, mid in enumerate(self.plan.messages, start=1):
+            self.write_message(mid)
+            self.drain()
+            if n % 5000 == 0:
+                progress(f"  {n} permalinks ({n / (time.monotonic() - started):.0f}/s)")

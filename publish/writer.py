@@ -1,0 +1,103 @@
+"""Write the site's files, but only those whose bytes changed; remove what the new build no longer has.
+
+The decision is by content: each file's SHA-256 is kept in a manifest beside the site, so an unchanged
+page is not rewritten (its modification time stays, and a sync to a host uploads only what changed),
+and a file of the previous build that this build didn't produce (a page now withheld, a stale index
+fragment, a media file) is deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from publish.errors import PublishError
+
+MANIFEST = ".hallway-site.json"
+
+
+@dataclass
+class WriteCounts:
+    """What one build did to the folder."""
+
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    bytes: int = 0
+
+
+class SiteWriter:
+    """Writes files under `out`, keeping the manifest of what the site holds."""
+
+    def __init__(self, out: Path, *, force: bool) -> None:
+        self.out = out
+        self.force = force
+        self.old: dict[str, str] = {}
+        self.new: dict[str, tuple[str, int]] = {}
+        self.counts = WriteCounts()
+        self.changed: list[str] = []  # files written by this build (new or different bytes)
+        manifest = out / MANIFEST
+        if manifest.exists():
+            try:
+                self.old = orjson.loads(manifest.read_bytes())["files"]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                raise PublishError(
+                    f"{manifest}: unreadable manifest; delete the folder and publish again"
+                ) from None
+        elif out.exists() and any(out.iterdir()):
+            raise PublishError(
+                f"{out}: the folder has files but no Hallway site in it; choose an empty folder"
+            )
+
+    def has(self, file: str) -> bool:
+        """Whether this build already wrote `file`."""
+        return file in self.new
+
+    def write(self, file: str, data: bytes) -> None:
+        """Write one file (relative path) unless the previous build left the same bytes there."""
+        digest = hashlib.sha256(data).hexdigest()
+        if self.new.get(file, ("", 0))[0] == digest:
+            return  # the same file reached twice in one build (a page linked under two names)
+        self.new[file] = (digest, len(data))
+        self.counts.bytes += len(data)
+        path = self.out / file
+        if not self.force and self.old.get(file) == digest and path.is_file():
+            self.counts.unchanged += 1
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        self.counts.written += 1
+        self.changed.append(file)
+
+    def finish(self) -> WriteCounts:
+        """Delete what the previous build had and this one didn't, and save the manifest."""
+        for file in sorted(set(self.old) - set(self.new)):
+            path = self.out / file
+            if path.is_file():
+                path.unlink()
+                self.counts.removed += 1
+            _prune(path.parent, self.out)
+        files = {f: d for f, (d, _) in sorted(self.new.items())}
+        (self.out / MANIFEST).write_bytes(orjson.dumps({"version": 1, "files": files}))
+        return self.counts
+
+    def sizes(self) -> dict[str, int]:
+        """Bytes per top-level folder of the site (files directly at the top count as "pages")."""
+        out: dict[str, int] = {}
+        for file, (_, size) in self.new.items():
+            top = file.split("/", 1)[0] if "/" in file else "pages"
+            out[top] = out.get(top, 0) + size
+        return out
+
+
+def _prune(folder: Path, root: Path) -> None:
+    """Remove empty folders from `folder` up to (not including) `root`."""
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -1,0 +1,176 @@
+"""`hallway publish`: the sample community as a static site, built once for the module.
+
+Checks: every page type is there at the server's paths, 0 broken internal links and nothing loaded from
+other hosts, a CSP meta tag and no inline script on every page, citations beside each permalink, an
+unchanged republish rewrites nothing, and a policy change removes what is now withheld.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import archive
+from archive import Ingester, Policy
+from publish import PublishError, publish_site
+from publish.links import CSP
+from publish.paths import SiteMap
+from tests.live import build_data_dir
+from tests.publish_site import link_problems
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_exports"
+EDITED = "1171410726615682644"  # the edited message in #research (sample_exports/README.md FACTS)
+THREAD = "1239970985717853624"
+RESEARCH = "907543031316510423"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]:
+    if not any(SAMPLES.glob("*-export")):
+        pytest.skip("sample_exports/ has no exports yet")
+    tmp = tmp_path_factory.mktemp("publish")
+    data = tmp / "data"
+    build_data_dir(data, [SAMPLES])
+    out = tmp / "site"
+    report = publish_site(data, out, base_url="https://lab.example/archive")
+    return data, out, report
+
+
+def _ids(data: Path, sql: str) -> list[int]:
+    conn = archive.connect(data / archive.ARCHIVE_FILE, readonly=True)
+    try:
+        return [r[0] for r in conn.execute(sql)]
+    finally:
+        conn.close()
+
+
+def test_publish_has_every_page_type_at_the_server_paths(site: tuple[Path, Path, object]) -> None:
+    data, out, report = site
+    for path in ("index.html", "search/index.html", f"c/{RESEARCH}/index.html", f"t/{THREAD}/index.html",
+                 f"m/{EDITED}/index.html", f"m/{EDITED}/v/1/index.html", "static/app.css",
+                 "static/site-search.js", "pagefind/pagefind.js", "assets/code.css"):  # fmt: skip
+        assert (out / path).is_file(), path
+    assert list(out.glob("conv/*/index.html")) and list(out.glob("u/*/index.html"))
+    assert list(out.glob(f"c/{RESEARCH}/p/1/index.html"))
+    messages = _ids(data, "SELECT id FROM messages")
+    missing = [m for m in messages if not (out / "m" / str(m) / "index.html").is_file()]
+    assert missing == []
+    live = _ids(data, "SELECT id FROM messages WHERE deleted = 0 AND redacted IS NULL")
+    assert [
+        m
+        for m in live
+        if not all((out / "m" / str(m) / f"cite.{e}").is_file() for e in ("bib", "json", "ris"))
+    ] == []
+    cite = json.loads((out / "m" / EDITED / "cite.json").read_text())
+    assert cite[0]["URL"] == f"https://lab.example/archive/m/{EDITED}?v=2"
+    assert report.messages == len(messages) and report.records == len(live)  # type: ignore[attr-defined]
+    assert list(out.glob("media/*/*/*")), "the --media files of the samples are copied"
+
+
+def test_publish_links_all_resolve_and_nothing_loads_from_other_hosts(
+    site: tuple[Path, Path, object],
+) -> None:
+    _, out, _ = site
+    broken, external, pages = link_problems(out)
+    assert pages > 500
+    assert broken == []
+    assert external == []
+
+
+def test_publish_every_page_has_the_csp_and_no_inline_script(site: tuple[Path, Path, object]) -> None:
+    _, out, _ = site
+    bad = []
+    for page in out.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' not in text:
+            bad.append(f"{page}: no CSP")
+        if "<script>" in text or "<script " in text.replace("<script src=", "").replace(
+            '<script type="module" src=', ""
+        ):
+            bad.append(f"{page}: inline script")
+    assert bad == []
+    assert "'wasm-unsafe-eval'" in CSP and "'unsafe-inline'" not in CSP
+
+
+def test_publish_permalink_is_the_servers_page_with_relative_links(site: tuple[Path, Path, object]) -> None:
+    _, out, _ = site
+    text = (out / "m" / EDITED / "index.html").read_text(encoding="utf-8")
+    assert f'id="m{EDITED}"' in text and "is-focus" in text
+    assert 'href="../../static/app.css"' in text
+    assert f'<link rel="canonical" href="https://lab.example/archive/m/{EDITED}">' in text
+    assert 'href="/' not in text and 'src="/' not in text
+    assert ".json" not in "".join(x for x in text.splitlines() if 'rel="alternate"' in x and "href=" in x)
+
+
+def test_publish_again_unchanged_rewrites_nothing(site: tuple[Path, Path, object], tmp_path: Path) -> None:
+    data, out, _ = site
+    again = publish_site(data, out, base_url="https://lab.example/archive")
+    # Pagefind indexes in parallel, so its filter and metadata files may come out in another order;
+    # pages, citations, media and the index's word chunks and fragments are byte-identical.
+    pages = [f for f in again.changed if not f.startswith(("pagefind/filter/", "pagefind/pagefind"))]
+    assert pages == []
+    assert again.counts.written < 20 and again.counts.removed <= again.counts.written
+
+
+def test_publish_refuses_a_folder_that_is_not_a_site(site: tuple[Path, Path, object], tmp_path: Path) -> None:
+    data, _, _ = site
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(PublishError, match="the folder has files but no Hallway site in it"):
+        publish_site(data, tmp_path)
+
+
+def test_publish_after_a_policy_change_removes_what_is_withheld(
+    site: tuple[Path, Path, object], tmp_path: Path
+) -> None:
+    data, out, _ = site
+    data2, out2 = tmp_path / "data", tmp_path / "site"
+    shutil.copytree(data, data2)
+    shutil.copytree(out, out2)
+    conn = archive.connect(data2 / archive.ARCHIVE_FILE)
+    try:
+        Ingester(conn, Policy(exclude=(RESEARCH,))).apply_policy()
+        import indexer
+
+        indexer.update_index(data2, conn)
+    finally:
+        conn.close()
+    gone = [m for m in _ids(data, f"SELECT id FROM messages WHERE channel_id = {RESEARCH}")]
+    assert gone
+    report = publish_site(data2, out2, base_url="https://lab.example/archive")
+    assert report.counts.removed > len(gone)
+    assert not (out2 / "c" / RESEARCH).exists()
+    assert [m for m in gone if (out2 / "m" / str(m)).exists()] == []
+    files = {p.relative_to(out2).as_posix() for p in out2.rglob("*") if p.is_file()}
+    manifest = json.loads((out2 / ".hallway-site.json").read_text())["files"]
+    assert files - {".hallway-site.json"} == set(manifest)
+    phrase = "fixed the bucket link, it moved under /tokenizers/"  # a #research message
+    assert not [f for f in files if phrase.encode() in (out2 / f).read_bytes()]
+
+
+def test_sitemap_maps_server_cursors_onto_fixed_pages() -> None:
+    m = SiteMap()
+    for first, last in ((10, 19), (20, 29), (30, 33)):
+        m.add_page(5, first, last)
+    assert m.target("/c/5").file == "c/5/index.html"  # type: ignore[union-attr]
+    assert m.target("/c/5?before=20").file == "c/5/p/1/index.html"  # type: ignore[union-attr]
+    assert m.target("/c/5?after=19").file == "c/5/p/2/index.html"  # type: ignore[union-attr]
+    assert m.target("/c/5?after=29").file == "c/5/index.html"  # type: ignore[union-attr]
+    t = m.target("/c/5?around=25")
+    assert t is not None and (t.file, t.fragment) == ("c/5/p/2/index.html", "m25")
+    assert m.target("/c/5?conversation=7").file == "conv/7/index.html"  # type: ignore[union-attr]
+    assert m.target("/m/1?v=2").file == "m/1/v/2/index.html"  # type: ignore[union-attr]
+    assert m.target("/m/1/cite.bib").file == "m/1/cite.bib"  # type: ignore[union-attr]
+    assert [m.target(u) for u in ("/c/5?date=2024-01-01", "/m/1.json", "/docs", "/theme?set=light")] == [
+        None
+    ] * 4
+
+
+def test_publish_without_an_archive_says_so(tmp_path: Path) -> None:
+    with pytest.raises(PublishError, match="no archive here; run `hallway ingest` first"):
+        publish_site(tmp_path / "nothing", tmp_path / "out")
+    assert sqlite3  # the archive is read only through the viewer's read layer
