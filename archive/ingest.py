@@ -97,9 +97,9 @@ class Ingester:
         """Take the write lock, then re-read what the archive withholds (another process may have added a rule)."""
         begin_write(self.conn, self.notice)
         if memory_version(self.conn) != self.withholder.memory.version:
-            names = self.withholder.names
+            old = self.withholder
             self.withholder = Withholder(self.policy, self.secret, load_memory(self.conn))
-            self.withholder.names.update(names)
+            self.withholder.adopt_names(old)
 
     def _remember(self) -> None:
         """Store what the Withholder learned (inside the transaction) and keep its memory's version current."""
@@ -131,7 +131,8 @@ class Ingester:
                 self.last_purge = Purge(conn, self.withholder, gen).run()
                 self._remember()
                 set_meta(conn, "policy", fingerprint)
-                set_meta(conn, "withheld_generation", gen)
+                if self.last_purge.rules:  # readers guard what changed from here until the index catches up
+                    set_meta(conn, "withheld_generation", gen)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -376,7 +377,7 @@ class Ingester:
             if first is not None and last is not None:
                 deleted = refresh_tombstones(conn, cid, first, last, export_id, gen)
             move_from_synthetic_channel(conn, export_id, cid)
-            reconcile(conn, export_id, cid, gen)
+            merged = reconcile(conn, export_id, cid, gen)
             if channel.is_thread:
                 withhold_thread_names(conn, [cid])  # a forum post started by a dropped user keeps no title
             self._remember()
@@ -388,8 +389,10 @@ class Ingester:
             str(path),
             status,
             messages=writer.count,
-            added=writer.added,
-            updated=writer.updated,
+            # Net counts: a CSV/TXT record merged into a real message is no new message; a real
+            # message that replaces a record updates it.
+            added=max(0, writer.added - merged),
+            updated=writer.updated + (merged if fidelity > LOW_FIDELITY else 0),
             deleted=deleted,
             error=str(error) if error else None,
             skipped=skipped,

@@ -167,6 +167,7 @@ def load_policy(path: Path) -> Policy:
     )
 
 
+DEFAULTS: dict[str, list[str]] = {"include": ["*"]}
 HEADER = "Hallway privacy policy: applied at every ingest; a rule once applied stays applied."
 
 
@@ -207,7 +208,7 @@ def save_policy(policy: Policy, path: Path) -> None:
                 for v in values:
                     if v not in kept:
                         current.append(v)
-            else:
+            elif values != DEFAULTS.get(key, []) or isinstance(current, list):
                 table[key] = values
     entries = doc.get("takedown")
     if not isinstance(entries, list):
@@ -222,6 +223,8 @@ def save_policy(policy: Policy, path: Path) -> None:
         seen.add(int(msg))
         if str(entries[i].get("reason")) != policy.takedowns[int(msg)]:
             entries[i]["reason"] = policy.takedowns[int(msg)]
+    if len(entries) == 0 and policy.takedowns:
+        doc.add(tomlkit.nl())
     for mid, reason in sorted(policy.takedowns.items()):
         if mid not in seen:
             entry = tomlkit.table()
@@ -231,7 +234,8 @@ def save_policy(policy: Policy, path: Path) -> None:
     if not len(entries):
         del doc["takedown"]
     tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    text = tomlkit.dumps(doc)
+    tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     tmp.replace(path)
 
 

@@ -63,11 +63,13 @@ def describe_policy(conn: sqlite3.Connection, policy: Policy, secret: bytes) -> 
             lines.append(
                 f"channels.exclude {pattern!r}: matches {shown} (purged at the next ingest or redact)"
             )
-        else:
+        elif rule_key(secret, "pattern", pattern) in memory.patterns:
             lines.append(
-                f"channels.exclude {pattern!r}: nothing of it left in the archive "
-                f"({plural(len(memory.channels), 'channel')} withheld by id, {plural(excluded_exports, 'export')} excluded)"
+                f"channels.exclude {pattern!r}: applied; nothing of it left in the archive (the archive withholds "
+                f"{plural(len(memory.channels), 'channel')} by id, {plural(excluded_exports, 'export')} excluded)"
             )
+        else:
+            lines.append(f"channels.exclude {pattern!r}: matches no channel")
     keys: list[tuple[list[int | None], list[str | None]]] = [
         ([cid, pid], [name, pname]) for cid, name, pid, pname, _n in channels
     ]

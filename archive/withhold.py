@@ -63,6 +63,9 @@ class Withholder:
         # Plain names of withheld users seen in this process -> what replaces them (remembered only as digests).
         self.names: dict[str, str] = {}
         self.learned: dict[tuple[str, str], str] = {}
+        # Digests of the names known in plain here: when they cover the memory's, no candidate needs hashing.
+        self._covered: set[str] = set()
+        self._hash_names: bool | None = None
         for uid in policy.pseudonymize_users - policy.drop_users:
             pid, pname = pseudonym_for(secret, uid)
             self._users[uid] = UserAction(PSEUDONYMIZE, pid, pname)
@@ -71,6 +74,13 @@ class Withholder:
             pid, pname = pseudonym_for(secret, uid)
             self._users[uid] = self._users[pid] = DROPPED
             self.names[pname] = REMOVED_USER
+            self._covered.add(self.key("name", pname))
+
+    def adopt_names(self, other: Withholder) -> None:
+        """Keep the plain names another Withholder learned in this process (after re-reading the memory)."""
+        self.names.update(other.names)
+        self._covered |= other._covered
+        self._hash_names = None
 
     @property
     def has_users(self) -> bool:
@@ -138,6 +148,8 @@ class Withholder:
         key = self.key(kind, value)
         self.learned[(kind, key)] = action
         self.memory.add(kind, key, action)
+        if kind == "name":
+            self._hash_names = None
 
     def learn_names(self, act: UserAction, *names: object) -> None:
         """A withheld user's names, as one export shows them: rewritten wherever they are mentioned."""
@@ -145,12 +157,20 @@ class Withholder:
             if isinstance(n, str) and n and n != act.name and len(n) <= MAX_NAME and n not in self.names:
                 self.names[n] = act.name
                 self.remember("name", n, act.name)
+                self._covered.add(self.key("name", n))
+                self._hash_names = None
 
     def _name(self, text: str) -> str | None:
         found = self.names.get(text)
-        if found is None and self.memory.names and len(text) <= MAX_NAME:
+        if found is None and len(text) <= MAX_NAME and self._needs_hashing():
             found = self.memory.names.get(self.key("name", text))
         return found
+
+    def _needs_hashing(self) -> bool:
+        """Whether the memory holds names not known in plain in this process (only those need a digest)."""
+        if self._hash_names is None:
+            self._hash_names = bool(self.memory.names.keys() - self._covered)
+        return self._hash_names
 
     # -- rewriting ------------------------------------------------------------------------------
 

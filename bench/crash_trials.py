@@ -1,6 +1,13 @@
-"""Crash safety: kill -9 `hallway ingest` / `hallway reindex` at random moments, rerun, compare with a clean run.
+"""Crash safety: kill -9 `hallway ingest` / `hallway reindex` / `hallway redact` / the policy purge at random
+moments, rerun, compare with a clean run.
 
     python bench/crash_trials.py --trials 20 --size 20000
+    python bench/crash_trials.py --trials 12 --size 5000 --kinds redact,purge
+
+Redact and purge trials start from a fully ingested copy of the data dir. A redact trial kills
+`hallway redact --user U --message M`; a purge trial kills `hallway ingest --policy P` while it purges what the
+changed policy withholds. Right after the kill, before anything reruns, search must not find what the archive
+already withholds (`leaked_after_kill`); then the command is rerun and the result compared with a clean redact.
 
 Each trial: a fresh data dir; start `hallway ingest CORPUS` (two generations of exports: the newer
 one edits, deletes and adds messages); SIGKILL it after a random delay; rerun to completion (half the
@@ -164,13 +171,115 @@ def run_trial(
     }
 
 
+WITHHELD_QUERIES = ["from:{uid}", "{word}"]
+
+
+def _victim(clean: Path) -> tuple[int, int, str]:
+    """A busy author to drop, one message of another author to take down, and a word of that message."""
+    conn = sqlite3.connect(f"file:{clean / 'archive.sqlite'}?mode=ro", uri=True)
+    try:
+        uid = conn.execute(
+            "SELECT author_id FROM messages GROUP BY author_id ORDER BY count(*) DESC LIMIT 1 OFFSET 3"
+        ).fetchone()[0]
+        mid, content = conn.execute(
+            "SELECT id, content FROM messages WHERE author_id != ? AND length(content) > 20 ORDER BY id LIMIT 1"
+            " OFFSET 100",
+            (uid,),
+        ).fetchone()
+    finally:
+        conn.close()
+    word = max(content.split(), key=len).strip(".,!?()[]*_`'\"")
+    return uid, mid, word
+
+
+def _withheld_found(data: Path, uid: int, mid: int, word: str) -> tuple[int, bool, bool]:
+    """Search hits for what the archive withholds right now (0 is the promise, even mid-purge); whether the
+    archive had purged, and whether the index was behind it (the case only the readers' guard covers)."""
+    conn = sqlite3.connect(f"file:{data / 'archive.sqlite'}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'withheld_generation'").fetchone()
+        purged_at = int(row[0]) if row else 0
+        redacted = conn.execute("SELECT redacted FROM messages WHERE id = ?", (mid,)).fetchone()
+        dropped = conn.execute("SELECT count(*) FROM messages WHERE author_id = ?", (uid,)).fetchone()[0] == 0
+    finally:
+        conn.close()
+    # This trial's purge committed when the victim is withheld; the index is behind when no version reflects it.
+    states = [orjson.loads(p.read_bytes()) for p in (data / "index").glob("v*/hallway.json")]
+    purged = dropped or bool(redacted and redacted[0])
+    lagging = purged and all(st.get("generation", 0) < purged_at for st in states)
+    found = 0
+    for query, withheld in ((f"from:{uid}", dropped), (f'"{word}"', redacted is not None and redacted[0])):
+        if not withheld:
+            continue
+        out = subprocess.run(
+            hallway("search", query, "--json", "--limit", "100", "--data-dir", str(data)),
+            capture_output=True,
+            timeout=120,
+        )
+        if out.returncode == 0:
+            hits = orjson.loads(out.stdout)["hits"]
+            found += sum(1 for h in hits if query.startswith("from:") or h["id"] == mid)
+    return found, purged, lagging
+
+
+def run_redact_trial(
+    ingested: Path,
+    work: Path,
+    rng: random.Random,
+    seconds: float,
+    kind: str,
+    victim: tuple[int, int, str],
+    corpus: Path,
+) -> dict[str, Any]:
+    """Kill `hallway redact` (kind=redact) or the purge of `hallway ingest --policy` (kind=purge), rerun it."""
+    uid, mid, word = victim
+    data = work / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(ingested, data)
+    if kind == "redact":
+        cmd = hallway("redact", "--user", str(uid), "--message", str(mid), "--data-dir", str(data))
+    else:
+        policy = work / "policy.toml"
+        policy.write_text(
+            f'[users]\ndrop = ["{uid}"]\n[[takedown]]\nmessage = "{mid}"\nreason = "taken down"\n',
+            encoding="utf-8",
+        )
+        # --force re-reads every export after the purge: the index stays behind the archive for that long.
+        cmd = hallway(
+            "ingest", str(corpus), "--force", "--policy", str(policy), "--data-dir", str(data), "-q"
+        )
+    delay = rng.uniform(0.05, seconds)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    killed = proc.poll() is None
+    if killed:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    leaked, purged, lagging = _withheld_found(data, uid, mid, word)
+    rerun = subprocess.run(cmd, capture_output=True, timeout=600)
+    return {
+        "kind": kind,
+        "delay": round(delay, 3),
+        "killed": killed,
+        "leaked_after_kill": leaked,
+        "archive_purged_at_kill": purged,
+        "index_behind_at_kill": lagging,
+        "rerun_exit": rerun.returncode,
+        "rerun_stderr": rerun.stderr.decode()[-500:],
+        "reindex_killed": False,
+        "data": data,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--size", type=int, default=20_000, help="messages in the first export generation")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--kinds", default="ingest,redact,purge", help="trial kinds, taken in turn")
     args = ap.parse_args()
+    kinds = args.kinds.split(",")
     work = Path(tempfile.mkdtemp(prefix="hallway-crash-"))
     try:
         corpus = make_corpus(work / "corpus", args.size)
@@ -182,15 +291,39 @@ def main() -> None:
         )
         clean_seconds = time.perf_counter() - started
         clean = snapshot(work / "clean")
+        redacted: dict[str, Any] = {}
+        redact_seconds = 0.0
+        victim = (0, 0, "")
+        if {"redact", "purge"} & set(kinds):
+            victim = _victim(work / "clean")
+            shutil.copytree(work / "clean", work / "clean-redacted")
+            started = time.perf_counter()
+            subprocess.run(
+                hallway("redact", "--user", str(victim[0]), "--message", str(victim[1]), "--data-dir",
+                        str(work / "clean-redacted")),
+                check=True, capture_output=True,
+            )  # fmt: skip
+            redact_seconds = time.perf_counter() - started
+            redacted = snapshot(work / "clean-redacted")
         rng = random.Random(args.seed)
         trials = []
         for i in range(args.trials):
-            t = run_trial(corpus, work / "trial", rng, clean_seconds, with_reindex=i % 2 == 1)
-            diff = compare(clean, snapshot(t.pop("data")))
+            kind = kinds[i % len(kinds)]
+            if kind == "ingest":
+                t = run_trial(
+                    corpus, work / "trial", rng, clean_seconds, with_reindex=(i // len(kinds)) % 2 == 1
+                )
+                diff = compare(clean, snapshot(t.pop("data")))
+                t["kind"] = "ingest"
+            else:
+                t = run_redact_trial(
+                    work / "clean", work / "trial", rng, redact_seconds, kind, victim, corpus
+                )
+                diff = compare(redacted, snapshot(t.pop("data")))
             trials.append({**t, **diff})
             print(
-                f"trial {i + 1:2}: kill after {t['delay']:.2f}s killed={t['killed']} "
-                f"reindex_killed={t['reindex_killed']} -> {diff}"
+                f"trial {i + 1:2} ({t['kind']}): kill after {t['delay']:.2f}s killed={t['killed']} "
+                f"reindex_killed={t['reindex_killed']} leaked_after_kill={t.get('leaked_after_kill', 0)} -> {diff}"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -201,11 +334,15 @@ def main() -> None:
         or t["extra"]
         or t["duplicated"]
         or t["changed"]
+        or t.get("leaked_after_kill")
         or any(v for k, v in t.items() if k.endswith("_mismatch"))
     ]
     summary = {
         "trials": len(trials),
         "killed": sum(t["killed"] for t in trials),
+        "by_kind": {k: sum(1 for t in trials if t["kind"] == k) for k in kinds},
+        "redact_s": round(redact_seconds, 2),
+        "index_behind_at_kill": sum(1 for t in trials if t.get("index_behind_at_kill")),
         "reindex_killed": sum(t["reindex_killed"] for t in trials),
         "failed": len(bad),
         "messages": len(clean["messages"]),
@@ -213,10 +350,13 @@ def main() -> None:
         "results": trials,
         "machine": machine_info(),
     }
+    by_kind = ", ".join(f"{n} {k}" for k, n in summary["by_kind"].items())
     lines = [
-        f"{summary['trials']} trials ({summary['killed']} ingests and {summary['reindex_killed']} reindexes "
-        f"killed mid-run), {summary['messages']} messages: {summary['failed']} differ from the clean run "
-        "(lost, duplicated, changed, revisions, tombstones, provenance, links, search results)"
+        f"{summary['trials']} trials ({by_kind}; {summary['killed']} killed mid-run, {summary['reindex_killed']} "
+        f"reindexes killed too; {summary['index_behind_at_kill']} killed with the archive purged and the index "
+        f"behind it), {summary['messages']} messages: {summary['failed']} differ from the clean run "
+        "(lost, duplicated, changed, revisions, tombstones, provenance, links, search results) or served "
+        "withheld messages right after the kill"
     ]
     print(lines[0])
     record("crash", summary, lines, " ".join(sys.argv), write_md=not args.no_record)

@@ -254,7 +254,7 @@ class QueryBuilder:
 
     def _text(self, item: _Item, hl: Highlight | None, hints: _Hints) -> tuple[tantivy.Query | None, int]:
         """The query for a word or phrase and how many terms it used (0: nothing searchable)."""
-        raw = item.text
+        raw = f.normalize_text(item.text)  # as the index's text was (NFKC, no invisible characters)
         if item.kind == "phrase":
             words = self._tokens(raw)
             if not words:
@@ -472,7 +472,6 @@ class QueryBuilder:
         hints = _Hints()
         # Lone surrogates (possible in argv) cannot cross into Rust.
         text = text.encode("utf-8", "replace").decode("utf-8")
-        text = f.normalize_text(text)  # as the index's text was (NFKC, no invisible characters)
         if len(text) > MAX_QUERY_CHARS:
             text = text[:MAX_QUERY_CHARS]
             hints.add(f"The query was cut to its first {MAX_QUERY_CHARS} characters.")
@@ -503,7 +502,7 @@ class QueryBuilder:
                     q, used = self._text(item, None if negated else hl, hints)
                     plain_word = item.kind == "word" and not re.search(r"(\*|~\d?)$", item.text)
                     if q is not None and len(group) == 1 and not negated and plain_word:
-                        proximity += [self._stem(w) for w in self._tokens(item.text)]
+                        proximity += [self._stem(w) for w in self._tokens(f.normalize_text(item.text))]
                     if q is None:
                         continue
                     alternatives.append(q)

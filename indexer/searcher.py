@@ -20,7 +20,7 @@ from archive.store import ARCHIVE_FILE, connect
 from indexer import schema as f
 from indexer.errors import IndexerError, IndexMissing, IndexSchemaMismatch
 from indexer.layout import CURRENT_FILE, STATE_FILE, index_root, read_current, read_state
-from indexer.query import FilterChip, ParsedQuery, QueryBuilder
+from indexer.query import MAX_QUERY_CHARS, FilterChip, ParsedQuery, QueryBuilder
 from indexer.snippets import build_snippet
 from indexer.suggest import FEW_RESULTS, suggest_query
 
@@ -475,6 +475,8 @@ def _did_you_mean(
     """A respelled query when this one finds little and the respelling finds more."""
     if total > FEW_RESULTS:
         return None
+    # As the parser does: lone surrogates (possible in argv) cannot cross into Rust.
+    q = q.encode("utf-8", "replace").decode("utf-8")[:MAX_QUERY_CHARS]
     better = suggest_query(searcher, builder.plain, q)
     if better is None:
         return None

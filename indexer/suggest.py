@@ -12,6 +12,7 @@ import re
 import tantivy
 
 from indexer import schema as f
+from indexer.schema import normalize_text
 from indexer.snippets import within_distance
 
 FEW_RESULTS = 10  # a query finding at most this many gets a suggestion, when one finds clearly more
@@ -61,7 +62,8 @@ def suggest_query(searcher: tantivy.Searcher, analyzer: tantivy.TextAnalyzer, q:
         parts.append(q[pos : m.start()])
         pos = m.end()
         token = m.group(0)
-        words = [t for t in analyzer.analyze(token) if t] if _is_plain_word(token) else []
+        plain = normalize_text(token)
+        words = [t for t in analyzer.analyze(plain) if t] if _is_plain_word(plain) else []
         if len(words) == 1 and len(words[0]) >= MIN_WORD and not any(c.isdigit() for c in words[0]):
             better = closest_term(searcher, words[0])
             if better is not None:

@@ -98,9 +98,13 @@ def test_real_csv_and_txt_merge_into_html_without_duplicates(
     conn: sqlite3.Connection, ingester: Make, order: list[str]
 ) -> None:
     ing = ingester()
+    added = []
     for folder in order:
         summary = ing.ingest([KOMODO / folder])
         assert [f.status for f in summary.files] == ["ok", "ok"], summary.files
+        added.append(summary.added)
+    # Net counts: only the first export of these 148 messages adds any.
+    assert added == [148] + [0] * (len(order) - 1)
     assert rows(conn, "SELECT count(*), sum(fidelity <= 2) FROM messages") == [(148, 0)]
     # CSV and TXT copies of one message share one made-up id: one alias each.
     assert rows(conn, "SELECT count(*) FROM aliases") == [(148,)]

@@ -253,7 +253,7 @@ def test_search_cli_json_and_errors(tmp_path: Path, ix: indexer.SearchIndex) -> 
     runner = CliRunner()
     missing = runner.invoke(cli.app, ["search", "x", "--data-dir", str(tmp_path / "nothing")])
     assert missing.exit_code == 1
-    assert "Error: no search index at" in missing.output
+    assert "Error: no archive at" in missing.output and "hallway ingest PATH" in missing.output
     data = ix.root.parent
     res = runner.invoke(
         cli.app, ["search", "from:brannoc sweep", "--data-dir", str(data), "--json", "--limit", "2"]

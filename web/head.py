@@ -23,7 +23,12 @@ class HeadAsGet:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "HEAD":
+        # /mcp streams (server-sent events) and speaks its own protocol: HEAD is not turned into a GET there.
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "HEAD"
+            or scope.get("path", "").startswith("/mcp")
+        ):
             await self.app(scope, receive, send)
             return
         finished = False

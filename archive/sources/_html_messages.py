@@ -79,9 +79,44 @@ def _file_name(url: str) -> str:
     return unquote(tail)
 
 
-def _attachments(msg: LexborNode) -> list[SourceAttachment]:
+# The parts of a message, found in one pass (one selector query instead of one per part).
+_PART_CLASSES = (
+    "chatlog__system-notification-content",
+    "chatlog__content",
+    "chatlog__edited-timestamp",
+    "chatlog__sticker",
+    "chatlog__forwarded",
+    "chatlog__attachment",
+    "chatlog__reaction",
+    "chatlog__embed",
+    "chatlog__reply",
+    "chatlog__reference",
+)
+_PARTS_SELECTOR = ", ".join("." + c for c in _PART_CLASSES)
+_PART_SET = frozenset(_PART_CLASSES)
+Parts = dict[str, list[LexborNode]]
+
+
+def _parts(msg: LexborNode) -> Parts:
+    found: Parts = {}
+    for node in msg.css(_PARTS_SELECTOR):
+        for cls in (node.attributes.get("class") or "").split():
+            if cls in _PART_SET:
+                found.setdefault(cls, []).append(node)
+                break
+    return found
+
+
+def _first(parts: Parts, *classes: str) -> LexborNode | None:
+    for cls in classes:
+        if cls in parts:
+            return parts[cls][0]
+    return None
+
+
+def _attachments(nodes: list[LexborNode]) -> list[SourceAttachment]:
     out: list[SourceAttachment] = []
-    for att in msg.css(".chatlog__attachment"):
+    for att in nodes:
         link = att.css_first("a[href]")
         media = att.css_first("img[src], video[src], audio[src], source[src]")
         raw = (link.attributes.get("href") if link else None) or (
@@ -143,9 +178,9 @@ def _embed(node: LexborNode) -> dict[str, Any]:
     return embed
 
 
-def _reactions(msg: LexborNode) -> list[SourceReaction]:
+def _reactions(nodes: list[LexborNode]) -> list[SourceReaction]:
     out: list[SourceReaction] = []
-    for r in msg.css(".chatlog__reaction"):
+    for r in nodes:
         img = r.css_first("img")
         name = (img.attributes.get("alt") or "") if img is not None else plain(r)
         src = img.attributes.get("src") if img is not None else None
@@ -164,9 +199,9 @@ def _reactions(msg: LexborNode) -> list[SourceReaction]:
     return out
 
 
-def _stickers(msg: LexborNode) -> list[dict[str, Any]]:
+def _stickers(nodes: list[LexborNode]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for s in msg.css(".chatlog__sticker"):
+    for s in nodes:
         media = s.css_first("img[src], [data-source]")
         url = (media.attributes.get("src") or media.attributes.get("data-source")) if media else None
         out.append({"id": None, "name": s.attributes.get("title") or "", "format": None, "sourceUrl": url})
@@ -190,26 +225,28 @@ def _reply_to(node: LexborNode | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _message(msg: LexborNode, mid: int, author: Author | None, reply: int | None) -> SourceMessage:
+def _message(
+    msg: LexborNode, parts: Parts, mid: int, author: Author | None, reply: int | None
+) -> SourceMessage:
     classes = msg.attributes.get("class") or ""
     extra: dict[str, Any] = {}
-    system = msg.css_first(".chatlog__system-notification-content")
+    system = _first(parts, "chatlog__system-notification-content")
     if system is not None:
         text = html_to_markdown(system)
         kind = _system_kind(text)
         author = _author(msg.css_first(".chatlog__system-notification-author"), False, None)
     else:
-        content = msg.css_first(".chatlog__content")
+        content = _first(parts, "chatlog__content")
         body = None
         if content is not None:
             body = content.css_first(".chatlog__markdown-preserve, .markdown") or content
         text, kind = html_to_markdown(body), "Default"
-    if msg.css_first(".chatlog__edited-timestamp") is not None:
+    if "chatlog__edited-timestamp" in parts:
         extra["editedInExport"] = True  # its time is only a locale string
-    stickers = _stickers(msg)
+    stickers = _stickers(parts.get("chatlog__sticker", []))
     if stickers:
         extra["stickers"] = stickers
-    forwarded = msg.css_first(".chatlog__forwarded")
+    forwarded = _first(parts, "chatlog__forwarded")
     if forwarded is not None:
         extra["forwardedMessage"] = {"content": html_to_markdown(forwarded)}
     return SourceMessage(
@@ -219,9 +256,9 @@ def _message(msg: LexborNode, mid: int, author: Author | None, reply: int | None
         type=kind,
         pinned="pinned" in classes,
         reply_to=reply,
-        attachments=_attachments(msg),
-        reactions=_reactions(msg),
-        embeds=[_embed(e) for e in msg.css(".chatlog__embed")],
+        attachments=_attachments(parts.get("chatlog__attachment", [])),
+        reactions=_reactions(parts.get("chatlog__reaction", [])),
+        embeds=[_embed(e) for e in parts.get("chatlog__embed", [])],
         extra=extra,
     )
 
@@ -244,6 +281,7 @@ def parse_groups(html: str, carry: Author | None) -> tuple[list[SourceMessage | 
             if mid is None:
                 out.append(value)  # the normalizer names the bad id
                 continue
-            reply = _reply_to(msg.css_first(".chatlog__reply, .chatlog__reference"))
-            out.append(_message(msg, mid, author, reply if reply is not None or pos else group_reply))
+            parts = _parts(msg)
+            reply = _reply_to(_first(parts, "chatlog__reply", "chatlog__reference"))
+            out.append(_message(msg, parts, mid, author, reply if reply is not None or pos else group_reply))
     return out, carry
