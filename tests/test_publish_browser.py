@@ -146,7 +146,7 @@ def test_static_xss_corpus_never_runs(
     url, pages = xss_site
     v = Visit(chromium, url, bypass_csp=bypass_csp)
     fired = []
-    for path in pages + ["search/index.html?q=xsscorpus"]:
+    for path in [*pages, "search/index.html?q=xsscorpus"]:
         v.page.goto(path, wait_until="load")
         if "?q=" in path:
             v.page.wait_for_selector("#search-results .hit")
