@@ -9,6 +9,7 @@ here and resolve to None.
 from __future__ import annotations
 
 import bisect
+import calendar
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -25,9 +26,7 @@ _ROUTES = [
     (re.compile(rf"^/u/{_ID}$"), "user"),
     (re.compile(r"^/media/(\d{1,20})/(?:(sticker|thumbnail|image)/)?(\d{1,6})$"), "media"),
     (re.compile(r"^/static/([A-Za-z0-9_.-]+)$"), "static"),
-    (re.compile(r"^/feeds/([A-Za-z0-9_./-]+\.xml)$"), "feed"),
-    (re.compile(r"^/digest/(\d{4}-\d{2})$"), "digest"),
-    (re.compile(r"^/digest$"), "digests"),
+    (re.compile(rf"^/(c|t|conv)/{_ID}\.atom$"), "feed"),
 ]
 
 
@@ -109,6 +108,10 @@ class SiteMap:
         if path == "/search":
             kept = {k: q[k] for k in ("q", "sort") if q.get(k)}
             return Target("search", f"search/{INDEX}", "/search", query=urlencode(kept))
+        if path == "/digest":
+            return _month_digest(q)
+        if path == "/digest.atom":
+            return None if q else Target("feed", "digest/feed.atom", path)
         if path == "/assets/code.css":
             return Target("asset", "assets/code.css", path)
         for pattern, kind in _ROUTES:
@@ -147,12 +150,30 @@ class SiteMap:
         if kind == "static":
             return Target(kind, f"static/{g[0]}", path)
         if kind == "feed":
-            return Target(kind, f"feeds/{g[0]}", path)
-        if kind == "digest":
-            return Target(kind, f"digest/{g[0]}/{INDEX}", path)
-        if kind == "digests":
-            return Target(kind, f"digest/{INDEX}", path)
+            return Target(kind, f"{g[0]}/{g[1]}/feed.atom", path)
         return None
+
+
+def month_window(month: str) -> tuple[str, str]:
+    """The first and last day of a month YYYY-MM."""
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{month}-01", f"{month}-{calendar.monthrange(year, mon)[1]:02d}"
+
+
+def digest_month_url(month: str) -> str:
+    """The server URL of a month's digest."""
+    since, until = month_window(month)
+    return f"/digest?{urlencode({'since': since, 'until': until})}"
+
+
+def _month_digest(q: dict[str, str]) -> Target | None:
+    """A digest of exactly one calendar month for every channel has a page; other windows don't."""
+    since, until = q.get("since", ""), q.get("until", "")
+    if set(q) - {"since", "until"} or not re.match(r"^\d{4}-\d{2}-01$", since):
+        return None
+    if month_window(since[:7])[1] != until:
+        return None
+    return Target("digest", f"digest/{since[:7]}/{INDEX}", digest_month_url(since[:7]))
 
 
 def relative(from_file: str, to_file: str) -> str:

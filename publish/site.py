@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import archive
 from publish.links import rewrite
-from publish.paths import Target
+from publish.paths import Target, digest_month_url
 from publish.plan import Plan
 from publish.render import Rendered, Renderer
 from publish.writer import SiteWriter
@@ -161,6 +161,14 @@ class SiteBuilder:
         self.writer.write("assets/code.css", code_css.body)
         self.write_page("search/index.html", self.renderer.template("publish_search.html", {"query": ""}))
         self.fetch_page(Target("home", "index.html", "/"))
+        for month in sorted({r.timestamp[:7] for r in self.plan.records}):  # digests per month
+            digest = self.plan.sitemap.target(digest_month_url(month))
+            if digest is not None:
+                self.fetch_page(digest)
+        feed = self.plan.sitemap.target("/digest.atom")
+        if feed is not None:
+            self.resolve("/digest.atom")
+            self.drain()
         progress(f"{len(self.plan.channels)} channels")
         for channel_id in self.plan.channels:
             for i in range(sitemap.page_count(channel_id)):

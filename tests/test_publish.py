@@ -19,7 +19,6 @@ from archive import Ingester, Policy
 from publish import PublishError, publish_site
 from publish.links import CSP
 from publish.paths import SiteMap
-from tests.live import build_data_dir
 from tests.publish_site import link_problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,16 +28,9 @@ THREAD = "1239970985717853624"
 RESEARCH = "907543031316510423"
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]:
-    if not any(SAMPLES.glob("*-export")):
-        pytest.skip("sample_exports/ has no exports yet")
-    tmp = tmp_path_factory.mktemp("publish")
-    data = tmp / "data"
-    build_data_dir(data, [SAMPLES])
-    out = tmp / "site"
-    report = publish_site(data, out, base_url="https://lab.example/archive")
-    return data, out, report
+@pytest.fixture
+def site(sample_site: tuple[Path, Path, object]) -> tuple[Path, Path, object]:
+    return sample_site
 
 
 def _ids(data: Path, sql: str) -> list[int]:

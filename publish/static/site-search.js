@@ -17,6 +17,7 @@ const more = $("search-more");
 let pagefind = null;
 let available = {};
 let pending = [];
+let searches = 0;
 
 function plain(fragment) {
   // Pagefind excerpts are text with <mark> around matches; anything else in them is shown as text.
@@ -151,6 +152,8 @@ async function run() {
   heading.hidden = false;
   status.textContent = n ? "" : "Nothing matched. Try fewer words, or remove a filter.";
   await showMore();
+  searches += 1;
+  document.body.setAttribute("data-searches", String(searches)); // finished searches, for tests and tools
 }
 
 function fillFilters() {
