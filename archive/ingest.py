@@ -377,7 +377,7 @@ class Ingester:
             if first is not None and last is not None:
                 deleted = refresh_tombstones(conn, cid, first, last, export_id, gen)
             move_from_synthetic_channel(conn, export_id, cid)
-            merged = reconcile(conn, export_id, cid, gen)
+            merged = reconcile(conn, export_id, cid, gen, writer.first_id, writer.last_id)
             if channel.is_thread:
                 withhold_thread_names(conn, [cid])  # a forum post started by a dropped user keeps no title
             self._remember()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter, defaultdict
 
+from archive.normalize import DISCORD_EPOCH_MS, snowflake_ms
 from archive.sources._identity import SYNTHETIC_BASE, text_key
 
 LOW_FIDELITY = 2  # messages.fidelity: 4 JSON, 3 HTML, 2 CSV, 1 TXT
@@ -57,51 +58,70 @@ def any_low_fidelity(conn: sqlite3.Connection) -> bool:
     """Whether a CSV or TXT export was ever read (this one included): only they make low-fidelity records,
     synthetic channels and aliases. Until then there is nothing to reconcile, and the queries below scan
     all of provenance (seconds per file on a large archive, most of a re-ingest of a newer export)."""
-    return conn.execute("SELECT 1 FROM exports WHERE format IN ('csv', 'txt') LIMIT 1").fetchone() is not None
+    # An HTML export naming no channel id makes a synthetic channel too (its messages move on a JSON export).
+    row = conn.execute(
+        "SELECT 1 FROM exports WHERE format IN ('csv', 'txt') OR channel_id >= ? LIMIT 1", (SYNTHETIC_BASE,)
+    ).fetchone()
+    return row is not None
 
 
 def move_from_synthetic_channel(conn: sqlite3.Connection, export_id: int, cid: int) -> None:
     """Messages first seen in an export without a channel id join the real channel once one names it."""
     if cid >= SYNTHETIC_BASE or not any_low_fidelity(conn):
         return
-    conn.execute(
-        "UPDATE messages SET channel_id = ? WHERE channel_id >= ? AND id IN"
-        " (SELECT message_id FROM provenance WHERE export_id = ?)",
-        (cid, SYNTHETIC_BASE, export_id),
-    )
+    # A made-up channel holding any message of this export is this channel: all of it moves, with its
+    # exports. Candidates are the messages of made-up channels (an index range), checked by provenance key.
+    found = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT channel_id FROM messages WHERE channel_id >= ? AND EXISTS"
+            " (SELECT 1 FROM provenance p WHERE p.message_id = messages.id AND p.export_id = ?)",
+            (SYNTHETIC_BASE, export_id),
+        )
+    ]
+    for made_up in found:
+        conn.execute("UPDATE messages SET channel_id = ? WHERE channel_id = ?", (cid, made_up))
+        conn.execute("UPDATE exports SET channel_id = ? WHERE channel_id = ?", (cid, made_up))
+    if found:
+        _drop_empty_synthetic_rows(conn)
 
 
-def reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> int:
-    """Merge the low-fidelity records this export's channel window holds; return how many merged."""
+def reconcile(
+    conn: sqlite3.Connection, export_id: int, cid: int, gen: int, first_id: int | None, last_id: int | None
+) -> int:
+    """Merge the low-fidelity records this export's window (its first to last id) holds; return how many."""
     if not any_low_fidelity(conn):
         return 0
-    merged = _reconcile(conn, export_id, cid, gen)
+    merged = _merge_known_aliases(conn, export_id, gen)
+    if first_id is not None and last_id is not None:
+        merged += _reconcile(conn, cid, gen, snowflake_ms(first_id), snowflake_ms(last_id))
     if merged:
         _drop_empty_synthetic_rows(conn)
     return merged
 
 
-def _reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> int:
-    span = conn.execute(
-        "SELECT min(m.ts), max(m.ts) FROM provenance p JOIN messages m ON m.id = p.message_id WHERE p.export_id = ?",
-        (export_id,),
-    ).fetchone()
-    merged = _merge_known_aliases(conn, export_id, gen)
-    if span is None or span[0] is None:
-        return merged
+def _reconcile(conn: sqlite3.Connection, cid: int, gen: int, first_ms: int, last_ms: int) -> int:
+    merged = 0
     channels = _compatible_channels(conn, cid)
-    lo, hi = span[0] - WINDOW_MS, span[1] + WINDOW_MS
     marks = ",".join("?" * len(channels))
-    rows = conn.execute(
-        f"SELECT id, author_id, ts, coalesce(content, ''), fidelity FROM messages WHERE channel_id IN ({marks})"
-        " AND ts BETWEEN ? AND ? AND redacted IS NULL ORDER BY id",
-        (*channels, lo, hi),
+    select = f"SELECT id, author_id, ts, coalesce(content, ''), fidelity FROM messages WHERE channel_id IN ({marks})"
+    # The records first, by the partial index (its condition spelled literally so SQLite uses it): a JSON
+    # export of a big channel loads none of its messages here unless records lie in its window.
+    low = conn.execute(
+        select + f" AND fidelity <= {LOW_FIDELITY} AND ts BETWEEN ? AND ? AND redacted IS NULL ORDER BY id",
+        (*channels, first_ms - WINDOW_MS, last_ms + WINDOW_MS),
     ).fetchall()
-    low = [r for r in rows if r[4] <= LOW_FIDELITY]
-    real = [r for r in rows if r[4] > LOW_FIDELITY]
-    if not low or not real:
+    if not low:
         return merged
-    keys = _author_keys(conn, {r[1] for r in rows if r[1] is not None})
+    # Real ids are snowflakes: the time window is an id range on the (channel_id, id) index.
+    lo_ms, hi_ms = min(r[2] for r in low) - WINDOW_MS, max(r[2] for r in low) + WINDOW_MS
+    real = conn.execute(
+        select + f" AND id BETWEEN ? AND ? AND fidelity > {LOW_FIDELITY} AND redacted IS NULL ORDER BY id",
+        (*channels, _id_at(lo_ms), _id_at(hi_ms) | 0x3FFFFF),
+    ).fetchall()
+    if not real:
+        return merged
+    keys = _author_keys(conn, {r[1] for r in (*low, *real) if r[1] is not None})
     by_text: dict[str, list[tuple[int, int | None, int, str, int]]] = defaultdict(list)
     for r in real:
         by_text[text_key(r[3])].append(r)
@@ -128,6 +148,10 @@ def _reconcile(conn: sqlite3.Connection, export_id: int, cid: int, gen: int) -> 
     for alias, real_id in pairs:
         _merge_one(conn, alias, real_id, gen)
     return merged + len(pairs)
+
+
+def _id_at(ms: int) -> int:
+    return max(0, ms - DISCORD_EPOCH_MS) << 22
 
 
 def _merge_known_aliases(conn: sqlite3.Connection, export_id: int, gen: int) -> int:

@@ -26,8 +26,9 @@ _FOLLOW_NEWEST = (
     f"UPDATE messages SET {', '.join(f'{c} = :{c}' for c in FOLLOW_NEWEST_COLUMNS)},"
     " seen_ts = :seen_ts, generation = :generation WHERE id = :id"
 )
+# A richer copy replaces every field but the channel: a made-up channel moves whole (archive/lowfi.py).
 _REPLACE_POORER = (
-    f"UPDATE messages SET {', '.join(f'{c} = :{c}' for c in _ROW_COLUMNS if c != 'id')},"
+    f"UPDATE messages SET {', '.join(f'{c} = :{c}' for c in _ROW_COLUMNS if c not in ('id', 'channel_id'))},"
     " seen_ts = max(seen_ts, :seen_ts), generation = :generation WHERE id = :id"
 )
 assert set(_ROW_COLUMNS) <= {f.name for f in fields(MessageRow)}

@@ -455,3 +455,23 @@ def _one_group(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Messages a minute apart, so DCE's 7-minute rule keeps them in one group."""
     base = int(messages[0]["id"]) >> 22
     return [{**m, "id": str(((base + i * 60_000) << 22) | i)} for i, m in enumerate(messages)]
+
+
+def test_html_without_a_channel_id_joins_the_channel_a_json_export_names(
+    tmp_path: Path, conn: sqlite3.Connection, ingester: Make
+) -> None:
+    html = _write(tmp_path, "general.html", MODERN.encode())  # no [id] in the name, no CDN attachment URL
+    author = {"id": "100000000000000001", "name": "alice", "discriminator": "0000", "nickname": "Alice A"}
+    messages = [
+        {"id": f"110000000000000000{i}", "type": "Default", "content": f"m{i}", "author": author}
+        for i in (1, 2)
+    ]
+    header = header_for("200000000000000001", "general", START_MS)
+    write_export(tmp_path / "general.json", header, messages)
+    ing = ingester()
+    ing.ingest([html])
+    (made_up,) = rows(conn, "SELECT id FROM channels")
+    assert made_up[0] >= 1 << 62
+    ing.ingest([tmp_path / "general.json"])
+    assert rows(conn, "SELECT DISTINCT channel_id FROM messages") == [(200000000000000001,)]
+    assert rows(conn, "SELECT id FROM channels") == [(200000000000000001,)]
