@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.corpus import generate, parse_size  # noqa: E402
-from bench.ingest_bench import one_percent_more  # noqa: E402
-from pipeline.run import run_ingest  # noqa: E402
-from publish import publish_site  # noqa: E402
-from tests.live import free_port  # noqa: E402
+from bench.corpus import generate, parse_size
+from bench.ingest_bench import one_percent_more
+from pipeline.run import run_ingest
+from publish import publish_site
+from tests.live import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -72,8 +72,12 @@ def main() -> None:
         again = publish_site(data, site, base_url="https://lab.example/archive")
         rebuild = time.perf_counter() - clock
         first = None if args.no_browser else first_result_seconds(site, "the")
-        sizes = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(full.sizes.items(), key=lambda kv: -kv[1]))
-        print(f"messages {full.messages:,}; pages {full.pages:,}; files {full.files:,}; {full.bytes / 1e6:.1f} MB")
+        sizes = ", ".join(
+            f"{k} {v / 1e6:.1f} MB" for k, v in sorted(full.sizes.items(), key=lambda kv: -kv[1])
+        )
+        print(
+            f"messages {full.messages:,}; pages {full.pages:,}; files {full.files:,}; {full.bytes / 1e6:.1f} MB"
+        )
         print(f"  by folder: {sizes}")
         print(f"full build {build:.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in full.seconds.items())})")
         print(
