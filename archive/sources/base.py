@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol, Self
 
+from archive.errors import ExportFormatError
 from archive.normalize import iso_utc
 
 RawMessage = tuple[int, bytes | None, dict[str, Any]]
@@ -195,6 +196,26 @@ class Reader(Protocol):
     def close(self) -> None:
         """Release the file."""
         ...
+
+
+class FileReader:
+    """What every export reader shares: an open file, `with` support, and errors that name the file."""
+
+    path: Path
+    _fh: BinaryIO
+
+    def close(self) -> None:
+        """Close the underlying file."""
+        self._fh.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fail(self, where: str, reason: str) -> ExportFormatError:
+        return ExportFormatError(self.path, where, reason)
 
 
 class Source(Protocol):

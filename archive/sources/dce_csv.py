@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from archive.errors import ExportFormatError
 from archive.sources._identity import resolve_channel, synthetic_id
 from archive.sources._lowfi import FIDELITY, LowFiBuilder, parse_export_date
-from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff
+from archive.sources.base import ChannelInfo, ExportHeader, FileReader, RawMessage, Sniff
 
 FORMAT = "csv"
 HEADER = "AuthorID,Author,Date,Content,Attachments,Reactions"
@@ -61,7 +60,7 @@ def _channel_guess(path: Path) -> str:
     return path.parent.name if stem.isdigit() or not stem.strip() else stem
 
 
-class CsvExportReader:
+class CsvExportReader(FileReader):
     """Reads one CSV export; iterate `batches()`."""
 
     format = FORMAT
@@ -98,19 +97,6 @@ class CsvExportReader:
         except BaseException:
             self._fh.close()
             raise
-
-    def close(self) -> None:
-        """Close the underlying file."""
-        self._fh.close()
-
-    def __enter__(self) -> CsvExportReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _fail(self, where: str, reason: str) -> ExportFormatError:
-        return ExportFormatError(self.path, where, reason)
 
     def tail_as_of_ms(self) -> int | None:
         """The newest message date in the last 64 KB, as written (CSV has no export time)."""

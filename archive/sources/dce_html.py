@@ -16,12 +16,11 @@ from typing import BinaryIO
 
 from selectolax.lexbor import LexborHTMLParser
 
-from archive.errors import ExportFormatError
 from archive.normalize import snowflake_ms
 from archive.sources._html_messages import Author, parse_groups
 from archive.sources._html_text import plain
 from archive.sources._identity import guild_icon_id, resolve_channel, split_channel_path, synthetic_id
-from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff, SourceMessage
+from archive.sources.base import ChannelInfo, ExportHeader, FileReader, RawMessage, Sniff, SourceMessage
 
 FORMAT = "html"
 FIDELITY = 3
@@ -74,7 +73,7 @@ def _raw(message: SourceMessage | str, where: int) -> RawMessage:
     return message.raw(where)
 
 
-class HtmlExportReader:
+class HtmlExportReader(FileReader):
     """Reads one HTML export; iterate `batches()` after construction (which parses the preamble)."""
 
     format = FORMAT
@@ -92,19 +91,6 @@ class HtmlExportReader:
         except BaseException:
             self._fh.close()
             raise
-
-    def close(self) -> None:
-        """Close the underlying file."""
-        self._fh.close()
-
-    def __enter__(self) -> HtmlExportReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _fail(self, where: str, reason: str) -> ExportFormatError:
-        return ExportFormatError(self.path, where, reason)
 
     def _read_head(self) -> tuple[bytes, int]:
         head = self._fh.read(CHUNK_SIZE)

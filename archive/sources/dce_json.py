@@ -21,7 +21,7 @@ import orjson
 
 from archive.errors import ExportFormatError
 from archive.normalize import parse_snowflake, parse_timestamp_ms
-from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff
+from archive.sources.base import ChannelInfo, ExportHeader, FileReader, RawMessage, Sniff
 
 CHUNK_SIZE = 8 * 1024 * 1024
 HEADER_LIMIT = 64 * 1024 * 1024
@@ -94,7 +94,7 @@ def channel_info(path: Path, guild: dict[str, Any], channel: dict[str, Any]) -> 
     )
 
 
-class ExportReader:
+class ExportReader(FileReader):
     """Reads one DCE JSON export; iterate `batches()` after construction (which parses the header)."""
 
     def __init__(self, path: Path, *, batch_size: int = BATCH_SIZE) -> None:
@@ -109,19 +109,6 @@ class ExportReader:
         except BaseException:
             self._fh.close()
             raise
-
-    def close(self) -> None:
-        """Close the underlying file."""
-        self._fh.close()
-
-    def __enter__(self) -> ExportReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _fail(self, where: str, reason: str) -> ExportFormatError:
-        return ExportFormatError(self.path, where, reason)
 
     def _read_head(self) -> bytes:
         head = self._fh.read(1024 * 1024)

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from archive.errors import ExportFormatError
 from archive.sources._identity import resolve_channel, split_channel_path, synthetic_id
 from archive.sources._lowfi import LowFiBuilder, parse_export_date
-from archive.sources.base import ChannelInfo, ExportHeader, RawMessage, Sniff
+from archive.sources.base import ChannelInfo, ExportHeader, FileReader, RawMessage, Sniff
 
 FORMAT = "txt"
 FIDELITY = 1  # below CSV: no author ids
@@ -50,7 +50,7 @@ class DceTxtSource:
 SOURCE = DceTxtSource()
 
 
-class TxtExportReader:
+class TxtExportReader(FileReader):
     """Reads one plain-text export; iterate `batches()` after construction (which reads the header)."""
 
     format = FORMAT
@@ -68,19 +68,6 @@ class TxtExportReader:
         except BaseException:
             self._fh.close()
             raise
-
-    def close(self) -> None:
-        """Close the underlying file."""
-        self._fh.close()
-
-    def __enter__(self) -> TxtExportReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _fail(self, where: str, reason: str) -> ExportFormatError:
-        return ExportFormatError(self.path, where, reason)
 
     def _next(self) -> str | None:
         raw = self._fh.readline()
