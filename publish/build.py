@@ -103,11 +103,11 @@ def limit_warnings(size: int, files: int) -> list[str]:
     if size > SIZE_LIMIT:
         out.append(
             f"the site is {size / 1e9:.2f} GB; GitHub Pages publishes at most 1 GB "
-            "(try --split-by guild or --split-by year)"
+            "(splitting a site by guild or year is not built yet: choose a host without this limit)"
         )
     if files > FILE_LIMIT:
         out.append(
             f"the site has {files:,} files; some hosts accept at most {FILE_LIMIT:,} per site "
-            "(try --split-by guild or --split-by year)"
+            "(splitting a site by guild or year is not built yet: choose a host without this limit)"
         )
     return out
