@@ -26,6 +26,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+from _measure import phases, run_measured  # noqa: E402
 from _results import machine_info, record  # noqa: E402
 
 
@@ -100,8 +101,6 @@ def main(argv: list[str] | None = None) -> None:
     if args.read:
         print(read_only(Path(args.read[1]), args.read[0]))
         return
-    from ingest_bench import phases, run_measured
-
     corpora = {fmt: ensure(args.size, fmt) for fmt in ("json", "html")}
     files = {fmt: export_file(c) for fmt, c in corpora.items()}
     hallway = [sys.executable, str(ROOT / "cli.py")]
