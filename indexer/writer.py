@@ -161,7 +161,12 @@ def rebuild_index(
 
 def _writer(index: tantivy.Index, heap: int, threads: int) -> tantivy.IndexWriter:
     try:
-        return index.writer(heap_size=heap, num_threads=threads)
+        writer = index.writer(heap_size=heap, num_threads=threads)
+        # A writer killed inside commit() leaves files that meta.json never came to name, such as
+        # `<segment>.<opstamp>.del`. Redoing the same deletes reaches the same opstamp, and tantivy then
+        # refuses to commit (FileAlreadyExists). Collecting unreferenced files first clears them.
+        writer.garbage_collect_files()
+        return writer
     except ValueError as e:
         if "LockBusy" in str(e) or "lock" in str(e).lower():
             raise IndexBusy(
