@@ -201,8 +201,11 @@ class Reader(Protocol):
 class FileReader:
     """What every export reader shares: an open file, `with` support, and errors that name the file."""
 
-    path: Path
-    _fh: BinaryIO
+    def __init__(self, path: Path, batch_size: int) -> None:
+        self.path = path
+        self.batch_size = batch_size
+        self.declared_count: int | None = None
+        self._fh: BinaryIO = path.open("rb")
 
     def close(self) -> None:
         """Close the underlying file."""

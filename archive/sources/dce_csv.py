@@ -10,7 +10,6 @@ import codecs
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from archive.sources._identity import resolve_channel, synthetic_id
 from archive.sources._lowfi import FIDELITY, LowFiBuilder, parse_export_date
@@ -67,10 +66,7 @@ class CsvExportReader(FileReader):
     fidelity = FIDELITY
 
     def __init__(self, path: Path, *, batch_size: int = 2000) -> None:
-        self.path = path
-        self.batch_size = batch_size
-        self.declared_count: int | None = None
-        self._fh: BinaryIO = path.open("rb")
+        super().__init__(path, batch_size)
         try:
             head = self._fh.read(_SAMPLE)
             if not head:

@@ -12,7 +12,6 @@ import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -80,11 +79,8 @@ class HtmlExportReader(FileReader):
     fidelity = FIDELITY
 
     def __init__(self, path: Path, *, batch_size: int = 2000) -> None:
-        self.path = path
-        self.batch_size = batch_size
-        self.declared_count: int | None = None
+        super().__init__(path, batch_size)
         self.channel_synthetic = False
-        self._fh: BinaryIO = path.open("rb")
         try:
             self._buf, self._base = self._read_head()
             self.header = self._parse_preamble()

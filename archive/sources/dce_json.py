@@ -14,7 +14,7 @@ import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import ijson
 import orjson
@@ -98,11 +98,8 @@ class ExportReader(FileReader):
     """Reads one DCE JSON export; iterate `batches()` after construction (which parses the header)."""
 
     def __init__(self, path: Path, *, batch_size: int = BATCH_SIZE) -> None:
-        self.path = path
-        self.batch_size = batch_size
-        self.declared_count: int | None = None
+        super().__init__(path, batch_size)
         self.messages_read = 0
-        self._fh: BinaryIO = path.open("rb")
         try:
             self._head = self._read_head()
             self.header, self._after_array = self._parse_header()

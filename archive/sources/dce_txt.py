@@ -13,7 +13,7 @@ import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from archive.errors import ExportFormatError
 from archive.sources._identity import resolve_channel, split_channel_path, synthetic_id
@@ -57,10 +57,7 @@ class TxtExportReader(FileReader):
     fidelity = FIDELITY
 
     def __init__(self, path: Path, *, batch_size: int = 2000) -> None:
-        self.path = path
-        self.batch_size = batch_size
-        self.declared_count: int | None = None
-        self._fh: BinaryIO = path.open("rb")
+        super().__init__(path, batch_size)
         self._line = 0
         self._offset = 0
         try:
