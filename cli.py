@@ -495,6 +495,9 @@ def _print_publish(report: PublishReport) -> None:
     out.print(f"  by folder: {parts}", markup=False)
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     out.print(f"  time: {timing}", markup=False)
+    for p in report.parts if len(report.parts) > 1 else []:
+        name = p.folder if p.folder.startswith("(") else f"{p.folder}/ ({p.label})"
+        out.print(f"  {name}: {p.files:,} files, {p.bytes / 1e6:.1f} MB", markup=False)
     for w in report.warnings:
         err.print(f"warning: {w}", markup=False)
 
@@ -508,6 +511,10 @@ def publish(
         typer.Option("--base-url", help="Where the site will live (permalinks in citations and feeds)."),
     ] = "",
     force: Annotated[bool, typer.Option("--force", help="Rewrite every file, changed or not.")] = False,
+    split_by: Annotated[
+        str | None,
+        typer.Option("--split-by", help="One site per guild or per year (guild|year), with a landing page."),
+    ] = None,
 ) -> None:
     """Write the archive as a static site with in-browser search (Pagefind); only changed files are rewritten."""
     if not (data_dir / archive.ARCHIVE_FILE).exists():
@@ -516,7 +523,12 @@ def publish(
         err.print("note: no --base-url, so citations carry site-relative permalinks (/m/ID)", markup=False)
     try:
         report = publish_site(
-            data_dir, out_dir, base_url=base_url, force=force, progress=lambda m: err.print(m, markup=False)
+            data_dir,
+            out_dir,
+            base_url=base_url,
+            force=force,
+            split_by=split_by,
+            progress=lambda m: err.print(m, markup=False),
         )
     except (PublishError, ArchiveError) as e:
         raise _fail(str(e)) from None
