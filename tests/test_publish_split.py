@@ -37,7 +37,7 @@ def by_year(sample_site: tuple[Path, Path, object], tmp_path_factory: pytest.Tem
 
 
 def test_split_by_year_writes_a_whole_site_per_year_and_a_landing_page(by_year) -> None:
-    data, out, report = by_year
+    _, out, report = by_year
     assert [p.folder for p in report.parts] == [*YEARS, "(landing)"]
     assert sum(p.files for p in report.parts) == report.files
     for year in YEARS:
