@@ -102,6 +102,10 @@ class Features:
         """(n, window+1) sum of the weights of each pair's stage-1 features."""
         return self.slots.score(w, *self.valid.shape)
 
+    def scores(self, ws: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`score` for several weight vectors (one pass over the pairs)."""
+        return self.slots.scores(ws, *self.valid.shape)
+
 
 def _same_author_links(author: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(next, previous) line of the same author per line; next is far in the future when none."""

@@ -112,13 +112,13 @@ def link_probabilities(
     f = featurize(lines, model.window)
     check_slots(model.slots1, f.names, f.sizes)
     ok = f.valid if allowed is None else f.valid & allowed
-    p1 = softmax_rows(f.score(model.stage1), ok)
     if model.stage2 is None:
-        return p1
+        return softmax_rows(f.score(model.stage1), ok)
+    score1, score2 = f.scores((model.stage1, model.stage2))  # the stage-1 slots under both weights
+    p1 = softmax_rows(score1, ok)
     st = structure or Structure.free(len(lines))
     rows = np.flatnonzero(~st.fixed)
     d1 = decode(Candidates(rows, p1[rows]), st)
     s2 = stage2_features(f, d1)
     check_slots(model.slots2, f.names + s2.names, f.sizes + s2.sizes)
-    w = model.stage2
-    return softmax_rows(f.score(w) + s2.score(w, *ok.shape), ok)
+    return softmax_rows(score2 + s2.score(model.stage2, *ok.shape), ok)
