@@ -168,7 +168,7 @@ def _content_words(sc: TextScan, names: dict[str, str]) -> tuple[np.ndarray, np.
     Stop words and names are left out; vocabulary ids follow sorted word order, so that the
     cosine sums always run in the same order.
     """
-    rank = {w: i for i, w in enumerate(sorted(w for w in sc.words if w not in STOP_WORDS and w not in names))}
+    rank = {w: i for i, w in enumerate(sorted(set(sc.words).difference(STOP_WORDS, names)))}
     group_id = np.fromiter((rank.get(w, -1) for w in sc.words), dtype=np.int64, count=len(sc.words))
     ids = group_id[sc.token_group]
     keep = ids >= 0

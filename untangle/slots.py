@@ -117,7 +117,7 @@ class Slots:
         """
         bins = [[self.link_slots[s] for s in b] for b in _packing(tuple(s[2] for s in self.link_slots))]
         tables = [[_table(w, tuple((off, size) for off, _, size in b)) for b in bins] for w in ws]
-        totals = [np.zeros((n, width)) for _ in ws]
+        totals = [np.empty((n, width)) if bins else np.zeros((n, width)) for _ in ws]
         idx16 = np.empty((min(n, BLOCK), width), dtype=np.uint16)
         idx = np.empty((min(n, BLOCK), width), dtype=np.intp)
         buf = np.empty((min(n, BLOCK), width))
@@ -132,8 +132,11 @@ class Slots:
                     i16 += _unsigned(_rows(v, r0, r1))
                 ix[...] = i16
                 for t, total in zip(tables, totals, strict=True):
-                    np.take(t[g], ix, out=bf, mode="clip")  # "raise" would buffer the output
-                    total[r0:r1] += bf
+                    if g == 0:  # the first group's lookup starts the sum
+                        np.take(t[g], ix, out=total[r0:r1], mode="clip")  # "raise" would buffer it
+                    else:
+                        np.take(t[g], ix, out=bf, mode="clip")
+                        total[r0:r1] += bf
         for w, total in zip(ws, totals, strict=True):
             self_col = np.zeros(n)
             for off, v, _ in self.self_slots:
