@@ -16,6 +16,7 @@ from untangle.cues import STOP_WORDS, TOKEN_RE, WORD_TOKEN_RE
 from untangle.decode import MIN_PROB, Candidates, Structure, decode
 from untangle.features import bucket, lagged
 from untangle.lexical import lexical_cosine
+from untangle.mentions import candidate_mentions, mentions_candidate
 from untangle.prepare import prepare
 
 
@@ -106,3 +107,20 @@ def test_weights_for_another_feature_version_are_an_untangle_error(tmp_path: Pat
     )
     with pytest.raises(UntangleError, match="cannot read the conversation weights"):
         load_model(str(tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize("share", [0.05, 0.9], ids=["sparse", "dense"])
+def test_mention_relations_equal_the_comparison_of_every_pair(share: float) -> None:
+    rng = np.random.default_rng(int(share * 100))
+    n, window = 200, 7
+    author = rng.integers(0, 6, n).astype(np.int32)
+    who = np.where(rng.random(n) < share, rng.integers(0, 6, n), -1).astype(np.int32)
+    cand_author = lagged(author, window, -1)
+    got_to, got_from = np.zeros((n, window + 1), bool), np.zeros((n, window + 1), bool)
+    mentions_candidate(who, cand_author, got_to)
+    candidate_mentions(who, author, got_from)
+    for i in range(n):
+        for k in range(window + 1):
+            j = i - k
+            assert got_to[i, k] == (j >= 0 and who[i] >= 0 and who[i] == author[j]), (i, k)
+            assert got_from[i, k] == (j >= 0 and who[j] == author[i]), (i, k)

@@ -111,7 +111,7 @@ def untangle(
         sub_structure = structure.after(start, head.conv)
         probs = link_probabilities(sub, model, allowed=_allowed(sub, model.window), structure=sub_structure)
         rows = model_rows - start
-        final = decode(Candidates(rows, probs[rows]), sub_structure)
+        final = decode(Candidates.of_rows(rows, probs), sub_structure)
         choice += final.choice.tolist()
         conv += final.conv.tolist()
         conf += final.conf.tolist()

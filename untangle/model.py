@@ -123,7 +123,7 @@ def link_probabilities(
     p1 = softmax_rows(score1, ok, in_place=True)
     st = structure or Structure.free(len(lines))
     rows = np.flatnonzero(~st.fixed)
-    d1 = decode(Candidates(rows, p1[rows]), st)
+    d1 = decode(Candidates.of_rows(rows, p1), st)
     s2 = stage2_features(f, d1)
     check_slots(model.slots2, f.names + s2.names, f.sizes + s2.sizes)
     score2 += s2.score(model.stage2, *ok.shape)
