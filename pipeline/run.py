@@ -16,6 +16,7 @@ from pathlib import Path
 import archive
 from archive import FileResult, Ingester, Policy
 from archive.ingest import skipped_status
+from archive.link_worker import PendingLinks
 from archive.policy_report import plural, unmatched_warnings
 from indexer import IndexStats
 from pipeline.events import (
@@ -114,6 +115,7 @@ def run_ingest(
             emit(Skipped(f.note, status != "ignored"))
     data_dir.mkdir(parents=True, exist_ok=True)
     conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
+    pending: PendingLinks | None = None
     try:
         ingester = Ingester(conn, policy, lambda text: emit(Note(text)))
         report.purged = ingester.apply_policy()
@@ -159,7 +161,10 @@ def run_ingest(
             )
         )
         if pending is not None:
-            report.linked = pending.finish()
+            report.linked = pending.finish(lambda n: emit(Progress("conversations", n)))
+            if pending.error is not None:  # the links were computed here instead
+                report.warnings.append(f"{pending.error}; linked in this process instead")
+                emit(Note(f"warning: {report.warnings[-1]}"))
             report.seconds["conversations"] = time.perf_counter() - began
             emit(
                 PhaseDone(
@@ -172,6 +177,8 @@ def run_ingest(
             )
         ingester.checkpoint()
     finally:
+        if pending is not None:
+            pending.close()  # an interrupted run: stop the worker, drop its file
         conn.close()
     emit(Finished(report.summary_line(), report.exit_code))
     return report

@@ -164,7 +164,7 @@ def test_kill_9_in_each_stage_leaves_no_process_and_no_temp_file(
                     cmdlines[child.pid] = " ".join(child.cmdline())
         except psutil.Error:
             pass
-        workers = [pid for pid, cmd in cmdlines.items() if "spawn_main" in cmd or "index_worker" in cmd]
+        workers = [pid for pid, cmd in cmdlines.items() if "link_worker" in cmd or "index_worker" in cmd]
         if marker:
             ready = any(marker in line for line in lines)
         else:  # the index worker follows while files are still being read
