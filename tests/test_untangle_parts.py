@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -11,11 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from untangle import ChatLine, UntangleError, load_model
+from untangle import ChatLine, Link, UntangleError, load_model
 from untangle.cues import STOP_WORDS, TOKEN_RE, WORD_TOKEN_RE
 from untangle.decode import MIN_PROB, Candidates, Structure, decode
 from untangle.features import bucket, lagged
 from untangle.lexical import lexical_cosine
+from untangle.lines import make_links
 from untangle.mentions import candidate_mentions, mentions_candidate
 from untangle.prepare import prepare
 
@@ -124,3 +126,11 @@ def test_mention_relations_equal_the_comparison_of_every_pair(share: float) -> N
             j = i - k
             assert got_to[i, k] == (j >= 0 and who[i] >= 0 and who[i] == author[j]), (i, k)
             assert got_from[i, k] == (j >= 0 and who[j] == author[i]), (i, k)
+
+
+def test_links_made_in_bulk_equal_links_made_one_by_one() -> None:
+    made = make_links([1, 2, 3], [None, 1, 1], [0.5, 0.25, 1.0], False, [1, 1, 1])
+    assert made == [Link(1, None, 0.5, False, 1), Link(2, 1, 0.25, False, 1), Link(3, 1, 1.0, False, 1)]
+    assert hash(made[1]) == hash(Link(2, 1, 0.25, False, 1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].parent = 2  # type: ignore[misc]

@@ -108,8 +108,7 @@ def prepare(lines: Sequence[ChatLine]) -> LineArrays:
     author_l = [ids[k] for k in keys]
     author = np.asarray(author_l, dtype=np.int32)
     system = np.fromiter((ln.is_system for ln in lines), dtype=bool, count=n)
-    lows = [ln.text.lower() for ln in lines]
-    sc = scan(lows)
+    sc = scan([ln.text for ln in lines])
     # "name:" / "name," / "@name" opening a line addresses that author; the opening word's cue
     opening = _opening(dict.fromkeys(sc.first).keys() - {""}, resolve)
     opening[""] = (-1, 0)
@@ -118,8 +117,8 @@ def prepare(lines: Sequence[ChatLine]) -> LineArrays:
     who = first[:, 0]
     addressed = np.where(spoken & (who >= 0) & (who != author), who, -1)
     cue = np.where(spoken, first[:, 1], 0)
-    for i in np.flatnonzero((cue == 0) & (addressed >= 0) & (sc.n_words > 1)).tolist():
-        cue[i] = CUES.get(sc.second(i).rstrip(EDGE_PUNCT), 0)
+    again = np.flatnonzero((cue == 0) & (addressed >= 0) & (sc.n_words > 1))
+    cue[again] = [CUES.get(w.rstrip(EDGE_PUNCT), 0) for w in sc.seconds(again)]
     mention_rows = np.full((n, MAX_MENTIONS), -1, dtype=np.int32)
     mention_rows[:, 0] = addressed
     has_at = sc.has_at.tolist()
@@ -136,7 +135,7 @@ def prepare(lines: Sequence[ChatLine]) -> LineArrays:
             if got != me and got not in ment:
                 ment.append(got)
         if has_at[i]:
-            for m in AT_RE.findall(lows[i]):
+            for m in AT_RE.findall(sc.line(i)):
                 got = resolve(m.rstrip(EDGE_PUNCT), False)
                 if got >= 0 and got != me and got not in ment:
                     ment.append(got)
