@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import orjson
 
 from archive.errors import ExportFormatError
 from archive.normalize import parse_snowflake, parse_timestamp_ms
-from archive.sources.base import ChannelInfo, ExportHeader, FileReader, RawMessage, Sniff
+from archive.sources.base import KNOWN, ChannelInfo, ExportHeader, FileReader, RawMessage, Sniff
 
 CHUNK_SIZE = 8 * 1024 * 1024
 HEADER_LIMIT = 64 * 1024 * 1024
@@ -30,6 +30,8 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a Discord message with its embeds is a f
 PROBE_BYTES = 16 * 1024 * 1024  # how far to read for the end of the first message when telling the layout
 _COUNT_TAIL_RE = re.compile(rb'"messageCount"\s*:\s*(\d+)\s*}\s*$')
 _WS = b" \t\r\n"
+# A DCE message's first key is its id: read it from the bytes, to ask the archive before parsing.
+_ID_RE = re.compile(rb'\{\s*"id"\s*:\s*"(\d{1,20})"')
 _TAIL_TS_RE = re.compile(rb'"timestamp(?:Edited)?"\s*:\s*"([^"]+)"')
 
 THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
@@ -100,6 +102,8 @@ class ExportReader(FileReader):
     def __init__(self, path: Path, *, batch_size: int = BATCH_SIZE) -> None:
         super().__init__(path, batch_size)
         self.messages_read = 0
+        # Set by the ingest: (id, raw) pairs -> the ids stored byte for byte, which are then not parsed.
+        self.known: Callable[[list[tuple[int, bytes]]], set[int]] | None = None
         try:
             self._head = self._read_head()
             self.header, self._after_array = self._parse_header()
@@ -242,7 +246,6 @@ class ExportReader(FileReader):
         return buf, True
 
     def _split_batches(self, buf: bytes, base: int, marker: bytes) -> Iterator[list[RawMessage]]:
-        loads = orjson.loads
         eof = False
         index = 0
         while True:
@@ -263,46 +266,34 @@ class ExportReader(FileReader):
                 continue
             cut = last + len(marker)
             parts = buf[:last].split(marker)
-            batch: list[RawMessage] = []
+            pending: list[tuple[int, bytes]] = []  # (where, raw) of the batch being gathered
             offset = base
             for part in parts:
                 brace = part.find(b"{")
                 sep = part[:brace] if brace != -1 else part
                 if brace == -1 or sep.strip(b", \t\r\n"):
                     where = offset + (brace if brace > 0 else 0)
+                    self._parse(pending, index - len(pending), ask=False)  # damage before this is named first
                     raise self._fail(
                         f"byte {where} (message {index + 1})", "unexpected data between messages"
                     )
                 raw = part[brace:] + b"}"
                 if len(raw) > MAX_MESSAGE_BYTES:
+                    self._parse(pending, index - len(pending), ask=False)
                     raise self._fail(
                         f"byte {offset + brace} (message {index + 1})",
                         f"message {index + 1} is over {MAX_MESSAGE_BYTES >> 20} MB: not a Discord message",
                     )
-                try:
-                    obj = loads(raw)
-                except orjson.JSONDecodeError as e:
-                    pos, reason = e.pos, f"invalid JSON ({e.msg})"
-                    if "UTF-8" in e.msg:
-                        try:
-                            raw.decode("utf-8")
-                        except UnicodeDecodeError as u:
-                            pos, reason = u.start, f"invalid UTF-8 ({u.reason})"
-                    raise self._fail(f"byte {offset + brace + pos} (message {index + 1})", reason) from None
-                if not isinstance(obj, dict):
-                    raise self._fail(
-                        f"byte {offset + brace} (message {index + 1})", "a message is not an object"
-                    )
-                batch.append((offset + brace, raw, obj))
+                pending.append((offset + brace, raw))
                 index += 1
                 offset += len(part) + len(marker)
-                if len(batch) >= self.batch_size:
+                if len(pending) >= self.batch_size:
                     self.messages_read = index
-                    yield batch
-                    batch = []
+                    yield self._parse(pending, index - len(pending))
+                    pending = []
             self.messages_read = index
-            if batch:
-                yield batch
+            if pending:
+                yield self._parse(pending, index - len(pending))
             base += cut
             buf = buf[cut:]
             if eof:
@@ -329,6 +320,39 @@ class ExportReader(FileReader):
             f"byte {rest_at} (message {index + 1})",
             f"truncated or damaged after message {index}: expected ',' or ']'",
         )
+
+    def _parse(self, pending: list[tuple[int, bytes]], before: int, *, ask: bool = True) -> list[RawMessage]:
+        """Parse a batch's messages (`before` messages came earlier), but those `known` says are stored."""
+        skip: set[int] = set()
+        ids: list[int | None] = []
+        if ask and self.known is not None and pending:
+            for _, raw in pending:
+                m = _ID_RE.match(raw)
+                mid = int(m[1]) if m else None
+                ids.append(mid if mid is not None and mid < 1 << 63 else None)  # else the normalizer names it
+            skip = self.known(
+                [(mid, raw) for mid, (_, raw) in zip(ids, pending, strict=True) if mid is not None]
+            )
+        loads = orjson.loads
+        batch: list[RawMessage] = []
+        for n, (where, raw) in enumerate(pending):
+            if skip and ids[n] in skip:
+                batch.append((where, raw, KNOWN))
+                continue
+            try:
+                obj = loads(raw)
+            except orjson.JSONDecodeError as e:
+                pos, reason = e.pos, f"invalid JSON ({e.msg})"
+                if "UTF-8" in e.msg:
+                    try:
+                        raw.decode("utf-8")
+                    except UnicodeDecodeError as u:
+                        pos, reason = u.start, f"invalid UTF-8 ({u.reason})"
+                raise self._fail(f"byte {where + pos} (message {before + n + 1})", reason) from None
+            if not isinstance(obj, dict):
+                raise self._fail(f"byte {where} (message {before + n + 1})", "a message is not an object")
+            batch.append((where, raw, obj))
+        return batch
 
     def _finish_tail(self, tail: bytes, at: int) -> None:
         tail += self._fh.read()
