@@ -204,6 +204,9 @@ CREATE TABLE provenance_ranges (
 CREATE INDEX provenance_ranges_channel ON provenance_ranges(channel_id, lo);
 CREATE INDEX provenance_ranges_export ON provenance_ranges(export_id);
 CREATE INDEX messages_tombstones ON messages(channel_id, id) WHERE deleted = 1;  -- few: found without a scan
+-- A re-ingest compares a batch's fingerprints with the channel's id span: from the index alone.
+DROP INDEX messages_channel;
+CREATE INDEX messages_channel ON messages(channel_id, id, fp);
 CREATE VIEW provenance(message_id, export_id) AS
     SELECT message_id, export_id FROM provenance_rows
     UNION ALL

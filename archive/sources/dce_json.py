@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable, Iterator
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any
 
@@ -268,7 +269,14 @@ class ExportReader(FileReader):
             parts = buf[:last].split(marker)
             pending: list[tuple[int, bytes]] = []  # (where, raw) of the batch being gathered
             offset = base
-            for part in parts:
+            # DCE's own bytes: every message after the first opens with ",\n" + indent + "{". Those are
+            # cut out in bulk; anything else (and the first) goes one by one, which names any damage.
+            opener = b",\n" + marker[1:-1] + b"{"
+            bulk = len(parts) > 1 and all(map(bytes.startswith, parts[1:], repeat(opener)))
+            raws = [p[len(opener) - 1 :] + b"}" for p in parts[1:]] if bulk else []
+            if bulk and max(map(len, raws)) > MAX_MESSAGE_BYTES:
+                bulk = False
+            for part in parts[:1] if bulk else parts:
                 brace = part.find(b"{")
                 sep = part[:brace] if brace != -1 else part
                 if brace == -1 or sep.strip(b", \t\r\n"):
@@ -291,6 +299,14 @@ class ExportReader(FileReader):
                     self.messages_read = index
                     yield self._parse(pending, index - len(pending))
                     pending = []
+            if bulk:
+                starts = accumulate((len(p) + len(marker) for p in parts[1:]), initial=offset)
+                pending += zip([at + len(opener) - 1 for at in starts][:-1], raws, strict=True)
+                index += len(raws)
+                while len(pending) > self.batch_size:
+                    self.messages_read = index - len(pending) + self.batch_size
+                    yield self._parse(pending[: self.batch_size], self.messages_read - self.batch_size)
+                    del pending[: self.batch_size]
             self.messages_read = index
             if pending:
                 yield self._parse(pending, index - len(pending))
@@ -326,13 +342,16 @@ class ExportReader(FileReader):
         skip: set[int] = set()
         ids: list[int | None] = []
         if ask and self.known is not None and pending:
+            match = _ID_RE.match
             for _, raw in pending:
-                m = _ID_RE.match(raw)
+                m = match(raw)
                 mid = int(m[1]) if m else None
                 ids.append(mid if mid is not None and mid < 1 << 63 else None)  # else the normalizer names it
             skip = self.known(
                 [(mid, raw) for mid, (_, raw) in zip(ids, pending, strict=True) if mid is not None]
             )
+            if len(skip) == len(pending):  # the usual re-export: nothing to parse
+                return [(where, raw, KNOWN) for where, raw in pending]
         loads = orjson.loads
         batch: list[RawMessage] = []
         for n, (where, raw) in enumerate(pending):
