@@ -16,6 +16,7 @@ from pathlib import Path
 import archive
 from archive import FileResult, Ingester, Policy
 from archive.ingest import skipped_status
+from archive.link_worker import PendingLinks
 from archive.policy_report import plural, unmatched_warnings
 from indexer import IndexStats
 from pipeline.events import (
@@ -75,6 +76,21 @@ def _ignore(_event: object) -> None:
     pass
 
 
+LINKS_WORKER_AFTER = 20_000
+"""New messages before conversation links get their own process: below that, linking them takes less
+time than the worker's start (a spawn re-imports the caller's main module, seconds for cli.py)."""
+
+
+class _LinksHere:
+    """Conversation links computed in this process, after the index (when there are few to compute)."""
+
+    def __init__(self, ingester: Ingester) -> None:
+        self.ingester = ingester
+
+    def finish(self) -> int:
+        return self.ingester.update_conversations()
+
+
 def run_ingest(
     paths: Iterable[Path],
     data_dir: Path,
@@ -85,11 +101,13 @@ def run_ingest(
     force: bool = False,
     conversations: bool = True,
     index_worker_after: int | None = WORKER_AFTER,
+    links_worker_after: int | None = LINKS_WORKER_AFTER,
 ) -> IngestReport:
     """Ingest exports into the archive at data_dir, bring the index up to date and link conversations.
 
     `index_worker_after`: changed messages after which the index is built in a worker process while
-    files are still being read (None: always here, after the archive). Never raises for bad input (the report and the events say what failed); raises ArchiveError when
+    files are still being read (None: always here, after the archive). `links_worker_after`: new
+    messages from which conversation links are computed in a worker process (None: always here). Never raises for bad input (the report and the events say what failed); raises ArchiveError when
     the archive itself cannot be opened.
     """
     emit = on_event or _ignore
@@ -142,8 +160,11 @@ def run_ingest(
             for warning in unmatched_warnings(conn, ingester.policy, ingester.secret, ingester.seen_channels):
                 report.warnings.append(warning)
                 emit(Note(f"warning: {warning}"))
-            pending = ingester.start_conversations() if conversations else None
-            if pending is not None:
+            pending: PendingLinks | _LinksHere | None = None
+            if conversations:
+                # Few new messages: linking them here costs less than starting the worker process.
+                few = links_worker_after is None or s.added < links_worker_after
+                pending = _LinksHere(ingester) if few else ingester.start_conversations()
                 emit(PhaseStarted("conversations"))
             report.index, report.index_error = follower.finish()
         finally:
