@@ -209,7 +209,7 @@ DROP INDEX messages_channel;
 CREATE INDEX messages_channel ON messages(channel_id, id, fp);
 CREATE VIEW provenance(message_id, export_id) AS
     SELECT message_id, export_id FROM provenance_rows
-    UNION ALL
+    UNION  -- a message inserted inside its own export's range has both
     SELECT m.id, r.export_id FROM provenance_ranges r
     JOIN messages m ON m.channel_id = r.channel_id AND m.id BETWEEN r.lo AND r.hi;
 """

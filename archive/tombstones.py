@@ -62,4 +62,10 @@ def refresh_tombstones(
     ]
     if revived:
         conn.executemany("UPDATE messages SET deleted = 0, generation = ? WHERE id = ?", revived)
+    # The tombstones this export's ranges cover show when they were last seen, ranges included.
+    conn.execute(
+        f"UPDATE messages SET seen_ts = {seen_sql('messages')}"
+        " WHERE channel_id = ? AND id BETWEEN ? AND ? AND deleted = 1",
+        (cid, first, last),
+    )
     return became
