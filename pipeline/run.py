@@ -16,7 +16,7 @@ from pathlib import Path
 import archive
 from archive import FileResult, Ingester, Policy
 from archive.ingest import skipped_status
-from archive.link_worker import PendingLinks
+from archive.link_worker import PendingLinks, remove_stale_link_files
 from archive.policy_report import plural, unmatched_warnings
 from indexer import IndexStats
 from pipeline.events import (
@@ -84,8 +84,9 @@ time than the worker's start (a spawn re-imports the caller's main module, secon
 class _LinksHere:
     """Conversation links computed in this process, after the index (when there are few to compute)."""
 
-    def __init__(self, ingester: Ingester) -> None:
+    def __init__(self, ingester: Ingester, data_dir: Path) -> None:
         self.ingester = ingester
+        remove_stale_link_files(data_dir)  # a killed run's worker output, as the worker's start would
 
     def finish(self) -> int:
         return self.ingester.update_conversations()
@@ -164,7 +165,7 @@ def run_ingest(
             if conversations:
                 # Few new messages: linking them here costs less than starting the worker process.
                 few = links_worker_after is None or s.added < links_worker_after
-                pending = _LinksHere(ingester) if few else ingester.start_conversations()
+                pending = _LinksHere(ingester, data_dir) if few else ingester.start_conversations()
                 emit(PhaseStarted("conversations"))
             report.index, report.index_error = follower.finish()
         finally:

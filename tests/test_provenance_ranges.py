@@ -15,6 +15,7 @@ from archive.schema import MIGRATIONS
 from archive.seen_ranges import seen_sql
 from tests.conftest import rows
 from tests.factory import msg, sf, write_export
+from tests.ingesting import ingest_archive
 
 CID = "200000000000000001"
 
@@ -126,7 +127,7 @@ def test_an_excluded_channel_leaves_no_range(tmp_path: Path) -> None:
     write_export(tmp_path / "in" / "v1.json", base, exported_at="2025-01-01T00:00:00+00:00")
     write_export(tmp_path / "in" / "v2.json", base, exported_at="2025-02-01T00:00:00+00:00")
     conn = archive.connect(tmp_path / "data" / archive.ARCHIVE_FILE)
-    Ingester(conn).ingest([tmp_path / "in"])
+    ingest_archive(Ingester(conn), [tmp_path / "in"])
     assert rows(conn, "SELECT count(*) FROM provenance_ranges") == [(1,)]
     Ingester(conn, Policy(exclude=("general",))).apply_policy()
     assert rows(conn, "SELECT count(*) FROM provenance_ranges") == [(0,)]
