@@ -14,7 +14,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,11 +25,11 @@ from archive.links import update_links
 from archive.lowfi import LOW_FIDELITY, move_from_synthetic_channel, reconcile
 from archive.memory import load_memory, memory_version, save_memory
 from archive.merge import FileWriter
-from archive.models import FileResult, IngestSummary
+from archive.models import FileResult
 from archive.normalizer import MessageRow, Normalizer
 from archive.policy import Policy
 from archive.purge import Purge, PurgeReport, withheld_path, withhold_forwards, withhold_thread_names
-from archive.sources import Reader, Source, discover, find_source
+from archive.sources import Reader, Source, find_source
 from archive.sources._identity import is_synthetic
 from archive.sources.base import Sniff
 from archive.store import begin_write, ensure_secret, generation, get_meta, set_meta
@@ -144,33 +144,6 @@ class Ingester:
         return self.last_purge.purged
 
     # -- files ----------------------------------------------------------------------------------
-
-    def ingest(
-        self,
-        paths: Iterable[Path],
-        *,
-        salvage: bool = False,
-        force: bool = False,
-        progress: Progress | None = None,
-    ) -> IngestSummary:
-        """Ingest every export under `paths`; a failing file is reported and the others go on."""
-        self.apply_policy()
-        summary = IngestSummary()
-        for found in discover(paths):
-            if found.source is None:
-                status = skipped_status(found.sniff, found.named)
-                if status == "ignored":
-                    summary.ignored.append(found.note)
-                else:
-                    summary.files.append(FileResult(str(found.path), status, error=found.note))
-                continue
-            summary.files.append(
-                self.ingest_file(
-                    found.path, salvage=salvage, force=force, progress=progress, source=found.source
-                )
-            )
-        self.update_conversations()
-        return summary
 
     def update_conversations(self, progress: Callable[[int], None] | None = None) -> int:
         """Link new messages into conversations (explicit structure first, then inferred); return lines linked."""

@@ -14,12 +14,19 @@ one edits, deletes and adds messages); SIGKILL it after a random delay; rerun to
 trials also kill a `hallway reindex` and rerun it); then compare messages, revisions, tombstones,
 provenance, exports, conversation links and the results of a fixed query set with a clean run.
 0 lost, 0 duplicated is the pass mark. Results go to bench/out/crash.json and bench/RESULTS.md.
+
+Ingest kills are aimed at each stage in turn, from the phase times of the clean run: while files are
+read (the index worker following), while the index commits (the conversation worker running beside it),
+and while only conversations are left. Each trial records the stage the kill landed in (from the lines
+the killed command had printed) and the hallway processes alive at the kill; any of them still alive 5 s
+later is an orphan, and any `*.tmp` or `build-*` left after the rerun is a stale temp file.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -31,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -125,26 +133,93 @@ def compare(clean: dict[str, Any], got: dict[str, Any]) -> dict[str, int]:
     return diff
 
 
+STAGES = ("archive", "index", "conversations")
+_PHASE_LINES = (  # the line each phase prints when it ends (pipeline/run.py), and its seconds
+    ("archive", re.compile(r"^\d+ files?: .* in ([\d.]+)s$", re.M)),
+    ("index", re.compile(r"^index: .*searchable after ([\d.]+)s$", re.M)),
+    ("conversations", re.compile(r"^conversations: .* linked in ([\d.]+)s$", re.M)),
+)
+
+
+def phase_times(log: str) -> dict[str, float]:
+    """Seconds since the start at which each phase ended, from an ingest's stderr."""
+    return {name: float(m.group(1)) for name, rx in _PHASE_LINES if (m := rx.search(log))}
+
+
+def stage_of(log: str, killed: bool) -> str:
+    """The stage a kill landed in: the first phase whose end line had not been printed."""
+    if not killed:
+        return "finished"
+    done = phase_times(log)
+    return next((name for name in STAGES if name not in done), "checkpoint")
+
+
+def _kind(p: psutil.Process) -> str:
+    try:
+        cmd = " ".join(p.cmdline())
+    except psutil.Error:
+        return "?"
+    for key, name in (("index_worker", "index worker"), ("link_worker", "link worker"), ("spawn", "spawned")):
+        if key in cmd:
+            return name
+    return "other"
+
+
+def kill_tree(proc: subprocess.Popen[bytes]) -> tuple[list[str], int]:
+    """SIGKILL the command (only it: its workers must notice by themselves); return the kinds of workers
+    alive at that moment and how many of them are still alive 5 s later (orphans)."""
+    try:
+        kids = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        kids = []
+    kinds = sorted(_kind(k) for k in kids)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    _gone, alive = psutil.wait_procs(kids, timeout=5)
+    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    for p in alive:  # don't let one orphan spoil the next trials
+        p.kill()
+    return kinds, len(alive)
+
+
+def stale_files(data: Path) -> list[str]:
+    """Temp files and abandoned index builds left in the data dir."""
+    left = [p for p in data.rglob("*.tmp")] + [p for p in (data / "index").glob("build-*")]
+    return sorted(str(p.relative_to(data)) for p in left)
+
+
+def aim(rng: random.Random, times: dict[str, float], stage: str, total: float) -> float:
+    """A kill delay inside the given stage's window of the clean run (the window's middle 80%)."""
+    start = {"archive": 0.0, "index": times.get("archive", 0.0), "conversations": times.get("index", 0.0)}[
+        stage
+    ]
+    end = times.get(stage, total)
+    if end - start < 0.2:
+        return rng.uniform(0.05, total)
+    return rng.uniform(start + 0.1 * (end - start), start + 0.9 * (end - start))
+
+
 def run_trial(
-    corpus: Path, work: Path, rng: random.Random, clean_seconds: float, with_reindex: bool
+    corpus: Path, work: Path, rng: random.Random, delay: float, with_reindex: bool, clean_seconds: float
 ) -> dict[str, Any]:
     """One kill -9 and rerun; return what happened and the comparison inputs."""
     data = work / "data"
     shutil.rmtree(data, ignore_errors=True)
-    delay = rng.uniform(0.05, clean_seconds)
-    proc = subprocess.Popen(
-        hallway("ingest", str(corpus), "--data-dir", str(data), "--quiet"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(delay)
-    killed = proc.poll() is None
-    if killed:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "killed.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            hallway("ingest", str(corpus), "--data-dir", str(data)), stdout=subprocess.DEVNULL, stderr=err
+        )
+        time.sleep(delay)
+        killed = proc.poll() is None
+        workers, orphans = kill_tree(proc) if killed else ([], 0)
+        proc.wait()
+    stage = stage_of(log.read_text(errors="replace"), killed)
     rerun = subprocess.run(
         hallway("ingest", str(corpus), "--data-dir", str(data), "--quiet"), capture_output=True, timeout=600
     )
+    stale = stale_files(data)
     reindex_killed = False
     if with_reindex and rerun.returncode == 0:
         proc = subprocess.Popen(
@@ -153,7 +228,8 @@ def run_trial(
         time.sleep(rng.uniform(0.05, max(0.1, clean_seconds / 2)))
         reindex_killed = proc.poll() is None
         if reindex_killed:
-            proc.send_signal(signal.SIGKILL)
+            _kinds, more = kill_tree(proc)
+            orphans += more
         proc.wait()
         # The next ingest (nothing new) must repair the index by itself; reindex is the explicit path.
         subprocess.run(
@@ -161,9 +237,14 @@ def run_trial(
             capture_output=True,
             timeout=600,
         )
+        stale += stale_files(data)
     return {
         "delay": round(delay, 3),
         "killed": killed,
+        "stage": stage,
+        "workers_at_kill": workers,
+        "orphans": orphans,
+        "stale_files": stale,
         "rerun_exit": rerun.returncode,
         "rerun_stderr": rerun.stderr.decode()[-500:],
         "reindex_killed": reindex_killed,
@@ -252,8 +333,7 @@ def run_redact_trial(
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(delay)
     killed = proc.poll() is None
-    if killed:
-        proc.send_signal(signal.SIGKILL)
+    workers, orphans = kill_tree(proc) if killed else ([], 0)
     proc.wait()
     leaked, purged, lagging = _withheld_found(data, uid, mid, word)
     rerun = subprocess.run(cmd, capture_output=True, timeout=600)
@@ -261,6 +341,10 @@ def run_redact_trial(
         "kind": kind,
         "delay": round(delay, 3),
         "killed": killed,
+        "stage": kind if killed else "finished",
+        "workers_at_kill": workers,
+        "orphans": orphans,
+        "stale_files": stale_files(data),
         "leaked_after_kill": leaked,
         "archive_purged_at_kill": purged,
         "index_behind_at_kill": lagging,
@@ -284,12 +368,12 @@ def main() -> None:
     try:
         corpus = make_corpus(work / "corpus", args.size)
         started = time.perf_counter()
-        subprocess.run(
-            hallway("ingest", str(corpus), "--data-dir", str(work / "clean"), "--quiet"),
-            check=True,
-            capture_output=True,
+        first = subprocess.run(
+            hallway("ingest", str(corpus), "--data-dir", str(work / "clean")), check=True, capture_output=True
         )
         clean_seconds = time.perf_counter() - started
+        times = phase_times(first.stderr.decode(errors="replace"))
+        print(f"clean ingest: {clean_seconds:.1f}s, phases ended at {times}")
         clean = snapshot(work / "clean")
         redacted: dict[str, Any] = {}
         redact_seconds = 0.0
@@ -310,9 +394,16 @@ def main() -> None:
         for i in range(args.trials):
             kind = kinds[i % len(kinds)]
             if kind == "ingest":
+                aimed = STAGES[(i // len(kinds)) % len(STAGES)]
                 t = run_trial(
-                    corpus, work / "trial", rng, clean_seconds, with_reindex=(i // len(kinds)) % 2 == 1
+                    corpus,
+                    work / "trial",
+                    rng,
+                    aim(rng, times, aimed, clean_seconds),
+                    with_reindex=(i // len(kinds)) % 2 == 1,
+                    clean_seconds=clean_seconds,
                 )
+                t["aimed_at"] = aimed
                 diff = compare(clean, snapshot(t.pop("data")))
                 t["kind"] = "ingest"
             else:
@@ -322,7 +413,8 @@ def main() -> None:
                 diff = compare(redacted, snapshot(t.pop("data")))
             trials.append({**t, **diff})
             print(
-                f"trial {i + 1:2} ({t['kind']}): kill after {t['delay']:.2f}s killed={t['killed']} "
+                f"trial {i + 1:2} ({t['kind']}): kill after {t['delay']:.2f}s in {t['stage']} "
+                f"(workers {t['workers_at_kill']}) orphans={t['orphans']} stale={t['stale_files']} "
                 f"reindex_killed={t['reindex_killed']} leaked_after_kill={t.get('leaked_after_kill', 0)} -> {diff}"
             )
     finally:
@@ -335,6 +427,9 @@ def main() -> None:
         or t["duplicated"]
         or t["changed"]
         or t.get("leaked_after_kill")
+        or t["orphans"]
+        or t["stale_files"]
+        or t["rerun_exit"]
         or any(v for k, v in t.items() if k.endswith("_mismatch"))
     ]
     summary = {
@@ -344,6 +439,11 @@ def main() -> None:
         "redact_s": round(redact_seconds, 2),
         "index_behind_at_kill": sum(1 for t in trials if t.get("index_behind_at_kill")),
         "reindex_killed": sum(t["reindex_killed"] for t in trials),
+        "by_stage": {
+            st: sum(1 for t in trials if t["stage"] == st) for st in sorted({t["stage"] for t in trials})
+        },
+        "orphans": sum(t["orphans"] for t in trials),
+        "stale_files": sum(len(t["stale_files"]) for t in trials),
         "failed": len(bad),
         "messages": len(clean["messages"]),
         "clean_ingest_s": round(clean_seconds, 2),
@@ -351,12 +451,15 @@ def main() -> None:
         "machine": machine_info(),
     }
     by_kind = ", ".join(f"{n} {k}" for k, n in summary["by_kind"].items())
+    by_stage = ", ".join(f"{n} {k}" for k, n in summary["by_stage"].items())
     lines = [
-        f"{summary['trials']} trials ({by_kind}; {summary['killed']} killed mid-run, {summary['reindex_killed']} "
+        f"{summary['trials']} trials ({by_kind}; killed in: {by_stage}; {summary['killed']} killed mid-run, "
+        f"{summary['reindex_killed']} "
         f"reindexes killed too; {summary['index_behind_at_kill']} killed with the archive purged and the index "
         f"behind it), {summary['messages']} messages: {summary['failed']} differ from the clean run "
         "(lost, duplicated, changed, revisions, tombstones, provenance, links, search results) or served "
-        "withheld messages right after the kill"
+        "withheld messages right after the kill, or exited non-zero on the rerun; "
+        f"{summary['orphans']} orphaned processes, {summary['stale_files']} stale temp files"
     ]
     print(lines[0])
     record("crash", summary, lines, " ".join(sys.argv), write_md=not args.no_record)

@@ -10,17 +10,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import archive
+from archive import views
 from publish.errors import PublishError
-from publish.plan import Plan, build_plan
+from publish.landing import write_landing
+from publish.plan import Plan, build_plan, split_parts, walk
 from publish.render import Renderer
 from publish.search_index import write_bundle
 from publish.site import SiteBuilder
-from publish.writer import SiteWriter, WriteCounts
+from publish.writer import Folder, SiteWriter, WriteCounts
 from web.settings import Settings
 
+SPLITS = ("guild", "year")
 SIZE_LIMIT = 1_000_000_000  # GitHub Pages: a published site may be no larger than 1 GB
 FILE_LIMIT = 20_000  # the smallest per-site file count among common static hosts
 CONTEXT_SIZE = 2  # messages either side on a static permalink (the server shows 8; pages stay small)
+
+
+@dataclass
+class PartReport:
+    """One site of a split build (or the landing folder, named "(landing)"): its size and host warnings."""
+
+    folder: str
+    label: str
+    messages: int
+    pages: int
+    files: int
+    bytes: int
+    warnings: list[str]
 
 
 @dataclass
@@ -28,6 +44,7 @@ class PublishReport:
     """Sizes, counts and timings of one build, and warnings about host limits."""
 
     out: Path
+    parts: list[PartReport] = field(default_factory=list)
     messages: int = 0
     pages: int = 0
     records: int = 0
@@ -46,47 +63,84 @@ def publish_site(
     *,
     base_url: str = "",
     force: bool = False,
+    split_by: str | None = None,
     context_size: int = CONTEXT_SIZE,
     progress: Callable[[str], None] | None = None,
 ) -> PublishReport:
-    """Write (or update) the static site of the archive in `data_dir` into `out`."""
+    """Write (or update) the static site of the archive in `data_dir` into `out`; with `split_by`
+    ("guild" or "year"), one site per part in `out/<part>/` and a landing page at the top."""
     say = progress or (lambda _: None)
     path = data_dir / archive.ARCHIVE_FILE
     if not path.exists():
         raise PublishError(f"{path}: no archive here; run `hallway ingest` first")
+    if split_by is not None and split_by not in SPLITS:
+        raise PublishError(f"--split-by {split_by}: choose guild or year")
     settings = Settings(data_dir=data_dir, base_url=base_url, context_size=context_size)
     out.mkdir(parents=True, exist_ok=True)
     writer = SiteWriter(out, force=force)
     report = PublishReport(out=out)
     conn = archive.connect(path, readonly=True)
     renderer = Renderer(settings)
+    plans: list[Plan] = []
     try:
         clock = time.monotonic()
-        plan = build_plan(conn, settings.page_size)
+        runs = walk(conn)
+        names = {g["id"]: g["name"] for g in views.guild_directory(conn)}
+        parts = split_parts(runs, split_by, names)
+        plans = [build_plan(runs, settings.page_size, part) for part in parts]
         report.seconds["plan"] = time.monotonic() - clock
-        say(f"planned {len(plan.messages)} messages in {len(plan.channels)} channels")
-        clock = time.monotonic()
-        builder = SiteBuilder(conn, renderer, plan, writer)
-        builder.build(say)
-        report.seconds["pages"] = time.monotonic() - clock
-        clock = time.monotonic()
-        say(f"indexing {len(plan.records)} messages for search")
-        _sync_bundle(plan, out, writer)
-        report.seconds["search"] = time.monotonic() - clock
+        report.seconds["pages"] = report.seconds["search"] = 0.0
+        for plan in plans:
+            prefix = f"{plan.part.folder}/" if plan.part.folder else ""
+            say(f"{prefix or 'site'}: {len(plan.messages)} messages in {len(plan.channels)} channels")
+            clock = time.monotonic()
+            folder = Folder(writer, prefix)
+            builder = SiteBuilder(conn, renderer, plan, folder)
+            builder.build(say)
+            report.seconds["pages"] += time.monotonic() - clock
+            clock = time.monotonic()
+            say(f"indexing {len(plan.records)} messages for search")
+            _sync_bundle(plan, out, folder)
+            report.seconds["search"] += time.monotonic() - clock
+            report.pages += builder.pages
+        if split_by is not None:
+            write_landing(renderer, plans, split_by, writer)
     finally:
         renderer.close()
         conn.close()
     report.counts = writer.finish()
-    report.messages, report.pages, report.records = len(plan.messages), builder.pages, len(plan.records)
+    report.messages = sum(len(p.messages) for p in plans)
+    report.records = sum(len(p.records) for p in plans)
     report.sizes = writer.sizes()
     report.changed = writer.changed
     report.files = len(writer.new)
     report.bytes = sum(report.sizes.values())
-    report.warnings = limit_warnings(report.bytes, report.files)
+    report.parts = _part_reports(writer, plans, split_by is not None)
+    report.warnings = [w for p in report.parts for w in p.warnings]
     return report
 
 
-def _sync_bundle(plan: Plan, out: Path, writer: SiteWriter) -> None:
+def _part_reports(writer: SiteWriter, plans: list[Plan], split: bool) -> list[PartReport]:
+    """Size and file count of every site written (each part, and the landing folder of a split)."""
+    out = []
+    for plan in plans:
+        prefix = f"{plan.part.folder}/" if split else ""
+        size, files = sum(writer.sizes(prefix).values()), writer.files(prefix)
+        name = plan.part.folder if split else ""
+        out.append(
+            PartReport(
+                name, plan.part.label, len(plan.messages), 0, files, size, limit_warnings(size, files, name)
+            )
+        )
+    if split:
+        folders = tuple(p.part.folder for p in plans)
+        size, files = sum(writer.sizes(skip=folders).values()), writer.files(skip=folders)
+        out.append(PartReport("(landing)", "landing page and redirects", 0, 0, files, size,
+                              limit_warnings(size, files, "the landing folder", LANDING_ADVICE)))  # fmt: skip
+    return out
+
+
+def _sync_bundle(plan: Plan, out: Path, writer: Folder) -> None:
     """Build the Pagefind bundle aside, then write only the files whose bytes changed."""
     staging = Path(tempfile.mkdtemp(prefix=".search-", dir=out))
     try:
@@ -97,17 +151,18 @@ def _sync_bundle(plan: Plan, out: Path, writer: SiteWriter) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def limit_warnings(size: int, files: int) -> list[str]:
-    """What common static hosts would refuse."""
+SPLIT_ADVICE = "publish with --split-by guild or --split-by year for one site per part"
+LANDING_ADVICE = "one redirect per message: host the parts without it, or where file counts aren't limited"
+
+
+def limit_warnings(size: int, files: int, name: str = "", advice: str = SPLIT_ADVICE) -> list[str]:
+    """What common static hosts would refuse (`name`: which part of a split site)."""
+    site = name if name.startswith("the ") else f"the site {name}" if name else "the site"
     out = []
     if size > SIZE_LIMIT:
-        out.append(
-            f"the site is {size / 1e9:.2f} GB; GitHub Pages publishes at most 1 GB "
-            "(splitting a site by guild or year is not built yet: choose a host without this limit)"
-        )
+        out.append(f"{site} is {size / 1e9:.2f} GB; GitHub Pages publishes at most 1 GB ({advice})")
     if files > FILE_LIMIT:
         out.append(
-            f"the site has {files:,} files; some hosts accept at most {FILE_LIMIT:,} per site "
-            "(splitting a site by guild or year is not built yet: choose a host without this limit)"
+            f"{site} has {files:,} files; some hosts accept at most {FILE_LIMIT:,} per site ({advice})"
         )
     return out

@@ -51,6 +51,9 @@ class SiteMap:
 
     chunk_starts: dict[int, list[int]] = field(default_factory=dict)  # channel → first id of each page
     chunk_ends: dict[int, list[int]] = field(default_factory=dict)  # channel → last id of each page
+    digest_in: tuple[str, ...] = ()  # a guild's part: its digests cover only its channels
+    user_floor: int | None = None  # a year's part: a person's pages stop at the year's first message
+    user_ceiling: int | None = None  # … and start at its last
 
     def add_page(self, channel_id: int, first: int, last: int) -> None:
         """Record the next page of a channel (pages are added oldest first)."""
@@ -109,9 +112,9 @@ class SiteMap:
             kept = {k: q[k] for k in ("q", "sort") if q.get(k)}
             return Target("search", f"search/{INDEX}", "/search", query=urlencode(kept))
         if path == "/digest":
-            return _month_digest(q)
+            return _month_digest(q, self.digest_in)
         if path == "/digest.atom":
-            return None if q else Target("feed", "digest/feed.atom", path)
+            return None if q else Target("feed", "digest/feed.atom", path + _in_query(self.digest_in, "?"))
         if path == "/assets/code.css":
             return Target("asset", "assets/code.css", path)
         for pattern, kind in _ROUTES:
@@ -141,6 +144,10 @@ class SiteMap:
             return Target(kind, f"conv/{g[0]}/{INDEX}", path)
         if kind == "user":
             before = _cursor(q.get("before"))
+            if before is not None and self.user_floor is not None and before <= self.user_floor:
+                return None
+            if self.user_ceiling is not None and (before is None or before >= self.user_ceiling):
+                return Target(kind, f"u/{g[0]}/{INDEX}", f"{path}?before={self.user_ceiling}")
             if before is not None:
                 return Target(kind, f"u/{g[0]}/before/{before}/{INDEX}", f"{path}?before={before}")
             return Target(kind, f"u/{g[0]}/{INDEX}", path)
@@ -166,14 +173,22 @@ def digest_month_url(month: str) -> str:
     return f"/digest?{urlencode({'since': since, 'until': until})}"
 
 
-def _month_digest(q: dict[str, str]) -> Target | None:
-    """A digest of exactly one calendar month for every channel has a page; other windows don't."""
+def _in_query(channels: tuple[str, ...], sep: str) -> str:
+    return sep + urlencode([("in", c) for c in channels]) if channels else ""
+
+
+def _month_digest(q: dict[str, str], channels: tuple[str, ...]) -> Target | None:
+    """A digest of exactly one calendar month for every channel (of the part) has a page; other windows
+    don't. `/digest` alone (the home page's form) goes to the list of months."""
+    if not q:
+        return Target("digests", f"digest/{INDEX}", "/digest")
     since, until = q.get("since", ""), q.get("until", "")
     if set(q) - {"since", "until"} or not re.match(r"^\d{4}-\d{2}-01$", since):
         return None
     if month_window(since[:7])[1] != until:
         return None
-    return Target("digest", f"digest/{since[:7]}/{INDEX}", digest_month_url(since[:7]))
+    url = digest_month_url(since[:7]) + _in_query(channels, "&")
+    return Target("digest", f"digest/{since[:7]}/{INDEX}", url)
 
 
 def relative(from_file: str, to_file: str) -> str:

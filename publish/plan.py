@@ -1,14 +1,13 @@
 """What the site will hold, read once through the viewer's read layer: channel pages, messages, records.
 
-Every channel and thread is walked oldest first in pages of the server's page size, which fixes the
-static page boundaries (`SiteMap`), lists every message to give a permalink, and yields the search
-record of each live message.
+Every channel and thread is walked once, oldest first (`walk`); a site, or one part of a split site
+(`Part`: a guild's channels, or a year's messages), then takes its messages from that walk and cuts each
+channel into pages of the server's page size, which fixes the static page boundaries (`SiteMap`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from archive import views
@@ -16,55 +15,105 @@ from publish.paths import SiteMap
 from publish.search_index import SearchRecord, build_record
 from web import present
 
-Progress = Callable[[str], None]
+
+@dataclass(frozen=True)
+class Part:
+    """One site of the output: the whole archive (folder ""), a guild's channels, or a year's messages."""
+
+    folder: str = ""
+    label: str = "the archive"
+    guild: int | None = None
+    year: str | None = None
+
+
+@dataclass
+class Run:
+    """One channel (or thread) of the archive, oldest first: ids, years and search records."""
+
+    guild: int
+    ids: list[int] = field(default_factory=list)
+    years: list[str] = field(default_factory=list)
+    records: list[SearchRecord | None] = field(default_factory=list)
 
 
 @dataclass
 class Plan:
-    """The site's skeleton."""
+    """The skeleton of one site."""
 
+    part: Part = field(default_factory=Part)
     sitemap: SiteMap = field(default_factory=SiteMap)
     channels: list[int] = field(default_factory=list)
     messages: list[int] = field(default_factory=list)
     records: list[SearchRecord] = field(default_factory=list)
 
 
-def _channel_ids(conn: sqlite3.Connection) -> list[int]:
-    """Every channel, thread and forum the directory lists (forums known only by their posts included)."""
-    out: list[int] = []
+def _channel_ids(conn: sqlite3.Connection) -> list[tuple[int, int]]:
+    """(guild, channel) for every channel, thread and forum the directory lists."""
+    out: list[tuple[int, int]] = []
     for guild in views.guild_directory(conn):
         for c in guild["channels"]:
             if c["id"]:
-                out.append(c["id"])
-            out += [t["id"] for t in c["threads"]]
+                out.append((guild["id"], c["id"]))
+            out += [(guild["id"], t["id"]) for t in c["threads"]]
     return out
 
 
-def build_plan(conn: sqlite3.Connection, page_size: int) -> Plan:
-    """Walk the archive once and return the site's skeleton."""
-    plan = Plan()
-    plan.channels = _channel_ids(conn)
-    for channel_id in plan.channels:
+def walk(conn: sqlite3.Connection, batch: int = 500) -> dict[int, Run]:
+    """Every channel's messages, oldest first, with the search record of each live message."""
+    runs: dict[int, Run] = {}
+    for guild_id, channel_id in _channel_ids(conn):
+        run = runs.setdefault(channel_id, Run(guild_id))
         row = views.find_channel(conn, channel_id)
         name = present.channel(row)["name"] if row else str(channel_id)
         cursor = 0
         while True:
-            rows, _, has_newer = views.channel_page(conn, channel_id, after=cursor, limit=page_size)
+            rows, _, has_newer = views.channel_page(conn, channel_id, after=cursor, limit=batch)
             if not rows:
                 break
-            plan.sitemap.add_page(channel_id, rows[0]["id"], rows[-1]["id"])
             extras = views.details(conn, [r["id"] for r in rows])
             for r in rows:
-                plan.messages.append(r["id"])
-                record = build_record(
-                    present.message(r, extras.get(r["id"])),
-                    name,
-                    r.get("flags") or 0,
-                    f"m/{r['id']}/index.html",
-                )
-                if record is not None:
-                    plan.records.append(record)
+                message = present.message(r, extras.get(r["id"]))
+                run.ids.append(r["id"])
+                run.years.append((present.iso(r["ts"]) or "0000")[:4])
+                url = f"m/{r['id']}/index.html"
+                run.records.append(build_record(message, name, r.get("flags") or 0, url))
             if not has_newer:
                 break
             cursor = rows[-1]["id"]
+    return runs
+
+
+def split_parts(runs: dict[int, Run], by: str | None, guild_names: dict[int, str]) -> list[Part]:
+    """The sites to write: one (the whole archive), or one per guild or per year."""
+    if by is None:
+        return [Part()]
+    if by == "guild":
+        guilds = sorted({r.guild for r in runs.values() if r.ids})
+        return [Part(str(g), guild_names.get(g, str(g)), guild=g) for g in guilds]
+    years = sorted({y for r in runs.values() for y in r.years})
+    return [Part(y, y, year=y) for y in years]
+
+
+def build_plan(runs: dict[int, Run], page_size: int, part: Part) -> Plan:
+    """The skeleton of one part: its channels, their fixed pages, its messages and search records."""
+    plan = Plan(part=part)
+    for channel_id, run in runs.items():
+        if part.guild is not None and run.guild != part.guild:
+            continue
+        picked = [i for i, y in enumerate(run.years) if part.year is None or y == part.year]
+        if part.year is not None and not picked:
+            continue
+        plan.channels.append(channel_id)
+        for start in range(0, len(picked), page_size):
+            chunk = picked[start : start + page_size]
+            plan.sitemap.add_page(channel_id, run.ids[chunk[0]], run.ids[chunk[-1]])
+        for i in picked:
+            plan.messages.append(run.ids[i])
+            record = run.records[i]
+            if record is not None:
+                plan.records.append(record)
+    if part.guild is not None:
+        plan.sitemap.digest_in = tuple(str(c) for c in plan.channels)
+    if part.year is not None and plan.messages:
+        plan.sitemap.user_floor, plan.sitemap.user_ceiling = min(plan.messages), max(plan.messages) + 1
     return plan

@@ -16,12 +16,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import archive
+from archive import conversation_views
 from publish.links import rewrite
 from publish.paths import Target, digest_month_url
 from publish.plan import Plan
 from publish.render import Rendered, Renderer
-from publish.writer import SiteWriter
+from publish.writer import Folder
+from web import present, urls
 from web.errors import PageError
+from web.routes.home import build_home
 
 STATIC_DIRS = (Path(__file__).parent / "static", Path(__file__).parents[1] / "web" / "static")
 MAX_REDIRECTS = 3
@@ -31,13 +34,15 @@ Progress = Callable[[str], None]
 class SiteBuilder:
     """One build of the site into a folder."""
 
-    def __init__(self, conn: sqlite3.Connection, renderer: Renderer, plan: Plan, writer: SiteWriter) -> None:
+    def __init__(self, conn: sqlite3.Connection, renderer: Renderer, plan: Plan, writer: Folder) -> None:
         self.conn = conn
         self.renderer = renderer
         self.plan = plan
         self.writer = writer
         self.base_url = renderer.settings.base_url
         self.messages = set(plan.messages)
+        self.channels = set(plan.channels)
+        self.split = bool(plan.part.folder)
         self.resolved: dict[str, str | None] = {}  # fetch URL → file (None: not on the site)
         self.queue: deque[tuple[Target, Rendered]] = deque()
         self.known: set[str] = set()  # files that will exist without a fetch (planned or already written)
@@ -66,7 +71,24 @@ class SiteBuilder:
             return None  # written with their permalink page, known from then on
         if t.kind == "static":
             return t.file if any((d / t.file.split("/", 1)[1]).is_file() for d in STATIC_DIRS) else None
+        if self.split and not self._in_part(t):
+            self.resolved[t.fetch] = None
+            return None
         return self._fetch(t)
+
+    def _in_part(self, t: Target) -> bool:
+        """Whether a split site's part holds a channel, thread, feed or conversation (every other page
+        kind is reached only from the part's own pages)."""
+        if t.kind in ("channel", "thread") or (t.kind == "feed" and t.file.startswith(("c/", "t/"))):
+            return int(t.file.split("/")[1]) in self.channels
+        if t.kind == "conversation" or (t.kind == "feed" and t.file.startswith("conv/")):
+            row = conversation_views.find_conversation(self.conn, int(t.file.split("/")[1]))
+            if row is None or not any(c["id"] in self.channels for c in row["channels"]):
+                return False
+            year = self.plan.part.year
+            first, last = (present.iso(row[k]) or "" for k in ("first_ts", "last_ts"))
+            return year is None or first[:4] <= year <= last[:4]
+        return True
 
     def _fetch(self, t: Target) -> str | None:
         """Render a target now (it is written when the queue reaches it)."""
@@ -146,6 +168,19 @@ class SiteBuilder:
             self.write_page(t.file, r.body.decode())
         self.drain()
 
+    def home(self) -> None:
+        """The home page: the server's own, or in a guild's part the same page with only that guild."""
+        guild = self.plan.part.guild
+        if guild is None:
+            self.fetch_page(Target("home", "index.html", "/"))
+            return
+        page = build_home(self.conn)
+        page["guilds"] = [g for g in page["guilds"] if g["id"] == str(guild)]
+        feed = urls.digest_feed_url()
+        html = self.renderer.template("home.html", page, feed_url=feed, feed_title="Weekly digest (Atom)")
+        self.write_page("index.html", html)
+        self.drain()
+
     def build(self, progress: Progress) -> None:
         """Seeds first (home, search, static files), then channels, then permalinks."""
         sitemap = self.plan.sitemap
@@ -159,9 +194,16 @@ class SiteBuilder:
                     self.writer.write(f"static/{path.name}", path.read_bytes())
         code_css = self.renderer.get("/assets/code.css")
         self.writer.write("assets/code.css", code_css.body)
+        months = sorted({r.timestamp[:7] for r in self.plan.records})
+        self.known.update(("digest/index.html", "index.html"))
         self.write_page("search/index.html", self.renderer.template("publish_search.html", {"query": ""}))
-        self.fetch_page(Target("home", "index.html", "/"))
-        for month in sorted({r.timestamp[:7] for r in self.plan.records}):  # digests per month
+        self.home()
+        digests = [{"month": m, "url": digest_month_url(m)} for m in reversed(months)]
+        self.write_page(
+            "digest/index.html", self.renderer.template("publish_digests.html", {"months": digests})
+        )
+        self.drain()
+        for month in months:  # digests per month
             digest = self.plan.sitemap.target(digest_month_url(month))
             if digest is not None:
                 self.fetch_page(digest)

@@ -87,13 +87,40 @@ class SiteWriter:
         (self.out / MANIFEST).write_bytes(orjson.dumps({"version": 1, "files": files}))
         return self.counts
 
-    def sizes(self) -> dict[str, int]:
-        """Bytes per top-level folder of the site (files directly at the top count as "pages")."""
+    def sizes(self, prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, int]:
+        """Bytes per top-level folder of the site, or of the part under `prefix` (files directly at the
+        top count as "pages"); folders named in `skip` (other parts) are left out."""
         out: dict[str, int] = {}
         for file, (_, size) in self.new.items():
+            if not file.startswith(prefix):
+                continue
+            file = file[len(prefix) :]
             top = file.split("/", 1)[0] if "/" in file else "pages"
-            out[top] = out.get(top, 0) + size
+            if top not in skip:
+                out[top] = out.get(top, 0) + size
         return out
+
+    def files(self, prefix: str = "", skip: tuple[str, ...] = ()) -> int:
+        """How many files the site (or the part under `prefix`) has, leaving out the folders in `skip`."""
+        return sum(
+            1 for f in self.new if f.startswith(prefix) and f[len(prefix) :].split("/", 1)[0] not in skip
+        )
+
+
+class Folder:
+    """A part of the site: writes go to `prefix` + the file's own path in its part."""
+
+    def __init__(self, writer: SiteWriter, prefix: str) -> None:
+        self.writer = writer
+        self.prefix = prefix
+
+    def has(self, file: str) -> bool:
+        """Whether this build already wrote `file` in this part."""
+        return self.writer.has(self.prefix + file)
+
+    def write(self, file: str, data: bytes) -> None:
+        """Write one file of this part."""
+        self.writer.write(self.prefix + file, data)
 
 
 def _prune(folder: Path, root: Path) -> None:

@@ -18,6 +18,7 @@ import archive
 from archive import Ingester
 from tests.conftest import rows
 from tests.factory import export_doc, msg, sf
+from tests.ingesting import ingest_archive
 
 Make = Callable[..., Ingester]
 
@@ -151,7 +152,7 @@ def test_bad_file_gives_one_line_and_spares_the_rest(kind: str, tmp_path: Path, 
         _doc_bytes([msg(100 + i, f"other {i}") for i in range(3)], channel_id="200000000000000077")
     )
     ing = ingester()
-    results = {Path(f.path).name: f for f in ing.ingest([tmp_path / "in"]).files}
+    results = {Path(f.path).name: f for f in ingest_archive(ing, [tmp_path / "in"]).files}
     assert results["good.json"].status == "ok"
     result = results["bad.json"]
     assert result.status == status, (kind, result)
@@ -182,7 +183,7 @@ def test_duplicate_ids_with_different_content_keep_one(tmp_path: Path, ingester:
     a, b = msg(1, "first version"), msg(1, "second version")
     path = tmp_path / "dup.json"
     path.write_bytes(_doc_bytes([a, msg(2, "x"), b]))
-    result = ingester().ingest([path]).files[0]
+    result = ingest_archive(ingester(), [path]).files[0]
     assert (result.status, result.messages) == ("ok", 2)
     assert rows(ingester().conn, "SELECT content FROM messages WHERE id = ?", int(sf(1))) == [
         ("second version",)
@@ -193,7 +194,7 @@ def test_huge_string_message(tmp_path: Path, ingester: Make) -> None:
     path = tmp_path / "big.json"
     data = _doc_bytes([msg(1, "a" * (100 * 1024 * 1024)), msg(2, "after")])
     path.write_bytes(data)
-    result = ingester().ingest([path]).files[0]
+    result = ingest_archive(ingester(), [path]).files[0]
     assert result.status == "failed"
     start = data.index(b"[") + 1  # the place named is where the oversized message begins
     assert (
@@ -207,7 +208,7 @@ def test_directory_loop_is_walked_once(tmp_path: Path, ingester: Make) -> None:
     (root / "sub" / "e.json").write_bytes(_doc_bytes([msg(1, "looped")]))
     os.symlink(root, root / "sub" / "back")
     os.symlink(root / "sub" / "e.json", root / "alias.json")
-    summary = ingester().ingest([root])
+    summary = ingest_archive(ingester(), [root])
     assert [(Path(f.path).name, f.status) for f in summary.files] == [("alias.json", "ok")]
 
 
@@ -218,7 +219,7 @@ def test_failed_file_leaves_no_trace(tmp_path: Path, ingester: Make) -> None:
     ing.apply_policy()
     conn: sqlite3.Connection = ing.conn
     before = archive.stats(conn)["generation"]
-    ing.ingest([path])
+    ingest_archive(ing, [path])
     for table in ("messages", "exports", "provenance", "users", "channels", "revisions", "links"):
         assert rows(conn, f"SELECT count(*) FROM {table}") == [(0,)], table
     assert archive.stats(conn)["generation"] == before

@@ -9,6 +9,7 @@ from pathlib import Path
 from archive import Ingester
 from tests.conftest import rows
 from tests.factory import msg, write_export
+from tests.ingesting import ingest_archive
 
 Make = Callable[..., Ingester]
 
@@ -26,7 +27,7 @@ def test_truncated_file_fails_whole_with_place(
 ) -> None:
     path, _cut = _truncated(tmp_path)
     good = write_export(tmp_path / "good.json", [msg(100, "fine")], channel_id="200000000000000002")
-    results = {Path(f.path).name: f for f in ingester().ingest([path, good]).files}
+    results = {Path(f.path).name: f for f in ingest_archive(ingester(), [path, good]).files}
     assert results["good.json"].status == "ok"
     failed = results["cut.json"]
     assert failed.status == "failed"
@@ -45,7 +46,7 @@ def test_salvage_keeps_complete_messages_and_marks_partial(
     tmp_path: Path, conn: sqlite3.Connection, ingester: Make
 ) -> None:
     path, _ = _truncated(tmp_path)
-    result = ingester().ingest([path], salvage=True).files[0]
+    result = ingest_archive(ingester(), [path], salvage=True).files[0]
     assert (result.status, result.added) == ("partial", 7)
     assert rows(conn, "SELECT status, message_count FROM exports") == [("partial", 7)]
     assert rows(conn, "SELECT content FROM messages ORDER BY id")[-1] == ("message number 6",)
@@ -79,7 +80,7 @@ def test_error_lines_for_each_kind(tmp_path: Path, ingester: Make) -> None:
     }
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
-    results = {Path(f.path).name: f.error for f in ingester().ingest([tmp_path]).files}
+    results = {Path(f.path).name: f.error for f in ingest_archive(ingester(), [tmp_path]).files}
     p = str(tmp_path)
     assert results == {
         "array.json": f"{p}/array.json at byte 0: not JSON: a DCE export starts with '{{'",
@@ -96,7 +97,7 @@ def test_wrong_field_types_name_the_message(tmp_path: Path, ingester: Make) -> N
     m = msg(1, "ok")
     bad = msg(2, "x", author="not an object")
     write_export(tmp_path / "types.json", [m, bad])
-    result = ingester().ingest([tmp_path / "types.json"]).files[0]
+    result = ingest_archive(ingester(), [tmp_path / "types.json"]).files[0]
     assert (result.status, result.messages, result.skipped) == ("partial", 1, 1)
     assert len(result.warnings) == 1
     assert result.warnings[0].endswith(f"(message 2): message {bad['id']}: author is not an object")

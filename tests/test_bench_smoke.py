@@ -144,6 +144,7 @@ def test_http_bench(client: str) -> None:
 def test_crash_trials() -> None:
     out = run("crash_trials.py", "--trials", "1", "--size", "300", "--no-record").stdout
     assert re.search(r"^1 trials .* 0 differ from the clean run", out, re.M), out
+    assert re.search(r"; 0 orphaned processes, 0 stale temp files$", out, re.M), out
 
 
 @pytest.mark.skipif(not IRC.exists(), reason="no IRC disentanglement data in ../shared")

@@ -152,3 +152,24 @@ def test_python_cli_py_works_as_a_script(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert "ingest" in result.stdout and "stats" in result.stdout
+
+
+def test_ingest_starts_without_the_viewer_stack(tmp_path: Path) -> None:
+    # Every `hallway ingest` paid ~0.8 s importing FastAPI, uvicorn, Jinja and the publisher it never uses.
+    probe = (
+        "import sys; sys.argv = ['hallway', 'ingest', sys.argv[1], '--data-dir', sys.argv[2], '-q']\n"
+        "import cli\n"
+        "try:\n    cli.app()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('fastapi', 'starlette', 'uvicorn', 'jinja2', 'publish', 'web', 'mcp')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(ROOT / "sample_exports"), str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert _stats(tmp_path / "data")["messages"] > 0

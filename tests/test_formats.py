@@ -20,6 +20,7 @@ from archive.sources.dce_txt import TxtExportReader
 from bench import dce_render
 from bench.corpus import START_MS, Corpus, header_for, write_export
 from tests.conftest import REAL, rows
+from tests.ingesting import ingest_archive
 
 Make = Callable[..., Ingester]
 KOMODO = REAL / "gcharang__discord-archive-komodo" / "after-2019-Dec-05" / "2019-Dec-06"
@@ -100,7 +101,7 @@ def test_real_csv_and_txt_merge_into_html_without_duplicates(
     ing = ingester()
     added = []
     for folder in order:
-        summary = ing.ingest([KOMODO / folder])
+        summary = ingest_archive(ing, [KOMODO / folder])
         assert [f.status for f in summary.files] == ["ok", "ok"], summary.files
         added.append(summary.added)
     # Net counts: only the first export of these 148 messages adds any.
@@ -123,9 +124,9 @@ def test_real_csv_and_txt_merge_into_html_without_duplicates(
 
 @real
 def test_real_csv_alone_is_flagged_low_fidelity(conn: sqlite3.Connection, ingester: Make) -> None:
-    ingester().ingest([KOMODO / "csv"])
+    ingest_archive(ingester(), [KOMODO / "csv"])
     assert rows(conn, "SELECT count(*), min(fidelity), max(fidelity) FROM messages") == [(148, 2, 2)]
-    again = ingester().ingest([_file("csv", 1)], force=True)
+    again = ingest_archive(ingester(), [_file("csv", 1)], force=True)
     assert again.files[0].added == 0
     assert rows(conn, "SELECT count(*) FROM messages") == [(148,)]
 
@@ -178,14 +179,16 @@ def test_generated_json_and_html_dedupe_by_id_json_wins(
     json_path = tmp_path / "export.json"
     write_export(json_path, header, messages)
     ing = ingester()
-    assert [f.status for f in ing.ingest([paths["html"]]).files] == ["ok"]
+    assert [f.status for f in ingest_archive(ing, [paths["html"]]).files] == ["ok"]
     assert rows(conn, "SELECT count(*), min(fidelity) FROM messages") == [(60, 3)]
-    assert [f.status for f in ing.ingest([json_path, paths["csv"], paths["txt"]]).files] == ["ok"] * 3
+    assert [f.status for f in ingest_archive(ing, [json_path, paths["csv"], paths["txt"]]).files] == [
+        "ok"
+    ] * 3
     assert rows(conn, "SELECT count(*), min(fidelity), max(fidelity) FROM messages") == [(60, 4, 4)]
     assert rows(conn, "SELECT count(*) FROM revisions") == [(0,)]  # a richer copy is not an edit
     assert set(rows(conn, "SELECT count(*) FROM provenance GROUP BY message_id")) == {(4,)}
     # HTML seen again after JSON changes nothing: JSON's fields win.
-    ing.ingest([paths["html-light"]])
+    ingest_archive(ing, [paths["html-light"]])
     assert rows(conn, "SELECT count(*), min(fidelity) FROM messages") == [(60, 4)]
 
 
@@ -261,7 +264,7 @@ def test_bad_input_names_file_and_place(
 ) -> None:
     path = _write(tmp_path, name, data)
     good = _corpus(tmp_path)[2]["html"]
-    summary = ingester().ingest([path, good])
+    summary = ingest_archive(ingester(), [path, good])
     results = {Path(f.path).name: f for f in summary.files}
     assert (results[name].status, results[name].error) == (status, f"{path}{error}")
     assert results[good.name].status == "ok"  # one bad file never costs the others
@@ -273,12 +276,12 @@ def test_truncated_html_salvage_keeps_complete_groups(
     paths = _corpus(tmp_path)[2]
     data = paths["html"].read_bytes()
     cut = _write(tmp_path, "cut [900].html", data[: len(data) * 2 // 3])
-    failed = ingester().ingest([cut]).files[0]
+    failed = ingest_archive(ingester(), [cut]).files[0]
     assert failed.status == "failed"
     assert (
         failed.error is not None and "truncated: the file ends inside a message group (after " in failed.error
     )
-    partial = ingester().ingest([cut], salvage=True).files[0]
+    partial = ingest_archive(ingester(), [cut], salvage=True).files[0]
     assert partial.status == "partial" and 0 < partial.messages < 60
     assert rows(conn, "SELECT count(*) FROM messages") == [(partial.messages,)]
 
@@ -392,7 +395,7 @@ def test_modern_minified_html_keeps_every_part(
     assert first["stickers"][0]["name"] == "Wave"
     assert first["reactions"][0]["emoji"]["name"] == "👍" and first["reactions"][0]["count"] == 3
     assert got[1]["reference"] == {"messageId": "1100000000000000001"} and got[1]["author"]["isBot"] is True
-    result = ingester().ingest([path]).files[0]
+    result = ingest_archive(ingester(), [path]).files[0]
     assert (result.status, result.messages) == ("ok", 4)
     assert rows(conn, "SELECT name, category, topic, guild_id FROM channels") == [
         ("general", "Text Channels", "the topic", 300000000000000001)
@@ -469,9 +472,9 @@ def test_html_without_a_channel_id_joins_the_channel_a_json_export_names(
     header = header_for("200000000000000001", "general", START_MS)
     write_export(tmp_path / "general.json", header, messages)
     ing = ingester()
-    ing.ingest([html])
+    ingest_archive(ing, [html])
     (made_up,) = rows(conn, "SELECT id FROM channels")
     assert made_up[0] >= 1 << 62
-    ing.ingest([tmp_path / "general.json"])
+    ingest_archive(ing, [tmp_path / "general.json"])
     assert rows(conn, "SELECT DISTINCT channel_id FROM messages") == [(200000000000000001,)]
     assert rows(conn, "SELECT id FROM channels") == [(200000000000000001,)]

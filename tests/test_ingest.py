@@ -12,6 +12,7 @@ import orjson
 from archive import Ingester
 from tests.conftest import rows
 from tests.factory import ALICE, BOB, CAROL, export_doc, iso, msg, sf, write_export, write_json
+from tests.ingesting import ingest_archive
 
 Make = Callable[..., Ingester]
 
@@ -47,7 +48,7 @@ def test_ingest_stores_message_fields(tmp_path: Path, conn: sqlite3.Connection, 
         futureField={"a": 1},
     )
     write_export(tmp_path / "e.json", [m])
-    summary = ingester().ingest([tmp_path / "e.json"])
+    summary = ingest_archive(ingester(), [tmp_path / "e.json"])
     assert [(f.status, f.added) for f in summary.files] == [("ok", 1)]
     assert rows(
         conn,
@@ -88,11 +89,11 @@ def test_ingest_twice_is_a_noop_and_recognises_a_renamed_copy(
 ) -> None:
     write_export(tmp_path / "a" / "e.json", [msg(i, f"m{i}") for i in range(50)])
     ing = ingester()
-    assert [f.status for f in ing.ingest([tmp_path / "a"]).files] == ["ok"]
+    assert [f.status for f in ingest_archive(ing, [tmp_path / "a"]).files] == ["ok"]
     before = rows(conn, "SELECT * FROM messages ORDER BY id")
-    assert [f.status for f in ing.ingest([tmp_path / "a"]).files] == ["unchanged"]
+    assert [f.status for f in ingest_archive(ing, [tmp_path / "a"]).files] == ["unchanged"]
     shutil.copy(tmp_path / "a" / "e.json", tmp_path / "renamed copy.json")
-    assert [f.status for f in ing.ingest([tmp_path / "renamed copy.json"]).files] == ["unchanged"]
+    assert [f.status for f in ingest_archive(ing, [tmp_path / "renamed copy.json"]).files] == ["unchanged"]
     assert rows(conn, "SELECT * FROM messages ORDER BY id") == before
     assert rows(conn, "SELECT count(*) FROM exports") == [(1,)]
 
@@ -123,8 +124,8 @@ def test_newer_export_adds_revision_tombstone_and_new_messages(
 ) -> None:
     a, b, ids = _two_exports(tmp_path)
     ing = ingester()
-    ing.ingest([a])
-    result = ing.ingest([b]).files[0]
+    ingest_archive(ing, [a])
+    result = ingest_archive(ing, [b]).files[0]
     assert (result.added, result.deleted) == (1, 1)
     edited_ms = 1_700_000_000_000 + 1_000_000
     state = _merge_state(conn)
@@ -154,7 +155,7 @@ def test_merge_result_does_not_depend_on_ingest_order(tmp_path: Path, ingester: 
     states = []
     for order in ([a, b], [b, a]):
         c = archive.connect(tmp_path / f"db{len(states)}.sqlite")
-        Ingester(c).ingest(order)
+        ingest_archive(Ingester(c), order)
         states.append(_merge_state(c))
     assert states[0] == states[1]
 
@@ -167,7 +168,7 @@ def test_message_outside_newer_export_range_is_not_a_tombstone(
     write_export(
         tmp_path / "b.json", [msg(i, f"t{i}") for i in range(3, 6)], exported_at="2024-02-01T00:00:00Z"
     )
-    ingester().ingest([tmp_path / "a.json", tmp_path / "b.json"])
+    ingest_archive(ingester(), [tmp_path / "a.json", tmp_path / "b.json"])
     assert rows(conn, "SELECT count(*) FROM messages WHERE deleted = 1") == [(0,)]
 
 
@@ -178,7 +179,7 @@ def test_partitions_group_by_channel_id_not_file_name(
     write_export(tmp_path / "x.json", msgs[:3])
     write_export(tmp_path / "renamed [part 2].json", msgs[3:6])
     write_export(tmp_path / "zzz.json", msgs[6:])
-    summary = ingester().ingest([tmp_path])
+    summary = ingest_archive(ingester(), [tmp_path])
     assert [f.added for f in summary.files] == [3, 3, 3]
     assert rows(conn, "SELECT channel_id, count(*), sum(deleted) FROM messages GROUP BY channel_id") == [
         (200000000000000001, 9, 0)
@@ -235,7 +236,7 @@ def test_reference_kinds_and_threads(tmp_path: Path, conn: sqlite3.Connection, i
         category_id=parent,
         category="general",
     )
-    ingester().ingest([tmp_path])
+    ingest_archive(ingester(), [tmp_path])
     assert rows(
         conn, "SELECT type, reply_to, ref_kind, ref_message_id, ref_channel_id FROM messages ORDER BY id"
     ) == [
@@ -313,7 +314,7 @@ def test_old_era_quirks(tmp_path: Path, conn: sqlite3.Connection, ingester: Make
         "messageCount": 2,
     }
     write_json(tmp_path / "old.json", doc)
-    ingester().ingest([tmp_path / "old.json"])
+    ingest_archive(ingester(), [tmp_path / "old.json"])
     assert rows(conn, "SELECT type, edited_ts, content FROM messages ORDER BY id") == [
         ("Default", 1_699_984_800_100, "old msg"),
         ("8", None, ""),
@@ -335,7 +336,7 @@ def test_fallback_category_zero_means_none(tmp_path: Path, conn: sqlite3.Connect
         category_id="400000000000000001",
         category="Research",
     )
-    ingester().ingest([tmp_path])
+    ingest_archive(ingester(), [tmp_path])
     assert rows(conn, "SELECT id, category_id, category FROM channels ORDER BY id") == [
         (200000000000000001, None, None),
         (200000000000000002, 400000000000000001, "Research"),
@@ -353,7 +354,7 @@ def test_dm_export_has_guild_zero(tmp_path: Path, conn: sqlite3.Connection, inge
         category_id="0",
         category="Private",
     )
-    ingester().ingest([tmp_path])
+    ingest_archive(ingester(), [tmp_path])
     assert rows(conn, "SELECT g.id, g.name, c.type FROM channels c JOIN guilds g ON g.id = c.guild_id") == [
         (0, "Direct Messages", "DirectTextChat")
     ]
@@ -364,7 +365,7 @@ def test_minified_export_uses_the_event_parser(
 ) -> None:
     write_export(tmp_path / "min.json", [msg(i, f"m{i}") for i in range(3)], indent=None)
     write_export(tmp_path / "four.json", [msg(i, f"m{i}") for i in range(3, 6)], indent=4)
-    summary = ingester().ingest([tmp_path])
+    summary = ingest_archive(ingester(), [tmp_path])
     assert sorted((Path(f.path).name, f.status, f.added) for f in summary.files) == [
         ("four.json", "ok", 3),
         ("min.json", "ok", 3),
@@ -376,7 +377,7 @@ def test_unicode_surrogates_and_nul(tmp_path: Path, conn: sqlite3.Connection, in
     write_export(path, [msg(1, "PLACEHOLDER")])
     text = path.read_text().replace("PLACEHOLDER", "thumbs \\uD83D\\uDC4D and nul \\u0000 end")
     path.write_text(text)
-    ingester().ingest([path])
+    ingest_archive(ingester(), [path])
     assert rows(conn, "SELECT content FROM messages") == [("thumbs \U0001f44d and nul \ufffd end",)]
 
 
@@ -387,7 +388,7 @@ def test_same_edit_time_different_rendering_is_not_a_revision(
     new = msg(1, "hi @Bob B", mentions=[BOB])
     write_export(tmp_path / "a.json", [old], exported_at="2023-01-01T00:00:00Z")
     write_export(tmp_path / "b.json", [new], exported_at="2024-01-01T00:00:00Z")
-    ingester().ingest([tmp_path / "b.json", tmp_path / "a.json"])
+    ingest_archive(ingester(), [tmp_path / "b.json", tmp_path / "a.json"])
     assert rows(conn, "SELECT content FROM messages") == [("hi @Bob B",)]
     assert rows(conn, "SELECT count(*) FROM revisions") == [(0,)]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from archive import Ingester
 from tests.conftest import rows
 from tests.factory import msg, write_export
+from tests.ingesting import ingest_archive
 
 CHANNEL = "200000000000000001"
 
@@ -26,7 +27,7 @@ def test_channel_in_two_guilds_is_an_error_naming_both_files(
     tmp_path: Path, conn: sqlite3.Connection, ingester: Callable[..., Ingester]
 ) -> None:
     real, odd = _exports(tmp_path)
-    results = ingester().ingest([real, odd]).files
+    results = ingest_archive(ingester(), [real, odd]).files
     assert [(Path(r.path).name, r.status) for r in results] == [("real.json", "ok"), ("odd.json", "failed")]
     assert results[1].error == (
         f"{odd} at channel: channel {CHANNEL} is in guild 300000000000000002 here but in guild "
@@ -46,6 +47,6 @@ def test_same_guild_again_still_merges(
     again = write_export(tmp_path / "again.json", [msg(i, f"real {i}") for i in range(12)], channel_id=CHANNEL,
                          guild_id="300000000000000001", guild_name="Real Guild",
                          exported_at="2025-02-01T00:00:00.0000000+00:00")  # fmt: skip
-    results = ingester().ingest([real, again]).files
+    results = ingest_archive(ingester(), [real, again]).files
     assert [r.status for r in results] == ["ok", "ok"]
     assert rows(conn, "SELECT count(*) FROM messages WHERE deleted = 0") == [(12,)]

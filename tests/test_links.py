@@ -11,6 +11,7 @@ import pytest
 from archive import Ingester, links
 from tests.conftest import rows
 from tests.factory import ALICE, BOB, CAROL, msg, sf, write_export
+from tests.ingesting import ingest_archive
 
 Make = Callable[..., Ingester]
 GUILD = "300000000000000001"
@@ -33,7 +34,7 @@ def test_second_export_links_only_new_messages_and_keeps_old_links(
     first = [msg(i * 60, f"topic {i % 3} discussion line {i}", [ALICE, BOB, CAROL][i % 3]) for i in range(30)]
     write_export(tmp_path / "a.json", first, exported_at="2024-01-01T00:00:00Z")
     ing = ingester()
-    ing.ingest([tmp_path / "a.json"])
+    ingest_archive(ing, [tmp_path / "a.json"])
     before = rows(conn, "SELECT message_id, parent_id, conversation_id FROM links ORDER BY 1")
     assert len(before) == 30
     second = [
@@ -42,7 +43,7 @@ def test_second_export_links_only_new_messages_and_keeps_old_links(
         msg(41 * 60, "unrelated", CAROL),
     ]
     write_export(tmp_path / "b.json", second, exported_at="2024-02-01T00:00:00Z")
-    ing.ingest([tmp_path / "b.json"])
+    ingest_archive(ing, [tmp_path / "b.json"])
     after = rows(conn, "SELECT message_id, parent_id, conversation_id FROM links ORDER BY 1")
     assert after[:30] == before
     first_conv = before[0][2]
@@ -57,7 +58,7 @@ def test_chunked_computation_keeps_explicit_links_across_chunks(
     msgs = [msg(i * 30, f"line {i}", [ALICE, BOB][i % 2]) for i in range(40)]
     msgs.append(_reply(40 * 30, "reply to line 2", 2 * 30, CAROL))  # target far back, in an earlier chunk
     write_export(tmp_path / "a.json", msgs)
-    ingester().ingest([tmp_path / "a.json"])
+    ingest_archive(ingester(), [tmp_path / "a.json"])
     assert rows(conn, "SELECT count(*) FROM links") == [(41,)]
     target_conv = rows(conn, "SELECT conversation_id FROM links WHERE message_id = ?", int(sf(60)))[0][0]
     assert rows(
@@ -105,7 +106,7 @@ def test_chunk_starting_with_replies_uses_context_links_safely(
         else:
             msgs.append(msg(i * 20, f"chatter {i} {'gpu' if i % 3 else 'loss'}", [ALICE, BOB, CAROL][i % 3]))
     write_export(tmp_path / "a.json", msgs)
-    ingester().ingest([tmp_path / "a.json"])
+    ingest_archive(ingester(), [tmp_path / "a.json"])
     assert rows(conn, "SELECT count(*) FROM links") == [(130,)]
     assert rows(conn, "SELECT parent_id, explicit FROM links WHERE message_id = ?", int(sf(110 * 20))) == [
         (int(sf(105 * 20)), 1)

@@ -15,6 +15,7 @@ import archive
 from archive import ExportFormatError, ExportReader, Ingester
 from archive.normalizer import MODELED_KEYS
 from tests.factory import export_doc, msg
+from tests.ingesting import ingest_archive
 
 json_scalars = (
     st.none()
@@ -54,7 +55,7 @@ def test_any_message_shapes_never_raise(msgs: list[dict[str, Any]], indent: int 
         text = json.dumps(export_doc(msgs), indent=indent) if indent else json.dumps(export_doc(msgs))
         path.write_text(text)
         conn = archive.connect(Path(tmp) / "a.sqlite")
-        result = Ingester(conn).ingest([path]).files[0]
+        result = ingest_archive(Ingester(conn), [path]).files[0]
         assert result.status in {"ok", "partial", "failed"}
         stored = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
         assert stored == result.messages
@@ -89,6 +90,6 @@ def test_mutated_bytes_only_raise_export_format_error(edits: list[tuple[int, byt
             assert "\n" not in str(e)
             assert str(e).startswith(str(path))
         conn = archive.connect(Path(tmp) / "a.sqlite")
-        result = Ingester(conn).ingest([path], salvage=bool(cut % 2)).files[0]
+        result = ingest_archive(Ingester(conn), [path], salvage=bool(cut % 2)).files[0]
         assert result.status in {"ok", "partial", "failed"}
         conn.close()

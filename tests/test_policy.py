@@ -15,6 +15,7 @@ from archive import Ingester, Policy, PolicyError, load_policy, save_policy
 from archive.policy import pseudonym_for
 from tests.conftest import rows
 from tests.factory import ALICE, BOB, CAROL, msg, sf, write_export
+from tests.ingesting import ingest_archive
 
 Make = Callable[..., Ingester]
 SECRET_TEXT = "zanzibar-quokka-secret"
@@ -111,7 +112,7 @@ def test_policy_at_ingest_never_writes_withheld_content(
 ) -> None:
     root = _corpus(tmp_path)
     ing = ingester(POLICY)
-    summary = ing.ingest([root])
+    summary = ingest_archive(ing, [root])
     assert sorted((Path(f.path).name, f.status) for f in summary.files) == [
         ("general.json", "ok"),
         ("mod-talk.json", "excluded"),
@@ -120,20 +121,20 @@ def test_policy_at_ingest_never_writes_withheld_content(
     db = tmp_path / "data" / archive.ARCHIVE_FILE
     _check_withheld(conn, db, ing.secret)
     # Re-ingesting the originals (even with --force) brings nothing back.
-    ing.ingest([root])
-    ing.ingest([root], force=True)
+    ingest_archive(ing, [root])
+    ingest_archive(ing, [root], force=True)
     _check_withheld(conn, db, ing.secret)
 
 
 def test_policy_change_after_ingest_purges(tmp_path: Path, conn: sqlite3.Connection, ingester: Make) -> None:
     root = _corpus(tmp_path)
-    ingester().ingest([root])
+    ingest_archive(ingester(), [root])
     assert rows(conn, "SELECT count(*) FROM messages WHERE content LIKE ?", f"%{SECRET_TEXT}%") == [(1,)]
     ing = ingester(POLICY)
     assert ing.apply_policy() == 2 + 2  # mod-talk + thread removed, bob's message, the takedown
     assert rows(conn, "SELECT count(*) FROM removed") == [(2,)]
     _check_withheld(conn, tmp_path / "data" / archive.ARCHIVE_FILE, ing.secret)
-    ing.ingest([root])
+    ingest_archive(ing, [root])
     _check_withheld(conn, tmp_path / "data" / archive.ARCHIVE_FILE, ing.secret)
 
 

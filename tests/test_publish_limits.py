@@ -1,18 +1,29 @@
-"""The host-limit warnings of `hallway publish` name only options and steps that exist."""
+"""The host-limit warnings of `hallway publish` name the limit, the site and the step that helps."""
 
 from __future__ import annotations
 
-from publish.build import FILE_LIMIT, SIZE_LIMIT, limit_warnings
+from publish.build import FILE_LIMIT, LANDING_ADVICE, SIZE_LIMIT, limit_warnings
 
 
 def test_publish_limit_warnings_below_the_limits_are_silent() -> None:
     assert limit_warnings(SIZE_LIMIT, FILE_LIMIT) == []
 
 
-def test_publish_limit_warnings_name_the_limit_and_a_step_that_exists() -> None:
+def test_publish_limit_warnings_name_the_limit_and_suggest_a_split() -> None:
     assert limit_warnings(SIZE_LIMIT + 250_000_000, FILE_LIMIT + 1) == [
         "the site is 1.25 GB; GitHub Pages publishes at most 1 GB "
-        "(splitting a site by guild or year is not built yet: choose a host without this limit)",
+        "(publish with --split-by guild or --split-by year for one site per part)",
         f"the site has {FILE_LIMIT + 1:,} files; some hosts accept at most {FILE_LIMIT:,} per site "
-        "(splitting a site by guild or year is not built yet: choose a host without this limit)",
+        "(publish with --split-by guild or --split-by year for one site per part)",
+    ]
+
+
+def test_publish_limit_warnings_name_the_part_of_a_split_site() -> None:
+    assert limit_warnings(1, FILE_LIMIT + 1, "2024") == [
+        f"the site 2024 has {FILE_LIMIT + 1:,} files; some hosts accept at most {FILE_LIMIT:,} per site "
+        "(publish with --split-by guild or --split-by year for one site per part)"
+    ]
+    assert limit_warnings(1, 30_000, "the landing folder", LANDING_ADVICE) == [
+        "the landing folder has 30,000 files; some hosts accept at most 20,000 per site "
+        "(one redirect per message: host the parts without it, or where file counts aren't limited)"
     ]

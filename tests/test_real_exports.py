@@ -10,6 +10,7 @@ import pytest
 
 from archive import ExportReader, Ingester
 from tests.conftest import REAL, rows
+from tests.ingesting import ingest_archive
 
 Make = Callable[..., Ingester]
 pytestmark = pytest.mark.skipif(not REAL.exists(), reason=f"real exports not found at {REAL}")
@@ -18,7 +19,7 @@ EXAMPLE = REAL / "slatinsky__DiscordChatExporter-frontend" / "example_guild"
 
 
 def test_every_real_json_export_ingests(tmp_path: Path, conn: sqlite3.Connection, ingester: Make) -> None:
-    summary = ingester().ingest([REAL])
+    summary = ingest_archive(ingester(), [REAL])
     summary.files = [f for f in summary.files if f.path.endswith(".json")]  # other formats: test_sources.py
     assert summary.files, "no JSON files found"
     # chat-analytics' hand-made test files use "100" as a message id: that message is skipped, named.
@@ -39,7 +40,7 @@ def test_every_real_json_export_ingests(tmp_path: Path, conn: sqlite3.Connection
 def test_real_thread_links_to_its_parent_channel(
     tmp_path: Path, conn: sqlite3.Connection, ingester: Make
 ) -> None:
-    ingester().ingest([EXAMPLE])
+    ingest_archive(ingester(), [EXAMPLE])
     threads = rows(conn, "SELECT id, name, parent_id, parent_name FROM channels WHERE is_thread = 1")
     assert threads == [(1060927310439657577, "Thomas is Thomas", 1012224565567721552, "general")]
     # The parent's ThreadCreated message points at the thread, whose id is the starter message's id.
@@ -57,7 +58,7 @@ def test_real_reexport_without_a_message_merges(
     files = sorted(EXAMPLE.glob("*chill talk*.json"))
     assert len(files) == 2
     ing = ingester()
-    ing.ingest(files)
+    ingest_archive(ing, files)
     # The file name says [1012224565567125544]; the header is the truth.
     total = rows(conn, "SELECT count(*) FROM messages WHERE channel_id = 1012224565567875236")[0][0]
     assert total == 6  # the union of both exports, nothing duplicated

@@ -11,6 +11,7 @@ import pytest
 import archive
 from archive import Ingester
 from tests.conftest import SAMPLES, rows
+from tests.ingesting import ingest_archive
 
 RESEARCH = 907543031316510423
 GENERAL = 907354337968331041
@@ -23,7 +24,7 @@ POSTS = {1285903143825198254: 15, 1313580519186827391: 14, 1364277070477316834: 
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
     path = tmp_path_factory.mktemp("samples") / archive.ARCHIVE_FILE
     conn = archive.connect(path)
-    summary = Ingester(conn).ingest([SAMPLES])
+    summary = ingest_archive(Ingester(conn), [SAMPLES])
     assert [(Path(f.path).name, f.error) for f in summary.files if f.status != "ok"] == []
     yield conn
     conn.close()

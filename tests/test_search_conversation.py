@@ -15,6 +15,7 @@ from archive.conversation_views import find_conversation_id
 from indexer.query import QueryBuilder
 from indexer.schema import build_schema
 from tests.conftest import SAMPLES
+from tests.ingesting import ingest_archive
 from tests.test_search import all_ids, live, oracle
 
 THREAD = 1239970985717853624
@@ -29,7 +30,7 @@ def env(
 ) -> Iterator[tuple[sqlite3.Connection, indexer.SearchIndex, Path]]:
     data = tmp_path_factory.mktemp("search-conv") / "data"
     conn = archive.connect(data / archive.ARCHIVE_FILE)
-    archive.Ingester(conn).ingest([SAMPLES])  # ingest() also links conversations
+    ingest_archive(archive.Ingester(conn), [SAMPLES])  # it also links conversations
     indexer.update_index(data, conn)
     yield conn, indexer.open_index(data), data
     conn.close()

@@ -11,6 +11,7 @@ import archive
 import indexer
 from archive import Ingester
 from tests.factory import msg, write_export
+from tests.ingesting import ingest_archive
 
 HARLOW = {
     "id": "100000000000000041",
@@ -42,7 +43,7 @@ def ix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[indexer.SearchIndex
         [msg(1, "grokking curves", HARLOW), msg(2, "grokking too", HARPER), msg(3, "unrelated", HARLOW)],
     )
     conn: sqlite3.Connection = archive.connect(tmp / "data" / archive.ARCHIVE_FILE)
-    Ingester(conn).ingest([tmp / "e.json"])
+    ingest_archive(Ingester(conn), [tmp / "e.json"])
     indexer.update_index(tmp / "data", conn)
     yield indexer.open_index(tmp / "data")
     conn.close()
@@ -110,7 +111,7 @@ def decorated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[indexer.Sear
                               channel_name="🧵 Warp Core Diagnostics", channel_type="GuildPublicThread",
                               category_id="200000000000000011", category="💻-lcars-terminal-27", **GUILD_KW))  # fmt: skip
     conn: sqlite3.Connection = archive.connect(tmp / "data" / archive.ARCHIVE_FILE)
-    Ingester(conn).ingest(paths)
+    ingest_archive(Ingester(conn), paths)
     indexer.update_index(tmp / "data", conn)
     yield indexer.open_index(tmp / "data")
     conn.close()

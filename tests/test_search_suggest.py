@@ -15,6 +15,7 @@ import indexer
 from archive import Ingester
 from cli import app
 from tests.factory import msg, write_export
+from tests.ingesting import ingest_archive
 from web.app import create_app
 from web.settings import Settings
 
@@ -26,7 +27,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     tmp = tmp_path_factory.mktemp("suggest")
     write_export(tmp / "e.json", [msg(i, t) for i, t in enumerate(TEXTS)])
     conn: sqlite3.Connection = archive.connect(tmp / "data" / archive.ARCHIVE_FILE)
-    Ingester(conn).ingest([tmp / "e.json"])
+    ingest_archive(Ingester(conn), [tmp / "e.json"])
     indexer.update_index(tmp / "data", conn)
     conn.close()
     yield tmp / "data"

@@ -13,6 +13,7 @@ import indexer
 from archive import Ingester
 from indexer.schema import normalize_text
 from tests.factory import msg, write_export
+from tests.ingesting import ingest_archive
 
 NFD_CAFE = unicodedata.normalize("NFD", "café au lait")
 TEXTS = [
@@ -31,7 +32,7 @@ def ix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[indexer.SearchIndex
     tmp = tmp_path_factory.mktemp("unicode")
     write_export(tmp / "e.json", [msg(i, t) for i, t in enumerate(TEXTS)])
     conn: sqlite3.Connection = archive.connect(tmp / "data" / archive.ARCHIVE_FILE)
-    Ingester(conn).ingest([tmp / "e.json"])
+    ingest_archive(Ingester(conn), [tmp / "e.json"])
     indexer.update_index(tmp / "data", conn)
     yield indexer.open_index(tmp / "data")
     conn.close()

@@ -116,6 +116,24 @@ def test_unknown_files_are_described_by_their_content(head: bytes, what: str) ->
     assert archive.sources.unknown.describe(Path("x"), head).what == what
 
 
+def test_a_file_that_looks_like_dce_but_its_source_declined_says_what_was_missing(tmp_path: Path) -> None:
+    # Every DCE format has a source now: a file still described as one was declined by that source.
+    page = tmp_path / "general.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>DiscordChatExporter</title></head><body></body></html>"
+    )
+    txt = tmp_path / "general.txt"
+    txt.write_text("=" * 20 + "\nGuild: Lab\nChannel: general\n" + "=" * 20 + "\n")
+    notes = sorted(f.note for f in archive.discover([tmp_path]))
+    reexport = "re-export the channel with DiscordChatExporter's JSON format (--format Json)"
+    assert notes == [
+        f"{page}: a DCE HTML export: no DCE chatlog markup in its first 256 KB "
+        f"(a damaged page, or an unknown DCE version); {reexport}",
+        f"{txt}: a DCE TXT export: its rule line is not DCE's 62 '=' (edited, or an unknown DCE version); "
+        f"{reexport}",
+    ]
+
+
 def test_every_real_export_is_read_or_named(tmp_path: Path) -> None:
     if not REAL.exists():
         pytest.skip(f"real exports not found at {REAL}")

@@ -15,6 +15,7 @@ import archive
 import indexer
 from tests import test_web_app
 from tests.conftest import SAMPLES
+from tests.ingesting import ingest_archive
 from tests.test_web_app import BASE_URL, GENERAL, Community
 from web.app import create_app
 from web.pages import conversation_hue
@@ -38,7 +39,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClie
     """The sample community ingested with conversations, a client on it, and a read-only connection for SQL."""
     data_dir = tmp_path_factory.mktemp("conv") / "data"
     conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
-    archive.Ingester(conn).ingest([SAMPLES])
+    ingest_archive(archive.Ingester(conn), [SAMPLES])
     indexer.update_index(data_dir, conn)
     conn.close()
     ro = archive.connect(data_dir / archive.ARCHIVE_FILE, readonly=True)

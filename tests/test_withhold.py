@@ -17,6 +17,7 @@ import indexer
 from archive import Ingester, Policy
 from archive.policy import pseudonym_for
 from tests.factory import ALICE, BOB, export_doc, msg, sf, write_export, write_json
+from tests.ingesting import ingest_archive
 from web.media import media_headers
 
 GENERAL = "200000000000000001"
@@ -96,7 +97,7 @@ def test_case1_redact_between_two_files_of_a_running_ingest_applies_to_the_next(
     indexer.update_index(tmp_path / "data", conn)
     assert _search_ids(tmp_path / "data", "zedlaterwords") == []
     # Even with --force and a fresh Ingester that was never told about the rule.
-    Ingester(conn).ingest([b], force=True)
+    ingest_archive(Ingester(conn), [b], force=True)
     assert _leaks(conn, ("zedlaterwords", *ZED_SECRETS)) == []
 
 
@@ -108,7 +109,7 @@ def test_case2_drop_after_pseudonymize_purges_the_pseudonyms_messages(tmp_path: 
         tmp_path / "e.json", [msg(1, "zedwordsbefore", ZED), msg(2, f"hi <@{ZED['id']}>", BOB)]
     )
     conn = _open(tmp_path)
-    Ingester(conn).ingest([path])
+    ingest_archive(Ingester(conn), [path])
     ing = Ingester(conn, Policy(pseudonymize_users=frozenset({ZED_ID})))
     ing.apply_policy()
     pid, pname = pseudonym_for(ing.secret, ZED_ID)
@@ -133,10 +134,10 @@ def test_case3_embeds_keep_no_name_id_or_avatar_of_a_withheld_user(tmp_path: Pat
     conn = _open(tmp_path)
     policy = Policy(pseudonymize_users=frozenset({ZED_ID}))
     if late:
-        Ingester(conn).ingest([path])
+        ingest_archive(Ingester(conn), [path])
         Ingester(conn, policy).apply_policy()
     else:
-        Ingester(conn, policy).ingest([path])
+        ingest_archive(Ingester(conn, policy), [path])
     assert _leaks(conn, ZED_SECRETS) == []
     pid, pname = pseudonym_for(Ingester(conn).secret, ZED_ID)
     (data,) = conn.execute("SELECT CAST(data AS TEXT) FROM embeds").fetchone()
@@ -149,7 +150,7 @@ def test_case3_a_dropped_users_starboard_embed_goes_whole(tmp_path: Path) -> Non
     starred = msg(5, "look at this", ALICE, embeds=[_starboard(ZED, sf(1))])
     path = write_export(tmp_path / "e.json", [msg(1, "zedstarredwords", ZED), starred])
     conn = _open(tmp_path)
-    Ingester(conn, Policy(drop_users=frozenset({ZED_ID}))).ingest([path])
+    ingest_archive(Ingester(conn, Policy(drop_users=frozenset({ZED_ID}))), [path])
     assert conn.execute("SELECT count(*) FROM embeds").fetchone() == (0,)
     assert _leaks(conn, ("zedstarredwords", *ZED_SECRETS)) == []
 
@@ -204,7 +205,7 @@ def test_case4_thread_titles_topics_and_forwards(tmp_path: Path) -> None:
     )  # fmt: skip
     conn = _open(tmp_path)
     policy = Policy(exclude=("mod-*",), drop_users=frozenset({ZED_ID}), takedowns={int(takedown): "asked"})
-    Ingester(conn, policy).ingest([root])
+    ingest_archive(Ingester(conn, policy), [root])
     secrets = ("ostrichtitlewords", "zedforumtitle", "zedforumbody", "forwardedsecretwords", *ZED_SECRETS)
     assert _leaks(conn, secrets) == []
     assert conn.execute(
@@ -237,7 +238,7 @@ def test_case4_after_the_fact_titles_and_forwards_go_too(tmp_path: Path) -> None
         root / "mod.json", [msg(50, "x", ALICE)], channel_id="200000000000000066", channel_name="mod-room"
     )
     conn = _open(tmp_path)
-    Ingester(conn).ingest([root])
+    ingest_archive(Ingester(conn), [root])
     Ingester(conn, Policy(exclude=("mod-*",), takedowns={int(sf(10)): "asked"})).apply_policy()
     assert _leaks(conn, ("ostrichtitlewords", "forwardedsecretwords")) == []
 
@@ -249,7 +250,7 @@ def test_case5_search_never_serves_a_purge_the_index_has_not_caught_up_with(tmp_
     path = write_export(tmp_path / "e.json", [msg(1, "lagwalrus words", BOB), msg(2, "lagwalrus too", ALICE)])
     data = tmp_path / "data"
     conn = _open(tmp_path)
-    Ingester(conn).ingest([path])
+    ingest_archive(Ingester(conn), [path])
     indexer.update_index(data, conn)
     assert sorted(_search_ids(data, "lagwalrus")) == [int(sf(1)), int(sf(2))]
     # The purge commits, then the process dies before touching the index (kill -9 inside `redact`).
@@ -267,7 +268,7 @@ def test_case5_abandoned_and_failed_build_folders_are_removed(tmp_path: Path) ->
     path = write_export(tmp_path / "e.json", [msg(1, "hello", ALICE)])
     data = tmp_path / "data"
     conn = _open(tmp_path)
-    Ingester(conn).ingest([path])
+    ingest_archive(Ingester(conn), [path])
     indexer.update_index(data, conn)
     stale = data / "index" / "build-999-1"
     stale.mkdir()
@@ -283,13 +284,13 @@ def test_case5_abandoned_and_failed_build_folders_are_removed(tmp_path: Path) ->
 def test_case6_losing_policy_toml_never_writes_a_real_name_back(tmp_path: Path) -> None:
     conn = _open(tmp_path)
     first = write_export(tmp_path / "old.json", [msg(1, "zed writes", ZED)])
-    Ingester(conn, Policy(pseudonymize_users=frozenset({ZED_ID}))).ingest([first])
+    ingest_archive(Ingester(conn, Policy(pseudonymize_users=frozenset({ZED_ID}))), [first])
     newer = write_export(
         tmp_path / "new.json",
         [msg(1, "zed writes", ZED), msg(2, "zed again", ZED), msg(3, f"cc @{ZED['nickname']}", ALICE)],
         exported_at="2026-01-01T00:00:00.000+00:00",
     )
-    Ingester(conn, Policy()).ingest([newer])  # policy.toml gone: an empty policy
+    ingest_archive(Ingester(conn, Policy()), [newer])  # policy.toml gone: an empty policy
     assert _leaks(conn, ZED_SECRETS) == []
     pid, pname = pseudonym_for(Ingester(conn).secret, ZED_ID)
     assert conn.execute(
@@ -330,7 +331,7 @@ def test_case8_post_hoc_pseudonymize_is_token_exact_and_finds_raw_ids(tmp_path: 
         tmp_path / "e.json", [msg(i + 1, t, ALICE) for i, t in enumerate(texts)] + [msg(9, "x", BOB)]
     )
     conn = _open(tmp_path)
-    Ingester(conn).ingest([path])
+    ingest_archive(Ingester(conn), [path])
     before = conn.execute(
         "SELECT id, generation FROM messages WHERE id IN (?, ?) ORDER BY id", (int(sf(1)), int(sf(2)))
     ).fetchall()
@@ -381,7 +382,7 @@ def test_case10_hostile_nesting_skips_the_message_not_the_run(tmp_path: Path, wi
     write_export(root / "b.json", [msg(5, "other file words", ALICE)], channel_id="200000000000000002")
     conn = _open(tmp_path)
     policy = Policy(drop_users=frozenset({ZED_ID})) if withheld else Policy()
-    summary = Ingester(conn, policy).ingest([root])
+    summary = ingest_archive(Ingester(conn, policy), [root])
     by_name = {Path(f.path).name: f for f in summary.files}
     assert (by_name["a.json"].status, by_name["a.json"].skipped, by_name["b.json"].status) == (
         "partial",

@@ -28,6 +28,7 @@ import indexer
 from archive import Ingester, Policy, load_policy, save_policy
 from tests.conftest import ROOT
 from tests.factory import ALICE, msg, sf, write_export
+from tests.ingesting import ingest_archive
 
 X: dict[str, Any] = {**ALICE, "id": "100000000000000081", "name": "xavrealname", "nickname": "Xavier Hidden"}
 Y: dict[str, Any] = {**ALICE, "id": "100000000000000082", "name": "yolrealname", "nickname": "Yolanda Hidden"}
@@ -142,7 +143,7 @@ class WithholdingMachine(RuleBasedStateMachine):
     def ingest(self, gen: int) -> None:
         ing = self._ingester()
         try:
-            ing.ingest([self.corpus[gen]])
+            ingest_archive(ing, [self.corpus[gen]])
             indexer.update_index(self.data, ing.conn)
         finally:
             ing.conn.close()

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from untangle.cues import N_CUES
 from untangle.lexical import cosine_buckets
@@ -42,8 +41,14 @@ _GAP_EDGES = np.array([0.5, 1.5, 3.5, 7.5, 15.5, 60.5])  # minutes since author'
 
 def lagged(values: np.ndarray, window: int, fill: float | int) -> np.ndarray:
     """(n, window+1) read-only view: out[i, k] = values[i-k], ``fill`` where i-k < 0 (no copy)."""
-    padded = np.concatenate([np.full(window, fill, dtype=values.dtype), values])
-    view: np.ndarray = sliding_window_view(padded, window + 1)[:, ::-1]
+    n = len(values)
+    padded = np.empty(n + window, dtype=values.dtype)
+    padded[:window] = fill
+    padded[window:] = values
+    step = padded.strides[0]
+    # row i starts at padded[window + i] and reads backwards (sliding_window_view costs 5x more)
+    view = np.ndarray((n, window + 1), padded.dtype, padded, window * step, (step, -step))
+    view.flags.writeable = False
     return view
 
 
@@ -101,6 +106,10 @@ class Features:
     def score(self, w: np.ndarray) -> np.ndarray:
         """(n, window+1) sum of the weights of each pair's stage-1 features."""
         return self.slots.score(w, *self.valid.shape)
+
+    def scores(self, ws: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`score` for several weight vectors (one pass over the pairs)."""
+        return self.slots.scores(ws, *self.valid.shape)
 
 
 def _same_author_links(author: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

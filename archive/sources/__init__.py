@@ -7,7 +7,7 @@ Adding a format is one module here plus one line in `registry.SOURCES`. A source
   this format, ask the next source. `Sniff.read()`: this source reads the file. `Sniff.refuse(what,
   reason)`: the source knows the file (e.g. an HTML page of a DCE era it cannot read) and says why it
   is skipped. The first source that claims a file reads it. A file nobody claims is described by
-  `unknown.describe` ("a DCE HTML export: no source reads HTML exports yet; re-export …", "a PNG
+  `unknown.describe` ("a DCE HTML export: no DCE chatlog markup in its first 256 KB …; re-export …", "a PNG
   image: …") and the run prints that one line; an export left unread fails the run, a stray file does not.
 - `open(path) -> Reader`: parses the header at once and raises `ExportFormatError(path, where,
   reason)` for a bad file. The reader has:

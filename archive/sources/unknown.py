@@ -1,4 +1,8 @@
-"""What a file no source claims is, from its first bytes, so that skipping it is one clear line."""
+"""What a file no source claims is, from its first bytes, so that skipping it is one clear line.
+
+Every DCE format has a source; a file that still looks like one here was declined by it, so the reason
+says what the source missed.
+"""
 
 from __future__ import annotations
 
@@ -30,12 +34,20 @@ def describe(path: Path, head: bytes) -> Sniff:
         return Sniff.refuse("an empty file", "nothing to read", export=False)
     if b"<html" in low or b"<!doctype html" in low:
         if b"chatlog" in text or b"DiscordChatExporter" in text:
-            return Sniff.refuse("a DCE HTML export", f"no source reads HTML exports yet; {REEXPORT}")
+            return Sniff.refuse(
+                "a DCE HTML export",
+                f"no DCE chatlog markup in its first 256 KB (a damaged page, or an unknown DCE version); {REEXPORT}",
+            )
         return Sniff.refuse("an HTML page", "not a DiscordChatExporter export", export=False)
     if _CSV_HEADER.match(text):
-        return Sniff.refuse("a DCE CSV export", f"no source reads CSV exports yet; {REEXPORT}")
+        return Sniff.refuse(
+            "a DCE CSV export", f"its header is not one of DCE's two CSV dialects; {REEXPORT}"
+        )
     if _TXT_HEADER.match(text):
-        return Sniff.refuse("a DCE TXT export", f"no source reads TXT exports yet; {REEXPORT}")
+        return Sniff.refuse(
+            "a DCE TXT export",
+            f"its rule line is not DCE's 62 '=' (edited, or an unknown DCE version); {REEXPORT}",
+        )
     for magic, what, fix in MAGIC:
         if head.startswith(magic):
             return Sniff.refuse(what, fix or "not a DiscordChatExporter export", export=False)
