@@ -291,21 +291,24 @@ class Ingester:
             weak = fidelity <= LOW_FIDELITY or is_synthetic(channel.guild_id) or is_synthetic(channel.id)
             upsert_channel(conn, self.withholder, channel, 0 if weak else as_of)
             writer = FileWriter(conn, export_id, gen, as_of, cid, runs=not weak)
-            # A reader that can, asks before parsing which messages are stored byte for byte (and skips them).
-            skips_known = not force and hasattr(reader, "known")
-            if skips_known:
-                reader.known = writer.known  # type: ignore[attr-defined]
             norm = Normalizer(str(path), cid, gid, self.withholder)
             error: ExportFormatError | None = None
             warnings: list[str] = []
             skipped = 0
             index = 0
+            # A channel with no stored message yet (a fresh ingest) has none to find unchanged: skip the
+            # fingerprints and the lookup (a message seen again merges in writer.messages all the same).
+            known = conn.execute("SELECT 1 FROM messages WHERE channel_id = ? LIMIT 1", (cid,)).fetchone()
+            # A reader that can, asks before parsing which messages are stored byte for byte (and skips them).
+            skips_known = bool(known) and not force and hasattr(reader, "known")
+            if skips_known:
+                reader.known = writer.known  # type: ignore[attr-defined]
             try:
                 for batch in reader.batches():
                     rows: list[MessageRow] = []
                     # Messages exported byte for byte as last time skip normalization entirely
                     # (a re-export of a channel is mostly such messages).
-                    unchanged = set() if force or skips_known else writer.unchanged(batch)
+                    unchanged = writer.unchanged(batch) if known and not force and not skips_known else set()
                     for offset, raw, obj in batch:
                         index += 1
                         if obj is KNOWN or (unchanged and raw is not None and id(obj) in unchanged):
