@@ -295,12 +295,15 @@ class Ingester:
             warnings: list[str] = []
             skipped = 0
             index = 0
+            # A channel with no stored message yet (a fresh ingest) has none to find unchanged: skip the
+            # fingerprints and the lookup (a message seen again merges in writer.messages all the same).
+            known = conn.execute("SELECT 1 FROM messages WHERE channel_id = ? LIMIT 1", (cid,)).fetchone()
             try:
                 for batch in reader.batches():
                     rows: list[MessageRow] = []
                     # Messages exported byte for byte as last time skip normalization entirely
                     # (a re-export of a channel is mostly such messages).
-                    unchanged = set() if force else writer.unchanged(batch)
+                    unchanged = writer.unchanged(batch) if known and not force else set()
                     for offset, raw, obj in batch:
                         index += 1
                         if unchanged and raw is not None and id(obj) in unchanged:
