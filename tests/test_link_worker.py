@@ -113,7 +113,8 @@ def test_worker_exits_soon_after_its_parent_is_killed(tmp_path: Path, main_threa
 @linux_only
 @pytest.mark.slow
 def test_kill_9_of_ingest_while_the_worker_runs_leaves_no_process_and_no_temp_file(tmp_path: Path) -> None:
-    corpus = crash_trials.make_corpus(tmp_path / "corpus", 8_000) / "v1"
+    # more new messages than pipeline.run.LINKS_WORKER_AFTER, so that the links are made by the worker
+    corpus = crash_trials.make_corpus(tmp_path / "corpus", 24_000) / "v1"
     data = tmp_path / "data"
     proc = subprocess.Popen(
         crash_trials.hallway("ingest", str(corpus), "--data-dir", str(data), "--quiet"),
@@ -158,7 +159,7 @@ def test_kill_9_of_ingest_while_the_worker_runs_leaves_no_process_and_no_temp_fi
             conn.close()
 
     got, want = links(data), links(clean)
-    assert len(got) == len(want) == 8_000
+    assert len(got) == len(want) == 24_000
     assert got == want
 
 
