@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +53,12 @@ class IngestSummary:
         return sum(f.deleted for f in self.files)
 
 
-@dataclass(frozen=True, slots=True)
-class IndexRecord:
-    """One live message as the search index needs it (content already redacted by policy)."""
+class IndexRecord(NamedTuple):
+    """One live message as the search index needs it (content already redacted by policy).
+
+    A NamedTuple, built positionally: a frozen dataclass cost 2-6 µs per message to construct, a tenth of
+    what the index worker spends on a message.
+    """
 
     id: int
     channel_id: int

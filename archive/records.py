@@ -9,24 +9,29 @@ import orjson
 
 from archive.models import IndexRecord
 from archive.normalizer import is_system_type
+from archive.schema import HAS_EMBED, HAS_FILE
 
-_SELECT = """
-SELECT m.id, m.channel_id, c.name, c.guild_id, coalesce(g.name, ''), c.parent_id, c.is_thread,
-       m.author_id, coalesce(u.name, ''), coalesce(u.nickname, u.name, ''), coalesce(u.is_bot, 0),
-       m.ts, m.type, m.content, m.pinned, m.edited_ts, m.reply_to,
-       CASE WHEN m.ref_kind = 'thread' THEN m.ref_channel_id
-            ELSE (SELECT t.id FROM channels t WHERE t.id = m.id AND t.is_thread = 1) END,
+# One lean statement over the changed messages. Channel, guild and user names come from dictionaries
+# loaded once per call (a join per message cost more than the rest of the row), and the embed and
+# attachment subqueries run only for messages whose flags say they have any.
+_SELECT = f"""
+SELECT m.id, m.channel_id, m.author_id, m.ts, m.type, m.content, m.pinned, m.edited_ts, m.reply_to,
+       m.ref_kind, m.ref_channel_id,
        (SELECT group_concat(user_id) FROM mentions WHERE message_id = m.id),
-       (SELECT json_group_array(json_array(title, description, CAST(data AS TEXT))) FROM embeds
-         WHERE message_id = m.id),
-       (SELECT json_group_array(file_name) FROM attachments WHERE message_id = m.id),
+       CASE WHEN m.flags & {HAS_EMBED} THEN
+         (SELECT json_group_array(json_array(title, description, CAST(data AS TEXT))) FROM embeds
+           WHERE message_id = m.id) END,
+       CASE WHEN m.flags & {HAS_FILE} THEN
+         (SELECT json_group_array(file_name) FROM attachments WHERE message_id = m.id) END,
        m.flags, m.reaction_count, m.deleted, m.redacted, m.extra
 FROM messages m
-JOIN channels c ON c.id = m.channel_id
-LEFT JOIN guilds g ON g.id = c.guild_id
-LEFT JOIN users u ON u.id = m.author_id
 WHERE m.generation > ? AND m.generation <= ?
 """
+_CHANNELS = """
+SELECT c.id, c.name, c.guild_id, coalesce(g.name, ''), c.parent_id, c.is_thread
+FROM channels c LEFT JOIN guilds g ON g.id = c.guild_id
+"""
+_NO_USER = ("", "", False)
 
 
 def _embed_text(blob: str | None) -> str:
@@ -64,75 +69,78 @@ def iter_index_records(
         (after_generation, upto_generation),
     ):
         yield mid, None
+    channels = {r[0]: r[1:] for r in conn.execute(_CHANNELS)}
+    threads = {cid for cid, c in channels.items() if c[4]}
+    users = {
+        uid: (name, nick if nick is not None else name, bool(bot))
+        for uid, name, nick, bot in conn.execute("SELECT id, name, nickname, is_bot FROM users")
+    }
     cur = conn.execute(_SELECT, (after_generation, upto_generation))
+    record = IndexRecord
     while True:
         batch = cur.fetchmany(2000)
         if not batch:
             return
-        for r in batch:
-            (
-                mid,
-                cid,
-                cname,
-                gid,
-                gname,
-                parent_id,
-                is_thread,
-                author_id,
-                uname,
-                udisplay,
-                is_bot,
-                ts,
-                kind,
-                content,
-                pinned,
-                edited_ts,
-                reply_to,
-                starts_thread,
-                mentions,
-                embeds,
-                atts,
-                flags,
-                reactions,
-                deleted,
-                redacted,
-                extra,
-            ) = r
+        for (
+            mid,
+            cid,
+            author_id,
+            ts,
+            kind,
+            content,
+            pinned,
+            edited_ts,
+            reply_to,
+            ref_kind,
+            ref_cid,
+            mentions,
+            embeds,
+            atts,
+            flags,
+            reactions,
+            deleted,
+            redacted,
+            extra,
+        ) in batch:
+            channel = channels.get(cid)
+            if channel is None:
+                continue  # (a message of a channel the archive does not know is not indexed)
             if deleted or redacted is not None or content is None:
                 yield mid, None
                 continue
+            cname, gid, gname, parent_id, is_thread = channel
+            uname, udisplay, is_bot = users.get(author_id, _NO_USER)
             if extra and b"forwardedMessage" in extra:
                 forwarded = orjson.loads(extra).get("forwardedMessage")
                 if isinstance(forwarded, dict) and isinstance(forwarded.get("content"), str):
                     content = (content + "\n" + forwarded["content"]).strip()
-            names = tuple(n for n in orjson.loads(atts) if n) if atts and atts != "[null]" else ()
             yield (
                 mid,
-                IndexRecord(
-                    id=mid,
-                    channel_id=cid,
-                    channel_name=cname,
-                    guild_id=gid,
-                    guild_name=gname,
-                    parent_id=parent_id,
-                    thread_id=cid if is_thread else None,
-                    author_id=author_id,
-                    author_name=uname,
-                    author_display=udisplay,
-                    author_is_bot=bool(is_bot),
-                    ts=ts,
-                    type=kind,
-                    content=content,
-                    is_system=is_system_type(kind),
-                    pinned=bool(pinned),
-                    edited=edited_ts is not None,
-                    reply_to=reply_to,
-                    starts_thread=starts_thread,
-                    mention_ids=tuple(int(x) for x in mentions.split(",")) if mentions else (),
-                    embed_text=_embed_text(embeds),
-                    attachment_names=names,
-                    flags=flags,
-                    reaction_count=reactions,
+                record(
+                    mid,
+                    cid,
+                    cname,
+                    gid,
+                    gname,
+                    parent_id,
+                    cid if is_thread else None,
+                    author_id,
+                    uname,
+                    udisplay,
+                    is_bot,
+                    ts,
+                    kind,
+                    content,
+                    is_system_type(kind),
+                    bool(pinned),
+                    edited_ts is not None,
+                    reply_to,
+                    ref_cid if ref_kind == "thread" else (mid if mid in threads else None),
+                    tuple(int(x) for x in mentions.split(",")) if mentions else (),
+                    _embed_text(embeds),
+                    tuple(n for n in orjson.loads(atts) if n) if atts and atts != "[null]" else (),
+                    flags,
+                    reactions,
                 ),
             )
 

@@ -5,8 +5,8 @@ Usage::
     git archive 89430b6 | tar -x -C /tmp/before    # the commit before the untangle package
     python bench/disentangle_compare.py /tmp/before DATA_DIR [--split dev] [--rounds 5]
 
-The older untangler is loaded from ``OLD/archive/conversations.py`` (with the weights beside it)
-or ``OLD/untangle``.  Both get the same ChatLines; every round runs old then new over all files.
+The older untangler is loaded from ``OLD/untangle`` (the package, under its own module names) or,
+for checkouts before the package, ``OLD/archive/conversations.py`` (with the weights beside it).  Both get the same ChatLines; every round runs old then new over all files.
 Prints the median messages/s by the clock and by CPU time, their ratio, and whether both link
 every line the same way.
 """
@@ -29,12 +29,30 @@ from untangle.irc import read_irc_file, split_files
 FIELDS = ("id", "ts", "author", "text", "is_system", "reply_to", "thread_id", "mentions", "names")
 
 
+def _load_package(tree: Path) -> ModuleType:
+    """``tree/untangle`` imported beside this checkout's: its modules are set aside once loaded."""
+    ours = {k: v for k, v in sys.modules.items() if k == "untangle" or k.startswith("untangle.")}
+    for k in ours:
+        del sys.modules[k]
+    sys.path.insert(0, str(tree))
+    try:
+        mod = importlib.import_module("untangle")
+    finally:
+        sys.path.pop(0)
+        for k in [k for k in sys.modules if k == "untangle" or k.startswith("untangle.")]:
+            del sys.modules[k]
+        sys.modules.update(ours)
+    return mod
+
+
 def load_old(tree: Path) -> ModuleType:
-    """The older untangler module (archive/conversations.py of that checkout)."""
+    """The older untangler: its untangle package, or archive/conversations.py before the package."""
+    if (tree / "untangle" / "__init__.py").exists():
+        return _load_package(tree)
     path = tree / "archive" / "conversations.py"
     spec = importlib.util.spec_from_file_location("old_untangler", path)
     if spec is None or spec.loader is None or not path.exists():
-        raise SystemExit(f"error: no {path}")
+        raise SystemExit(f"error: no {tree / 'untangle'} or {path}")
     mod = importlib.util.module_from_spec(spec)
     sys.modules["old_untangler"] = mod
     spec.loader.exec_module(mod)

@@ -184,6 +184,11 @@ def main() -> None:
     ap.add_argument("--baseline", nargs=3, metavar=("NAME", "CORPUS", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--no-record", action="store_true", help="don't append to bench/RESULTS.md")
     ap.add_argument(
+        "--variants",
+        default="hallway,hallway-inline-index",
+        help="hallway pipelines to run beside the baselines (10m: hallway alone saves a long run)",
+    )
+    ap.add_argument(
         "--format", choices=("json", "html"), default="json", help="html: see bench/format_bench.py"
     )
     ap.add_argument("--rss-size", default="1m", help="--format html: size of the big HTML file (peak RSS)")
@@ -207,7 +212,9 @@ def main() -> None:
     corpus_bytes = sum(p.stat().st_size for p in corpus.glob("*.json"))
     work = Path(tempfile.mkdtemp(prefix="hallway-bench-"))
     hallway = [sys.executable, str(ROOT / "cli.py")]
-    variants = ("hallway", "hallway-inline-index")
+    variants = tuple(v for v in ("hallway", "hallway-inline-index") if v in args.variants.split(","))
+    if "hallway" not in variants:
+        raise SystemExit("--variants must include hallway")
     results: dict[str, list[dict[str, float]]] = {"raw": [], "fts5": [], **{v: [] for v in variants}}
     messages = 0
     try:

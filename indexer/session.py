@@ -19,7 +19,7 @@ import tantivy
 
 from archive.records import iter_index_records
 from archive.store import generation, get_meta
-from indexer.documents import Lookups, build_document
+from indexer.documents import DocumentBuilder, Lookups
 from indexer.layout import (
     BUILD_PREFIX,
     IndexState,
@@ -110,8 +110,8 @@ class IndexSession:
                 return gen
             if self.writer is None:
                 self.writer = self._open_update_writer()
-            lookups = Lookups.load(self.conn)
             writer, fed, fresh = self.writer, self._fed, self._fresh
+            add, json = writer.add_json, DocumentBuilder(Lookups.load(self.conn)).json
             ranges: dict[int, list[int]] = {}
             for mid, rec in iter_index_records(self.conn, self.done, gen):
                 if not fresh or rec is None or _within(fed.get(rec.channel_id), mid):
@@ -119,7 +119,7 @@ class IndexSession:
                     self.removed += 1
                 if rec is None:
                     continue
-                writer.add_document(build_document(rec, lookups))
+                add(json(rec))
                 span = ranges.get(rec.channel_id)
                 if span is None:
                     ranges[rec.channel_id] = [mid, mid]

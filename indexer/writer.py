@@ -21,7 +21,7 @@ import tantivy
 
 from archive.records import iter_index_records
 from archive.store import ARCHIVE_FILE, connect, generation, get_meta
-from indexer.documents import Lookups, build_document
+from indexer.documents import DocumentBuilder, Lookups
 from indexer.errors import IndexBusy, IndexerError
 from indexer.layout import (
     BUILD_PREFIX,
@@ -198,6 +198,7 @@ def _write_records(
     replace=True deletes each id before adding it back (an update); a fresh rebuild skips that.
     """
     added = removed = 0
+    add, json = writer.add_json, DocumentBuilder(lookups).json
     try:
         for mid, rec in iter_index_records(conn, after, upto):
             if replace:
@@ -205,7 +206,7 @@ def _write_records(
                 removed += 1
             if rec is None:
                 continue
-            writer.add_document(build_document(rec, lookups))
+            add(json(rec))
             added += 1
             if progress is not None and added % PROGRESS_EVERY == 0:
                 progress(added)

@@ -73,6 +73,11 @@ class Candidates:
     probs: np.ndarray  # (r, window+1) probability of each candidate (k = 0: new conversation)
 
     @classmethod
+    def of_rows(cls, rows: np.ndarray, probs: np.ndarray) -> Candidates:
+        """The rows ``rows`` of a batch's (n, window+1) probabilities (no copy when that is every row)."""
+        return cls(rows, probs if len(rows) == len(probs) else probs[rows])
+
+    @classmethod
     def dense(cls, probs: np.ndarray) -> Candidates:
         """Every line of the batch is a row."""
         return cls(np.arange(len(probs)), probs)
@@ -105,7 +110,10 @@ def decode(cands: Candidates, structure: Structure) -> Decision:
     easy[rows] = np.where(sure, top, -1)  # -1: needs the sums
     row_of = np.full(n, -1, dtype=np.int64)
     row_of[rows] = np.arange(len(rows))
-    r_idx, k_idx = np.nonzero(p[:, 1:] > MIN_PROB)
+    above = p > MIN_PROB
+    above[:, 0] = False  # "new conversation" is not a line's mass
+    r_idx, k_idx = np.divmod(np.flatnonzero(above), p.shape[1])
+    k_idx -= 1  # offsets k - 1, as for p[:, 1:]
     v_all = p[r_idx, k_idx + 1]
     # only the lines that need the sums go through Python
     hard = ~sure[r_idx] if len(rows) else np.zeros(0, dtype=bool)

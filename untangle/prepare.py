@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import bisect
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from untangle.cues import AT_RE, CUES, EDGE_PUNCT, STOP_WORDS, WORD_TOKEN_RE, length_bucket
+from untangle.cues import AT_RE, CUES, EDGE_PUNCT, STOP_WORDS, length_bucket
 from untangle.lines import ChatLine
+from untangle.scan import TextScan, scan
 
 __all__ = ["MAX_MENTIONS", "LineArrays", "prepare"]
 
@@ -48,14 +48,10 @@ class _Ids(dict[str, int]):
 class _Names:
     """Resolves a word to an author index: exact names, else an unambiguous prefix (>= 3 letters)."""
 
-    def __init__(self, lines: Sequence[ChatLine]) -> None:
-        names: dict[str, str] = {}
-        for ln in lines:
-            key = ln.author.lower()
-            names.setdefault(key, key)
-        for ln in lines:
+    def __init__(self, lines: Sequence[ChatLine], keys: list[str]) -> None:
+        names: dict[str, str] = dict(zip(keys, keys, strict=True))  # each line's author key (lowercased)
+        for ln, key in zip(lines, keys, strict=True):
             if ln.names:
-                key = ln.author.lower()
                 for nm in ln.names:
                     names.setdefault(nm.lower(), key)
         self.names = names
@@ -86,95 +82,90 @@ class _Names:
         return got
 
 
-_LINE_BREAK = "\x00"
-_TOKENS_AND_BREAKS = re.compile(_LINE_BREAK + "|" + WORD_TOKEN_RE.pattern)
-
-
-def _content_words(lows: list[str], names: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """(line, vocabulary id) of every content word occurrence of every line (a word may repeat).
-
-    One regex pass over the whole batch (lines joined by a NUL, which no token contains);
-    vocabulary ids in sorted word order, so that the cosine sums always run in the same order.
-    """
-    text = _LINE_BREAK.join(lows)
-    if text.count(_LINE_BREAK) != len(lows) - 1:  # a NUL inside a message: drop it first
-        text = _LINE_BREAK.join(low.replace(_LINE_BREAK, " ") for low in lows)
-    found = _TOKENS_AND_BREAKS.findall(text)
-    present = set(found)
-    vocab = dict.fromkeys(present & (STOP_WORDS | names.keys()), -1)
-    vocab[_LINE_BREAK] = -2
-    vocab.update((w, i) for i, w in enumerate(sorted(present.difference(vocab))))
-    ids = np.fromiter(map(vocab.__getitem__, found), dtype=np.int64, count=len(found))
-    line = np.cumsum(ids == -2)
-    keep = ids >= 0  # -1: stop word or name, -2: line break
-    return line[keep], ids[keep]
-
-
 _LENGTH = np.array([length_bucket(i) for i in range(17)], dtype=np.int64)
+
+
+def _opening(words: Iterable[str], resolve: Callable[[str, bool], int]) -> dict[str, tuple[int, int]]:
+    """First word -> (author it addresses or -1, its cue code), for each distinct first word."""
+    out: dict[str, tuple[int, int]] = {}
+    for first in words:
+        bare = first.lstrip("@").rstrip(EDGE_PUNCT)
+        who = resolve(bare, first[-1] in ":,") if bare else -1
+        out[first] = (who, CUES.get(first.rstrip(_CUE_PUNCT), 0))
+    return out
 
 
 def prepare(lines: Sequence[ChatLine]) -> LineArrays:
     """Per-line arrays of a batch of lines (one channel, time order).
 
-    Each property is one pass over the lines (comprehensions; per-line Python is the cost here).
+    The text is read by one vectorized :func:`untangle.scan.scan`; what is left in Python runs
+    per distinct first word, and per line only for lines that mention someone.
     """
-    nm = _Names(lines)
+    keys = [ln.author.lower() for ln in lines]
+    nm = _Names(lines, keys)
     names, ids, resolve = nm.names, nm.ids, nm.resolve
     n = len(lines)
-    author = [ids[ln.author.lower()] for ln in lines]
-    system = [ln.is_system for ln in lines]
-    texts = [ln.text for ln in lines]
-    lows = [text.lower() for text in texts]
-    # the same words as WORD_RE; 17 are enough for the length bucket (the last one holds the rest)
-    words = [low.split(None, 16) for low in lows]
-    addressed = [-1] * n
-    cue = [0] * n
-    mentions: list[list[int]] = [[] for _ in range(n)]
-    for i in range(n):
-        ws = words[i]
-        if not ws or system[i]:
+    author_l = [ids[k] for k in keys]
+    author = np.asarray(author_l, dtype=np.int32)
+    system = np.fromiter((ln.is_system for ln in lines), dtype=bool, count=n)
+    sc = scan([ln.text for ln in lines])
+    # "name:" / "name," / "@name" opening a line addresses that author; the opening word's cue
+    opening = _opening(dict.fromkeys(sc.first).keys() - {""}, resolve)
+    opening[""] = (-1, 0)
+    first = np.fromiter((v for w in sc.first for v in opening[w]), dtype=np.int64, count=2 * n).reshape(n, 2)
+    spoken = (sc.n_words > 0) & ~system
+    who = first[:, 0]
+    addressed = np.where(spoken & (who >= 0) & (who != author), who, -1)
+    cue = np.where(spoken, first[:, 1], 0)
+    again = np.flatnonzero((cue == 0) & (addressed >= 0) & (sc.n_words > 1))
+    cue[again] = [CUES.get(w.rstrip(EDGE_PUNCT), 0) for w in sc.seconds(again)]
+    mention_rows = np.full((n, MAX_MENTIONS), -1, dtype=np.int32)
+    mention_rows[:, 0] = addressed
+    has_at = sc.has_at.tolist()
+    addressed_l = addressed.tolist()
+    for i, ln in enumerate(lines):
+        mentioned = ln.mentions
+        if not mentioned and not has_at[i]:
             continue
-        first = ws[0]
-        bare = first.lstrip("@").rstrip(EDGE_PUNCT)
-        if bare:
-            who = resolve(bare, first[-1] in ":,")
-            if who >= 0 and who != author[i]:
-                addressed[i] = who
-                mentions[i].append(who)
-        c = CUES.get(first.rstrip(_CUE_PUNCT), 0)
-        if c == 0 and addressed[i] >= 0 and len(ws) > 1:
-            c = CUES.get(ws[1].rstrip(EDGE_PUNCT), 0)
-        cue[i] = c
-    for i in range(n):
-        keys, low = lines[i].mentions, lows[i]
-        if not keys and "@" not in low:
-            continue
-        me, ment = author[i], mentions[i]
-        for key in keys:
+        me = author_l[i]
+        ment = [addressed_l[i]] if addressed_l[i] >= 0 else []
+        for key in mentioned:
             k = key.lower()
-            who = ids[names.get(k, k)]
-            if who != me and who not in ment:
-                ment.append(who)
-        if "@" in low:
-            for m in AT_RE.findall(low):
-                who = resolve(m.rstrip(EDGE_PUNCT), False)
-                if who >= 0 and who != me and who not in ment:
-                    ment.append(who)
-    pad = [-1] * MAX_MENTIONS
-    mention_rows = [(ment + pad)[:MAX_MENTIONS] if ment else pad for ment in mentions]
-    token_line, token_id = _content_words(lows, names)
-    n_words = np.fromiter(map(len, words), dtype=np.int64, count=n)
+            got = ids[names.get(k, k)]
+            if got != me and got not in ment:
+                ment.append(got)
+        if has_at[i]:
+            for m in AT_RE.findall(sc.line(i)):
+                got = resolve(m.rstrip(EDGE_PUNCT), False)
+                if got >= 0 and got != me and got not in ment:
+                    ment.append(got)
+        ment = ment[:MAX_MENTIONS]
+        mention_rows[i, : len(ment)] = ment
+    token_line, token_id = _content_words(sc, names)
     return LineArrays(
         n=n,
-        author=np.asarray(author, dtype=np.int32),
-        system=np.asarray(system, dtype=bool),
+        author=author,
+        system=system,
         minutes=np.fromiter((ln.ts for ln in lines), dtype=np.float64, count=n) / 60.0,
-        addressed=np.asarray(addressed, dtype=np.int32),
-        mentions=np.asarray(mention_rows, dtype=np.int32).reshape(n, MAX_MENTIONS),
-        question=np.asarray(["?" in text for text in texts], dtype=bool),
-        cue=np.asarray(cue, dtype=np.int64),
-        length=_LENGTH[np.minimum(n_words, 16)],
-        url=np.asarray(["http" in low or "www." in low for low in lows], dtype=bool),
+        addressed=addressed.astype(np.int32),
+        mentions=mention_rows,
+        question=sc.has_question,
+        cue=cue,
+        length=_LENGTH[np.minimum(sc.n_words, 16)],
+        url=sc.has_url,
         token_line=token_line,
         token_id=token_id,
     )
+
+
+def _content_words(sc: TextScan, names: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """(line, vocabulary id) of every content word occurrence of every line (a word may repeat).
+
+    Stop words and names are left out; vocabulary ids follow sorted word order, so that the
+    cosine sums always run in the same order.
+    """
+    rank = {w: i for i, w in enumerate(sorted(set(sc.words).difference(STOP_WORDS, names)))}
+    group_id = np.fromiter((rank.get(w, -1) for w in sc.words), dtype=np.int64, count=len(sc.words))
+    ids = group_id[sc.token_group]
+    keep = ids >= 0
+    return sc.token_line[keep], ids[keep]

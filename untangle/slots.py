@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["TABLE_LIMIT", "Slots"]
+__all__ = ["BLOCK", "TABLE_LIMIT", "Slots"]
 
 #: Link slots are scored in groups: one lookup in a table of the group's summed weights per pair
 #: (a group's table has at most this many entries: it stays in the CPU cache).
 TABLE_LIMIT = 1 << 16
+#: Rows scored together (their indices and lookups fit in the CPU cache).
+BLOCK = 256
 
 
 @lru_cache(maxsize=64)
@@ -35,29 +38,28 @@ def _unsigned(values: np.ndarray) -> np.ndarray:
     return values.astype(np.uint16)
 
 
-class _Group:
-    """Link slots scored together: pair index = mixed-radix number of the slots' values."""
-
-    def __init__(self, members: list[tuple[int, int]], index: np.ndarray) -> None:
-        self.members = members  # (offset in the weight vector, number of values) per slot
-        self.index = index  # (n, width) intp
-
-    def table(self, w: np.ndarray) -> np.ndarray:
-        key = (id(w), tuple(self.members))
-        got = _TABLES.get(key)
-        if got is not None and got[0] is w:
-            return got[1]
-        out = np.zeros(1)
-        for off, size in self.members:
-            out = (out[:, None] + w[off + 1 : off + 1 + size][None, :]).reshape(-1)
-        if len(_TABLES) > 256:
-            _TABLES.clear()
-        _TABLES[key] = (w, out)  # holding w keeps its id from being reused
-        return out
+def _table(w: np.ndarray, members: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Summed weights of a group of slots, indexed by the mixed-radix number of their values."""
+    key = (id(w), members)
+    got = _TABLES.get(key)
+    if got is not None and got[0] is w:
+        return got[1]
+    out = np.zeros(1)
+    for off, size in members:
+        out = (out[:, None] + w[off + 1 : off + 1 + size][None, :]).reshape(-1)
+    if len(_TABLES) > 256:
+        _TABLES.clear()
+    _TABLES[key] = (w, out)  # holding w keeps its id from being reused
+    return out
 
 
 # Group tables by (weights, members): the same few per model, built once.
 _TABLES: dict[tuple[int, tuple[tuple[int, int], ...]], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _rows(values: np.ndarray, r0: int, r1: int) -> np.ndarray:
+    """Rows [r0, r1) of a slot's values (a (1, width) array is the same for every row)."""
+    return values if values.shape[0] == 1 else values[r0:r1]
 
 
 class Slots:
@@ -72,13 +74,11 @@ class Slots:
         self.sizes: list[int] = []
         self.link_slots: list[tuple[int, np.ndarray, int]] = []  # (offset, values, size)
         self.self_slots: list[tuple[int, np.ndarray, int]] = []
-        self._groups: list[_Group] | None = None
 
     def _new(self, name: str, size: int) -> int:
         off = self.base + sum(self.sizes)
         self.names.append(name)
         self.sizes.append(size + 1)
-        self._groups = None
         return off
 
     def add_link(self, name: str, values: np.ndarray, size: int) -> None:
@@ -104,31 +104,43 @@ class Slots:
             s += 1
         return out
 
-    def _grouped(self, n: int, width: int) -> list[_Group]:
-        if self._groups is None:
-            bins = [[self.link_slots[s] for s in b] for b in _packing(tuple(s[2] for s in self.link_slots))]
-            groups = []
-            for b in bins:
-                # a group's index is below TABLE_LIMIT: uint16 arithmetic, one conversion for np.take
-                idx = np.empty((n, width), dtype=np.uint16)
-                idx[...] = _unsigned(b[0][1])
-                for _, v, size in b[1:]:
-                    idx *= size
-                    idx += _unsigned(v)
-                groups.append(_Group([(off, size) for off, _, size in b], idx.astype(np.intp)))
-            self._groups = groups
-        return self._groups
-
     def score(self, w: np.ndarray, n: int, width: int) -> np.ndarray:
         """Sum of the weights of every (i, k) pair, without building the dense index."""
-        total = np.zeros((n, width))
-        buf = np.empty((n, width))
-        for g in self._grouped(n, width):
-            np.take(g.table(w), g.index, out=buf, mode="clip")  # "raise" would buffer the output
-            total += buf
-        self_col = np.zeros(n)
-        for off, v, _ in self.self_slots:
-            self_col += w[v + (off + 1)]
-        total[:, 0] = self_col + sum(float(w[off]) for off, _, _ in self.link_slots)
-        total[:, 1:] += sum(float(w[off]) for off, _, _ in self.self_slots)
-        return total
+        return self.scores((w,), n, width)[0]
+
+    def scores(self, ws: Sequence[np.ndarray], n: int, width: int) -> list[np.ndarray]:
+        """:meth:`score` for several weight vectors at once (the group indices are built once).
+
+        Rows are scored in blocks of :data:`BLOCK`, so that a block's group indices and lookups
+        stay in the CPU cache; each pair's sum runs over the groups in the same order as a
+        whole-array sum would, so the result does not depend on the block size.
+        """
+        bins = [[self.link_slots[s] for s in b] for b in _packing(tuple(s[2] for s in self.link_slots))]
+        tables = [[_table(w, tuple((off, size) for off, _, size in b)) for b in bins] for w in ws]
+        totals = [np.empty((n, width)) if bins else np.zeros((n, width)) for _ in ws]
+        idx16 = np.empty((min(n, BLOCK), width), dtype=np.uint16)
+        idx = np.empty((min(n, BLOCK), width), dtype=np.intp)
+        buf = np.empty((min(n, BLOCK), width))
+        for r0 in range(0, n, BLOCK):
+            r1 = min(n, r0 + BLOCK)
+            i16, ix, bf = idx16[: r1 - r0], idx[: r1 - r0], buf[: r1 - r0]
+            for g, b in enumerate(bins):
+                # a group's index is below TABLE_LIMIT: uint16 arithmetic, one conversion for np.take
+                i16[...] = _unsigned(_rows(b[0][1], r0, r1))
+                for _, v, size in b[1:]:
+                    i16 *= size
+                    i16 += _unsigned(_rows(v, r0, r1))
+                ix[...] = i16
+                for t, total in zip(tables, totals, strict=True):
+                    if g == 0:  # the first group's lookup starts the sum
+                        np.take(t[g], ix, out=total[r0:r1], mode="clip")  # "raise" would buffer it
+                    else:
+                        np.take(t[g], ix, out=bf, mode="clip")
+                        total[r0:r1] += bf
+        for w, total in zip(ws, totals, strict=True):
+            self_col = np.zeros(n)
+            for off, v, _ in self.self_slots:
+                self_col += w[v + (off + 1)]
+            total[:, 0] = self_col + sum(float(w[off]) for off, _, _ in self.link_slots)
+            total[:, 1:] += sum(float(w[off]) for off, _, _ in self.self_slots)
+        return totals

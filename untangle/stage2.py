@@ -13,22 +13,20 @@ __all__ = ["stage2_features"]
 _CONF_EDGES = np.array([0.3, 0.5, 0.7, 0.9])  # -> 5 buckets
 
 
-def _chain(conv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per line: the next and the previous line of its conversation (n+big / -1: none), and how
-    many lines of its conversation come before it."""
+def _chain(conv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: the next line of its conversation (2n+1: none), and how many lines of its
+    conversation come before it."""
     n = len(conv)
     nxt = [n * 2 + 1] * n
-    prv = [-1] * n
     pos = [0] * n
     last: dict[int, int] = {}
     for i, cv in enumerate(conv.tolist()):
         q = last.get(cv)
         if q is not None:
             nxt[q] = i
-            prv[i] = q
             pos[i] = pos[q] + 1
         last[cv] = i
-    return np.asarray(nxt, dtype=np.int32), np.asarray(prv, dtype=np.int32), np.asarray(pos, dtype=np.int32)
+    return np.asarray(nxt, dtype=np.int32), np.asarray(pos, dtype=np.int32)
 
 
 def _addressed_latest(author: np.ndarray, addressed: np.ndarray) -> np.ndarray:
@@ -40,6 +38,31 @@ def _addressed_latest(author: np.ndarray, addressed: np.ndarray) -> np.ndarray:
             out[i] = latest_by.get(ad, -1)
         latest_by[a] = i
     return np.asarray(out, dtype=np.int64)
+
+
+def _conversation_cosine(cb: np.ndarray, nxt_conv: np.ndarray) -> np.ndarray:
+    """(n, window+1): the best cosine bucket of line i with candidate j = i-k or with one of the
+    two lines before j in j's conversation (within the window).
+
+    Computed from the non-zero buckets (pairs sharing a word): bucket (i, j') also counts for
+    the next two lines of j''s conversation that are not after i.  Each pass reaches every
+    (i, j) from one j' at most, so its maxima can be assigned at once.
+    """
+    n, w1 = cb.shape
+    out = cb.copy()
+    flat = np.flatnonzero(cb)
+    i, k = np.divmod(flat, w1)
+    value = cb.reshape(-1)[flat]
+    out_flat = out.reshape(-1)
+    later = np.append(nxt_conv, len(nxt_conv))  # n: no next line (nxt_conv is beyond n then)
+    later = np.minimum(later, n)
+    hop = i - k
+    for _ in range(2):
+        hop = later[hop]
+        ok = hop <= i
+        at = i[ok] * w1 + (i[ok] - hop[ok])
+        out_flat[at] = np.maximum(out_flat[at], value[ok])
+    return out
 
 
 def stage2_features(f: Features, d: Decision) -> Slots:
@@ -58,22 +81,12 @@ def stage2_features(f: Features, d: Decision) -> Slots:
     # conv[i]: batch index of the first line of i's conversation in this batch
     _, first, inverse = np.unique(d.conv, return_index=True, return_inverse=True)
     conv = first[inverse.reshape(-1)].astype(np.int32)
-    nxt_conv, prv_conv, pos_conv = _chain(conv)
+    nxt_conv, pos_conv = _chain(conv)
     conv_j = lagged(conv, window, -3)
     conv_latest = as_int8(lagged(nxt_conv, window, 2 * n + 1) >= ii)
     # lexical similarity to the candidate's conversation: best of the candidate and the two
     # lines before it in its conversation
-    cb = c.cos_bucket
-    conv_cb = cb
-    flat_cb = cb.reshape(-1)
-    before = prv_conv
-    for _ in range(2):
-        prev_j = lagged(before, window, -1)
-        k2 = ii - prev_j
-        ok = (prev_j >= 0) & (k2 <= window)
-        at = np.take(flat_cb, (ii * w1 + np.minimum(k2, window)).astype(np.intp), mode="clip")
-        conv_cb = np.maximum(conv_cb, np.where(ok, at, 0).astype(np.int8))
-        before = np.where(before >= 0, prv_conv[np.maximum(before, 0)], -1)
+    conv_cb = _conversation_cosine(c.cos_bucket, nxt_conv)
     size_b = lagged(np.searchsorted(np.array([0, 1, 3, 7]), pos_conv).astype(np.int8), window, 0)
     lm = c.last_mention
     has_lm = (lm >= 0)[:, None]
