@@ -29,9 +29,10 @@ from archive.models import FileResult
 from archive.normalizer import MessageRow, Normalizer
 from archive.policy import Policy
 from archive.purge import Purge, PurgeReport, withheld_path, withhold_forwards, withhold_thread_names
+from archive.seen_ranges import drop_export
 from archive.sources import Reader, Source, find_source
 from archive.sources._identity import is_synthetic
-from archive.sources.base import Sniff
+from archive.sources.base import KNOWN, Sniff
 from archive.store import begin_write, ensure_secret, generation, get_meta, set_meta
 from archive.tombstones import refresh_tombstones
 from archive.withhold import Withholder
@@ -251,7 +252,7 @@ class Ingester:
             # --force re-reads a file already ingested: its old record is replaced, its messages merge as usual.
             old = conn.execute("SELECT id FROM exports WHERE sha256 = ?", (digest,)).fetchone()
             if old is not None:
-                conn.execute("DELETE FROM provenance WHERE export_id = ?", (old[0],))
+                drop_export(conn, old[0])
                 conn.execute("DELETE FROM exports WHERE id = ?", (old[0],))
             export_id = conn.execute(
                 "INSERT INTO exports(sha256, path, size, mtime_ns, channel_id, guild_id, range_after, range_before,"
@@ -289,7 +290,7 @@ class Ingester:
             # An export that names its guild or channel only by name never renames what a richer one said.
             weak = fidelity <= LOW_FIDELITY or is_synthetic(channel.guild_id) or is_synthetic(channel.id)
             upsert_channel(conn, self.withholder, channel, 0 if weak else as_of)
-            writer = FileWriter(conn, export_id, gen, as_of)
+            writer = FileWriter(conn, export_id, gen, as_of, cid, runs=not weak)
             norm = Normalizer(str(path), cid, gid, self.withholder)
             error: ExportFormatError | None = None
             warnings: list[str] = []
@@ -298,15 +299,19 @@ class Ingester:
             # A channel with no stored message yet (a fresh ingest) has none to find unchanged: skip the
             # fingerprints and the lookup (a message seen again merges in writer.messages all the same).
             known = conn.execute("SELECT 1 FROM messages WHERE channel_id = ? LIMIT 1", (cid,)).fetchone()
+            # A reader that can, asks before parsing which messages are stored byte for byte (and skips them).
+            skips_known = bool(known) and not force and hasattr(reader, "known")
+            if skips_known:
+                reader.known = writer.known  # type: ignore[attr-defined]
             try:
                 for batch in reader.batches():
                     rows: list[MessageRow] = []
                     # Messages exported byte for byte as last time skip normalization entirely
                     # (a re-export of a channel is mostly such messages).
-                    unchanged = writer.unchanged(batch) if known and not force else set()
+                    unchanged = writer.unchanged(batch) if known and not force and not skips_known else set()
                     for offset, raw, obj in batch:
                         index += 1
-                        if unchanged and raw is not None and id(obj) in unchanged:
+                        if obj is KNOWN or (unchanged and raw is not None and id(obj) in unchanged):
                             continue
                         try:
                             row = norm.message(offset, index, raw, obj)
@@ -330,6 +335,7 @@ class Ingester:
                 error = e
                 # Keep the complete messages before the damage, but only those already normalized.
                 writer.users(norm.users)
+            writer.finish()
             status = "partial" if error or skipped else "ok"
             note = str(error) if error else (f"{skipped} invalid messages skipped" if skipped else None)
             first, last = writer.first_id, writer.last_id

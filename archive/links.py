@@ -114,11 +114,11 @@ def compute_channel_links(
             return
 
 
-def compute_links(db_path: str, out_path: str) -> int:
-    """A worker process's entry point: write every channel's new links to out_path, chunk by chunk.
+def compute_links(db_path: str, out_path: str, progress: Callable[[int], None] | None = None) -> int:
+    """A worker process's work: write every channel's new links to out_path, chunk by chunk.
 
     Chunks are pickled one after another, so neither process ever holds a whole channel's links.
-    Returns the number of links written.
+    Returns the number of links written (``progress`` hears the count so far after each chunk).
     """
     conn = connect(Path(db_path), readonly=True)
     total = 0
@@ -129,6 +129,8 @@ def compute_links(db_path: str, out_path: str) -> int:
                 for chunk in compute_channel_links(conn, channel_id, start, model):
                     pickle.dump((channel_id, chunk), fh, protocol=pickle.HIGHEST_PROTOCOL)
                     total += len(chunk)
+                    if progress:
+                        progress(total)
     finally:
         conn.close()
     return total

@@ -15,6 +15,7 @@ import sqlite3
 from collections import Counter, defaultdict
 
 from archive.normalize import DISCORD_EPOCH_MS, snowflake_ms
+from archive.seen_ranges import split_ranges
 from archive.sources._identity import SYNTHETIC_BASE, text_key
 
 LOW_FIDELITY = 2  # messages.fidelity: 4 JSON, 3 HTML, 2 CSV, 1 TXT
@@ -80,6 +81,8 @@ def move_from_synthetic_channel(conn: sqlite3.Connection, export_id: int, cid: i
         )
     ]
     for made_up in found:
+        moved = [r[0] for r in conn.execute("SELECT id FROM messages WHERE channel_id = ?", (made_up,))]
+        split_ranges(conn, cid, moved)  # no range of the real channel may claim them
         conn.execute("UPDATE messages SET channel_id = ? WHERE channel_id = ?", (cid, made_up))
         conn.execute("UPDATE exports SET channel_id = ? WHERE channel_id = ?", (cid, made_up))
     if found:
@@ -168,11 +171,11 @@ def _merge_known_aliases(conn: sqlite3.Connection, export_id: int, gen: int) -> 
 
 def _merge_one(conn: sqlite3.Connection, alias: int, real_id: int, gen: int) -> None:
     conn.execute(
-        "INSERT OR IGNORE INTO provenance(message_id, export_id) SELECT ?, export_id FROM provenance"
+        "INSERT OR IGNORE INTO provenance_rows(message_id, export_id) SELECT ?, export_id FROM provenance"
         " WHERE message_id = ?",
         (real_id, alias),
     )
-    conn.execute("DELETE FROM provenance WHERE message_id = ?", (alias,))
+    conn.execute("DELETE FROM provenance_rows WHERE message_id = ?", (alias,))
     for table in _DETAIL_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE message_id = ?", (alias,))
     conn.execute("DELETE FROM messages WHERE id = ?", (alias,))

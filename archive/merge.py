@@ -7,6 +7,7 @@ and the rest follow the newest export; a message already withheld stays withheld
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from dataclasses import fields
 from operator import attrgetter
 
@@ -15,6 +16,7 @@ import orjson
 from archive.normalize import parse_snowflake
 from archive.normalizer import MessageRow, UserRow, fingerprint
 from archive.schema import DETAIL_TABLES, FOLLOW_NEWEST_COLUMNS, MESSAGE_COLUMNS
+from archive.seen_ranges import MIN_RUN, add_range, gap_free, seen_sql, split_ranges
 from archive.sources import RawMessage
 
 # The message columns a MessageRow carries; seen_ts and generation come from the file being written.
@@ -47,11 +49,18 @@ def _values(r: MessageRow, **more: object) -> dict[str, object]:
 class FileWriter:
     """Writes the batches of one export file inside its transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, export_id: int, gen: int, as_of: int) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, export_id: int, gen: int, as_of: int, channel_id: int, *, runs: bool
+    ) -> None:
         self.conn = conn
         self.export_id = export_id
         self.gen = gen
         self.as_of = as_of
+        self.channel_id = channel_id
+        # Whether unchanged runs may become provenance ranges (a real channel, a format with real ids).
+        self.runs = runs
+        self._open: tuple[int, int] | None = None  # the range being extended batch by batch
+        self._scanned_to = -1  # the highest id compared so far (ranges need ascending ids)
         self.count = self.added = self.updated = 0
         self.first_id: int | None = None
         self.last_id: int | None = None
@@ -95,23 +104,92 @@ class FileWriter:
                 keys[mid] = (fingerprint(raw, obj), id(obj))
         if not keys:
             return set()
-        same = [
-            r[0]
-            for r in self.conn.execute(
-                "SELECT id, fp FROM messages WHERE id IN (SELECT value FROM json_each(?))",
-                (orjson.dumps(list(keys)),),
-            )
-            if r[1] == keys[r[0]][0]
-        ]
-        if not same:
-            return set()
-        self._seen(same)
-        self.count += len(same)
-        self.first_id = min(same) if self.first_id is None else min(self.first_id, min(same))
-        self.last_id = max(same) if self.last_id is None else max(self.last_id, max(same))
+        same = self._known([(mid, fp) for mid, (fp, _) in keys.items()])
         return {keys[mid][1] for mid in same}
 
+    def known(self, items: list[tuple[int, bytes]]) -> set[int]:
+        """The ids of (id, raw bytes) pairs already stored byte for byte; marks them seen in this export.
+
+        A reader calls it before parsing (archive.sources.base.FileReader.known): those messages are never parsed.
+        """
+        crc32 = zlib.crc32  # normalizer.fingerprint of raw bytes, inline: this runs for every message
+        return self._known([(mid, (crc32(raw) << 20) ^ len(raw)) for mid, raw in items])
+
+    def _known(self, items: list[tuple[int, int]]) -> set[int]:
+        if not items:
+            return set()
+        ids = [mid for mid, _ in items]
+        ascending = self.runs and ids[0] > self._scanned_to and ids == sorted(set(ids))
+        if not ascending:
+            # Out of order (hand-edited or concatenated): per-message rows from here on.
+            self.finish()
+            self.runs = False
+            fps = dict(items)
+            rows = self.conn.execute(
+                "SELECT id, fp FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+                (orjson.dumps(ids),),
+            )
+            same = [mid for mid, fp in rows if fps[mid] == fp]
+            self._seen(same)
+        else:
+            same = self._runs(items)
+            self._scanned_to = ids[-1]
+        if same:
+            self.count += len(same)
+            lo, hi = (same[0], same[-1]) if ascending else (min(same), max(same))
+            self.first_id = lo if self.first_id is None else min(self.first_id, lo)
+            self.last_id = hi if self.last_id is None else max(self.last_id, hi)
+        return set(same)
+
+    def _runs(self, items: list[tuple[int, int]]) -> list[int]:
+        """Compare an ascending batch with the channel's stored messages in its id span (one index range
+        scan); runs of stored messages all repeated unchanged become ranges, lone ones per-message rows."""
+        stored = self.conn.execute(
+            "SELECT id, fp FROM messages WHERE channel_id = ? AND id BETWEEN ? AND ? ORDER BY id",
+            (self.channel_id, items[0][0], items[-1][0]),
+        ).fetchall()
+        same: list[int] = []
+        runs: list[tuple[int, int, int]] = []  # (lo, hi, length): stored messages in a row, all unchanged
+        if stored == items:  # the usual re-export: the whole batch, byte for byte
+            same = [mid for mid, _ in items]
+            runs.append((same[0], same[-1], len(same)))
+            stored = []
+        fps = dict(items)
+        at: list[int] | None = None
+        for mid, fp in stored:
+            if fps.get(mid) == fp:
+                same.append(mid)
+                if at is None:
+                    at = [mid, mid, 1]
+                else:
+                    at[1] = mid
+                    at[2] += 1
+            elif at is not None:
+                runs.append((at[0], at[1], at[2]))
+                at = None
+        if at is not None:
+            runs.append((at[0], at[1], at[2]))
+        lone: list[int] = []
+        for i, (lo, hi, n) in enumerate(runs):
+            if i == 0 and self._open is not None and gap_free(self.conn, self.channel_id, self._open[1], lo):
+                self._open = (self._open[0], hi)  # the previous batch's range goes on
+            elif n >= MIN_RUN:
+                self.finish()
+                self._open = (lo, hi)
+            else:
+                lone.extend(m for m in same if lo <= m <= hi)
+        self._seen(lone)
+        return same
+
+    def finish(self) -> None:
+        """Write the range still open (call before tombstones are computed)."""
+        if self._open is not None:
+            add_range(self.conn, self.channel_id, *self._open, self.export_id, self.as_of)
+            self._open = None
+
     def _seen(self, ids: list[int]) -> None:
+        if not ids:
+            return
         # One statement per batch (json_each), not one per message: a re-export is mostly such messages.
         batch = orjson.dumps(ids)
         self.conn.execute(
@@ -119,7 +197,7 @@ class FileWriter:
             (self.as_of, batch, self.as_of),
         )
         self.conn.execute(
-            "INSERT OR IGNORE INTO provenance(message_id, export_id) SELECT value, ? FROM json_each(?)",
+            "INSERT OR IGNORE INTO provenance_rows(message_id, export_id) SELECT value, ? FROM json_each(?)",
             (self.export_id, batch),
         )
 
@@ -137,8 +215,8 @@ class FileWriter:
         existing = {
             r[0]: r
             for r in self.conn.execute(
-                "SELECT id, fp, content, edited_ts, seen_ts, redacted, fidelity FROM messages"
-                " WHERE id IN (SELECT value FROM json_each(?))",
+                f"SELECT m.id, m.fp, m.content, m.edited_ts, {seen_sql('m')}, m.redacted, m.fidelity FROM messages m"
+                " WHERE m.id IN (SELECT value FROM json_each(?))",
                 (orjson.dumps(ids),),
             )
         }
@@ -163,7 +241,7 @@ class FileWriter:
         if seen_only:
             self.conn.executemany("UPDATE messages SET seen_ts = max(seen_ts, ?) WHERE id = ?", seen_only)
         self.conn.executemany(
-            "INSERT OR IGNORE INTO provenance(message_id, export_id) VALUES (?, ?)",
+            "INSERT OR IGNORE INTO provenance_rows(message_id, export_id) VALUES (?, ?)",
             [(mid, self.export_id) for mid in ids],
         )
 
@@ -171,6 +249,8 @@ class FileWriter:
         tail = (self.as_of, self.gen)
         self.conn.executemany(_INSERT_MESSAGE, [_row_values(r) + tail for r in rows])
         self._insert_details(rows)
+        # New to the channel: other exports' ranges that span these ids never held them.
+        split_ranges(self.conn, self.channel_id, [r.id for r in rows], keep_export=self.export_id)
 
     def _insert_details(self, rows: list[MessageRow]) -> None:
         conn = self.conn

@@ -71,7 +71,7 @@ MIN_SNOWFLAKE = 1000 << 22
 MAX_SNOWFLAKE = (185 * 365 * 86_400_000) << 22
 
 
-def fingerprint(raw: bytes | None, obj: dict[str, Any]) -> int:
+def fingerprint(raw: bytes | None, obj: dict[str, Any] | None) -> int:
     """A cheap fingerprint of a message as exported: equal bytes, equal fingerprint (CRC-32 and length)."""
     data = raw if raw is not None else orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     return (zlib.crc32(data) << 20) ^ len(data)

@@ -84,6 +84,7 @@ class Purge:
             ids = "SELECT id FROM messages WHERE channel_id = ?"
             for table in MESSAGE_TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE message_id IN ({ids})", (cid,))
+            conn.execute("DELETE FROM provenance_ranges WHERE channel_id = ?", (cid,))
             n = conn.execute("DELETE FROM messages WHERE channel_id = ?", (cid,)).rowcount
             conn.execute("DELETE FROM channels WHERE id = ?", (cid,))
             # The export's file name (DCE names it after the channel) and the channel id are withheld too.

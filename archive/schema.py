@@ -6,7 +6,7 @@ import sqlite3
 
 from archive.errors import SchemaTooNewError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Message flag bits, shared with the indexer's `has:` filters.
 HAS_LINK = 1
@@ -99,7 +99,7 @@ CREATE TABLE messages (
     reaction_count INTEGER NOT NULL DEFAULT 0,
     extra BLOB,                        -- JSON of keys the parser does not model
     fp INTEGER,                        -- fingerprint of the raw message as last seen
-    seen_ts INTEGER NOT NULL,          -- as_of of the newest export that contains it
+    seen_ts INTEGER NOT NULL,          -- as_of of the newest export that lists it (v5: or a range, seen_ranges.py)
     deleted INTEGER NOT NULL DEFAULT 0,-- missing from a newer export that covers its id
     redacted TEXT,                     -- reason, when policy withheld its content
     generation INTEGER NOT NULL        -- archive generation of the last change (drives the index)
@@ -189,7 +189,32 @@ CREATE TABLE aliases (
 CREATE INDEX aliases_message ON aliases(message_id);
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+# v5: provenance by id range (archive/seen_ranges.py). A run of messages a newer export repeats unchanged
+# is one `provenance_ranges` row instead of a row (and a seen_ts update) per message; the per-message rows
+# live on in `provenance_rows`, and the `provenance` view answers from both, as the table did.
+_V5 = """
+ALTER TABLE provenance RENAME TO provenance_rows;
+CREATE TABLE provenance_ranges (
+    channel_id INTEGER NOT NULL,
+    lo INTEGER NOT NULL,               -- every message of the channel with lo <= id <= hi is in the export
+    hi INTEGER NOT NULL,
+    export_id INTEGER NOT NULL,
+    as_of INTEGER NOT NULL             -- the export's as_of: counts toward those messages' seen_ts
+);
+CREATE INDEX provenance_ranges_channel ON provenance_ranges(channel_id, lo);
+CREATE INDEX provenance_ranges_export ON provenance_ranges(export_id);
+CREATE INDEX messages_tombstones ON messages(channel_id, id) WHERE deleted = 1;  -- few: found without a scan
+-- A re-ingest compares a batch's fingerprints with the channel's id span: from the index alone.
+DROP INDEX messages_channel;
+CREATE INDEX messages_channel ON messages(channel_id, id, fp);
+CREATE VIEW provenance(message_id, export_id) AS
+    SELECT message_id, export_id FROM provenance_rows
+    UNION  -- a message inserted inside its own export's range has both
+    SELECT m.id, r.export_id FROM provenance_ranges r
+    JOIN messages m ON m.channel_id = r.channel_id AND m.id BETWEEN r.lo AND r.hi;
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 # The columns of a message row, spelled once: the writer, the merge and the readers build their SQL from these.
 MESSAGE_COLUMNS = (
@@ -235,8 +260,9 @@ FOLLOW_NEWEST_COLUMNS = (
 DETAIL_TABLES = ("attachments", "embeds", "stickers", "reactions", "mentions")
 # Everything a withheld message leaves behind besides its row (a redacted tombstone keeps provenance and links).
 REDACTED_TABLES = ("revisions", *DETAIL_TABLES)
-# Every table keyed by message id: what a purged (excluded) message loses with its row.
-MESSAGE_TABLES = (*REDACTED_TABLES, "provenance", "links")
+# Every table keyed by message id: what a purged (excluded) message loses with its row (and its channel's
+# provenance_ranges).
+MESSAGE_TABLES = (*REDACTED_TABLES, "provenance_rows", "links")
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
+from archive.seen_ranges import seen_sql, uncovered
+
 
 def covered_outside(conn: sqlite3.Connection, cid: int, mid: int, seen_ts: int) -> bool:
-    """Whether a complete export of the channel, made after seen_ts, covers this id."""
+    """Whether a complete export of the channel, made after seen_ts (the effective one), covers this id."""
     row = conn.execute(
         "SELECT 1 FROM exports WHERE channel_id = ? AND status = 'ok' AND first_id <= ? AND last_id >= ?"
         " AND as_of > ? LIMIT 1",
@@ -38,16 +40,21 @@ def refresh_tombstones(
     ).fetchall()
     became = 0
     for lo, hi, as_of in covers:
-        became += conn.execute(
-            "UPDATE messages SET deleted = 1, generation = ? WHERE channel_id = ? AND id BETWEEN ? AND ?"
-            " AND deleted = 0 AND seen_ts < ? AND fidelity > 2",  # CSV/TXT records merge, never vanish
-            (gen, cid, lo, hi, as_of),
-        ).rowcount
+        # Messages an export range of as_of or newer covers were seen then: only the rest can vanish.
+        for a, b in uncovered(conn, cid, lo, hi, as_of):
+            became += conn.execute(
+                # A tombstone keeps when it was last seen (the viewer shows it), ranges included.
+                f"UPDATE messages SET deleted = 1, generation = ?, seen_ts = {seen_sql('messages')}"
+                " WHERE channel_id = ? AND id BETWEEN ? AND ?"
+                " AND deleted = 0 AND seen_ts < ? AND fidelity > 2",  # CSV/TXT records merge, never vanish
+                (gen, cid, a, b, as_of),
+            ).rowcount
     # A tombstone seen again in a newer export than every export missing it comes back (rare).
     revived = [
         (gen, mid)
         for mid, seen_ts in conn.execute(
-            "SELECT id, seen_ts FROM messages WHERE channel_id = ? AND id BETWEEN ? AND ? AND deleted = 1",
+            f"SELECT m.id, {seen_sql('m')} FROM messages m"
+            " WHERE m.channel_id = ? AND m.id BETWEEN ? AND ? AND m.deleted = 1",
             (cid, first, last),
         ).fetchall()
         if not any(lo <= mid <= hi and as_of > seen_ts for lo, hi, as_of in covers)
@@ -55,4 +62,10 @@ def refresh_tombstones(
     ]
     if revived:
         conn.executemany("UPDATE messages SET deleted = 0, generation = ? WHERE id = ?", revived)
+    # The tombstones this export's ranges cover show when they were last seen, ranges included.
+    conn.execute(
+        f"UPDATE messages SET seen_ts = {seen_sql('messages')}"
+        " WHERE channel_id = ? AND id BETWEEN ? AND ? AND deleted = 1",
+        (cid, first, last),
+    )
     return became

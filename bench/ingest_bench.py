@@ -152,8 +152,9 @@ def ensure_corpus(size: str, single: bool) -> Path:
     return path
 
 
-def one_percent_more(corpus: Path, dest: Path) -> int:
-    """Copy the corpus with 1% new messages appended to each channel (a newer export)."""
+def one_percent_more(corpus: Path, dest: Path, *, only_new: bool = False) -> int:
+    """Copy the corpus with 1% new messages appended to each channel (a newer export); `only_new`: the
+    newer export holds only the new messages (as `--after` the previous one)."""
     dest.mkdir(parents=True, exist_ok=True)
     added = 0
     for path in sorted(corpus.glob("*.json")):
@@ -166,6 +167,8 @@ def one_percent_more(corpus: Path, dest: Path) -> int:
             m["id"] = str(last + ((i + 1) << 22))
             m["content"] = f"fresh message {i} " + m["content"]
             msgs.append(m)
+        if only_new:
+            msgs = doc["messages"] = msgs[-extra:]
         doc["exportedAt"] = "2030-01-01T00:00:00.0000000+00:00"
         doc["messageCount"] = len(msgs)
         (dest / path.name).write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
@@ -180,6 +183,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs per pipeline (medians reported)")
     ap.add_argument("--baseline", nargs=3, metavar=("NAME", "CORPUS", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--no-record", action="store_true", help="don't append to bench/RESULTS.md")
+    ap.add_argument(
+        "--variants",
+        default="hallway,hallway-inline-index",
+        help="hallway pipelines to run beside the baselines (10m: hallway alone saves a long run)",
+    )
     ap.add_argument(
         "--format", choices=("json", "html"), default="json", help="html: see bench/format_bench.py"
     )
@@ -204,7 +212,9 @@ def main() -> None:
     corpus_bytes = sum(p.stat().st_size for p in corpus.glob("*.json"))
     work = Path(tempfile.mkdtemp(prefix="hallway-bench-"))
     hallway = [sys.executable, str(ROOT / "cli.py")]
-    variants = ("hallway", "hallway-inline-index")
+    variants = tuple(v for v in ("hallway", "hallway-inline-index") if v in args.variants.split(","))
+    if "hallway" not in variants:
+        raise SystemExit("--variants must include hallway")
     results: dict[str, list[dict[str, float]]] = {"raw": [], "fts5": [], **{v: [] for v in variants}}
     messages = 0
     try:

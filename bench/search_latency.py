@@ -385,32 +385,44 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=8, help="queries per class")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--no-record", action="store_true", help="don't append to bench/RESULTS.md")
+    ap.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help="comma-separated subset of " + ", ".join(ENGINES) + " (e.g. hallway,hallway+facets at 10m,"
+        " where the baselines take long to build)",
+    )
     args = ap.parse_args()
+    engines_run = tuple(e for e in ENGINES if e in args.engines.split(","))
+    if not {"hallway", "hallway+facets"} <= set(engines_run):
+        raise SystemExit("--engines must include hallway and hallway+facets")
 
     corpus = ensure_corpus(args.size, False)
     data = ensure_hallway(args.size, corpus)
-    raw, fts = ensure_baselines(args.size, corpus)
+    hall = Hallway(data)
+    runners: dict[str, Callable[[Query], int]] = {
+        "hallway": lambda q: hall.run(q, False),
+        "hallway+facets": lambda q: hall.run(q, True),
+    }
+    if {"tantivy", "fts5"} & set(engines_run):
+        raw, fts = ensure_baselines(args.size, corpus)
+        tv, ft = TantivyAlone(raw), Fts5(fts)
+        runners.update({"tantivy": tv.run, "fts5": ft.run})
+    runners = {e: runners[e] for e in engines_run}
     queries = make_queries(data / "archive.sqlite", args.queries, args.seed)
-    hall, tv, ft = Hallway(data), TantivyAlone(raw), Fts5(fts)
     for q in queries:  # deep page: offset 1000, or as deep as the results go
         if q.offset:
             total = hall.run(Query(q.cls, q.text, q.words), False)
             q.offset = max(0, min(q.offset, total - LIMIT))
-    runners: dict[str, Callable[[Query], int]] = {
-        "hallway": lambda q: hall.run(q, False),
-        "hallway+facets": lambda q: hall.run(q, True),
-        "tantivy": tv.run,
-        "fts5": ft.run,
-    }
-    times: dict[str, dict[str, list[float]]] = {c: {e: [] for e in ENGINES} for c in CLASSES}
-    totals: dict[str, dict[str, list[int]]] = {c: {e: [] for e in ENGINES} for c in CLASSES}
+    times: dict[str, dict[str, list[float]]] = {c: {e: [] for e in engines_run} for c in CLASSES}
+    totals: dict[str, dict[str, list[int]]] = {c: {e: [] for e in engines_run} for c in CLASSES}
     rng = random.Random(args.seed)
     started = time.perf_counter()
     for rnd in range(args.repeat + 1):  # round 0 warms up (caches, page cache, first-open costs)
         order = list(queries)
         rng.shuffle(order)
         for k, q in enumerate(order):
-            engines = ENGINES[k % 4 :] + ENGINES[: k % 4]
+            n = len(engines_run)
+            engines = engines_run[k % n :] + engines_run[: k % n]
             for e in engines:
                 ms, n = timed(lambda e=e, q=q: runners[e](q))
                 if rnd:
@@ -422,7 +434,7 @@ def main() -> None:
     def cell(xs: list[float]) -> str:
         return "/".join(f"{pct(xs, p):.3g}" for p in (50, 95, 99))
 
-    head = f"{'class':<13}" + "".join(f" {e:>20}" for e in ENGINES) + f"{'hw/tantivy':>11}{'fts5/hw':>9}"
+    head = f"{'class':<13}" + "".join(f" {e:>20}" for e in engines_run) + f"{'hw/tantivy':>11}{'fts5/hw':>9}"
     lines = [
         f"search latency, {args.size}: p50/p95/p99 ms per query class; {len(queries) // len(CLASSES)} queries"
         f" x {args.repeat} rounds per class and engine (interleaved)",
@@ -431,13 +443,13 @@ def main() -> None:
     classes: dict[str, Any] = {}
     for c in CLASSES:
         hw = "hallway+facets" if c == "facets" else "hallway"
-        p50 = {e: pct(times[c][e], 50) for e in ENGINES}
-        r_tv = p50[hw] / p50["tantivy"] if p50["tantivy"] else float("inf")
-        r_ft = p50["fts5"] / p50[hw] if p50[hw] else float("inf")
+        p50 = {e: pct(times[c][e], 50) for e in engines_run}
+        r_tv = p50[hw] / p50["tantivy"] if p50.get("tantivy") else float("nan")
+        r_ft = p50["fts5"] / p50[hw] if "fts5" in p50 and p50[hw] else float("nan")
         lines.append(
             f"{c:<13}"
-            + "".join(f" {cell(times[c][e]):>20}" for e in ENGINES)
-            + f"{r_tv:>10.1f}x{r_ft:>8.1f}x"
+            + "".join(f" {cell(times[c][e]):>20}" for e in engines_run)
+            + "".join(f"{r:>10.1f}x" if r == r else f"{'-':>11}" for r in (r_tv, r_ft))
         )
         classes[c] = {
             "queries": [q.text for q in queries if q.cls == c],
@@ -449,14 +461,14 @@ def main() -> None:
                     "max_ms": round(max(times[c][e]), 3),
                     "median_hits": statistics.median(totals[c][e]),
                 }
-                for e in ENGINES
+                for e in engines_run
             },
             "hallway_over_tantivy_p50": round(r_tv, 2),
             "fts5_over_hallway_p50": round(r_ft, 2),
         }
-    hits_line = "median hits (hallway/tantivy/fts5): " + ", ".join(
-        f"{c} {statistics.median(totals[c]['hallway']):.0f}/{statistics.median(totals[c]['tantivy']):.0f}"
-        f"/{statistics.median(totals[c]['fts5']):.0f}"
+    hits_line = f"median hits ({'/'.join(e for e in engines_run if e != 'hallway+facets')}): " + ", ".join(
+        f"{c} "
+        + "/".join(f"{statistics.median(totals[c][e]):.0f}" for e in engines_run if e != "hallway+facets")
         for c in CLASSES
     )
     every = [x for c in CLASSES for x in times[c]["hallway+facets"]]

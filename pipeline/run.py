@@ -9,13 +9,14 @@ read); conversation links are computed in their own worker and stored here.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import archive
 from archive import FileResult, Ingester, Policy
 from archive.ingest import skipped_status
+from archive.link_worker import PendingLinks, remove_stale_link_files
 from archive.policy_report import plural, unmatched_warnings
 from indexer import IndexStats
 from pipeline.events import (
@@ -75,6 +76,27 @@ def _ignore(_event: object) -> None:
     pass
 
 
+LINKS_WORKER_AFTER = 20_000
+"""New messages before conversation links get their own process: below that, linking them takes less
+time than the worker's start (a `python -c` that imports the archive and numpy, ~0.4 s of CPU)."""
+
+
+class _LinksHere:
+    """Conversation links computed in this process, after the index (when there are few to compute)."""
+
+    error: str | None = None  # as PendingLinks: no worker, so nothing failed on the side
+
+    def __init__(self, ingester: Ingester, data_dir: Path) -> None:
+        self.ingester = ingester
+        remove_stale_link_files(data_dir)  # a killed run's worker output, as the worker's start would
+
+    def finish(self, progress: Callable[[int], None] | None = None) -> int:
+        return self.ingester.update_conversations(progress)
+
+    def close(self) -> None:
+        pass
+
+
 def run_ingest(
     paths: Iterable[Path],
     data_dir: Path,
@@ -85,11 +107,13 @@ def run_ingest(
     force: bool = False,
     conversations: bool = True,
     index_worker_after: int | None = WORKER_AFTER,
+    links_worker_after: int | None = LINKS_WORKER_AFTER,
 ) -> IngestReport:
     """Ingest exports into the archive at data_dir, bring the index up to date and link conversations.
 
     `index_worker_after`: changed messages after which the index is built in a worker process while
-    files are still being read (None: always here, after the archive). Never raises for bad input (the report and the events say what failed); raises ArchiveError when
+    files are still being read (None: always here, after the archive). `links_worker_after`: new
+    messages from which conversation links are computed in a worker process (None: always here). Never raises for bad input (the report and the events say what failed); raises ArchiveError when
     the archive itself cannot be opened.
     """
     emit = on_event or _ignore
@@ -114,6 +138,7 @@ def run_ingest(
             emit(Skipped(f.note, status != "ignored"))
     data_dir.mkdir(parents=True, exist_ok=True)
     conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
+    pending: PendingLinks | _LinksHere | None = None
     try:
         ingester = Ingester(conn, policy, lambda text: emit(Note(text)))
         report.purged = ingester.apply_policy()
@@ -142,8 +167,10 @@ def run_ingest(
             for warning in unmatched_warnings(conn, ingester.policy, ingester.secret, ingester.seen_channels):
                 report.warnings.append(warning)
                 emit(Note(f"warning: {warning}"))
-            pending = ingester.start_conversations() if conversations else None
-            if pending is not None:
+            if conversations:
+                # Few new messages: linking them here costs less than starting the worker process.
+                few = links_worker_after is None or s.added < links_worker_after
+                pending = _LinksHere(ingester, data_dir) if few else ingester.start_conversations()
                 emit(PhaseStarted("conversations"))
             report.index, report.index_error = follower.finish()
         finally:
@@ -159,7 +186,10 @@ def run_ingest(
             )
         )
         if pending is not None:
-            report.linked = pending.finish()
+            report.linked = pending.finish(lambda n: emit(Progress("conversations", n)))
+            if pending.error is not None:  # the links were computed here instead
+                report.warnings.append(f"{pending.error}; linked in this process instead")
+                emit(Note(f"warning: {report.warnings[-1]}"))
             report.seconds["conversations"] = time.perf_counter() - began
             emit(
                 PhaseDone(
@@ -172,6 +202,8 @@ def run_ingest(
             )
         ingester.checkpoint()
     finally:
+        if pending is not None:
+            pending.close()  # an interrupted run: stop the worker, drop its file
         conn.close()
     emit(Finished(report.summary_line(), report.exit_code))
     return report

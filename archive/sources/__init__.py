@@ -26,6 +26,10 @@ time skips normalization (its fingerprint matches). Other formats build a typed 
 records become the fields the normalizer reads, so no format fakes DCE JSON itself. Anything a format
 has that the archive does not model goes in `SourceMessage.extra` and is kept verbatim.
 
+A reader may also offer `known`, which the ingest sets to a function taking a batch's `(id, raw
+bytes)` pairs and returning the ids the archive already holds byte for byte. The reader then yields
+those messages as `(where, raw, KNOWN)` without parsing them (DCE JSON reads the id from the bytes).
+
 Message ids: a format without ids must derive ones that stay the same when the same file is read again.
 """
 

@@ -14,6 +14,9 @@ from archive.errors import ExportFormatError
 from archive.normalize import iso_utc
 
 RawMessage = tuple[int, bytes | None, dict[str, Any]]
+KNOWN: dict[str, Any] = {}
+"""The fields of a message a reader skipped because the archive holds its exact bytes (see `known` in
+archive/sources/__init__.py); compared by identity, never filled."""
 """(where: byte offset in the file or -1, the message's exact bytes when known, its fields).
 
 The fields use the archive's message vocabulary (the keys `archive.normalizer` reads, which are

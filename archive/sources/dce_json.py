@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import orjson
 
 from archive.errors import ExportFormatError
 from archive.normalize import parse_snowflake, parse_timestamp_ms
-from archive.sources.base import ChannelInfo, ExportHeader, FileReader, RawMessage, Sniff
+from archive.sources.base import KNOWN, ChannelInfo, ExportHeader, FileReader, RawMessage, Sniff
 
 CHUNK_SIZE = 8 * 1024 * 1024
 HEADER_LIMIT = 64 * 1024 * 1024
@@ -30,6 +31,8 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a Discord message with its embeds is a f
 PROBE_BYTES = 16 * 1024 * 1024  # how far to read for the end of the first message when telling the layout
 _COUNT_TAIL_RE = re.compile(rb'"messageCount"\s*:\s*(\d+)\s*}\s*$')
 _WS = b" \t\r\n"
+# A DCE message's first key is its id: read it from the bytes, to ask the archive before parsing.
+_ID_RE = re.compile(rb'\{\s*"id"\s*:\s*"(\d{1,20})"')
 _TAIL_TS_RE = re.compile(rb'"timestamp(?:Edited)?"\s*:\s*"([^"]+)"')
 
 THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "10", "11", "12"})
@@ -100,6 +103,8 @@ class ExportReader(FileReader):
     def __init__(self, path: Path, *, batch_size: int = BATCH_SIZE) -> None:
         super().__init__(path, batch_size)
         self.messages_read = 0
+        # Set by the ingest: (id, raw) pairs -> the ids stored byte for byte, which are then not parsed.
+        self.known: Callable[[list[tuple[int, bytes]]], set[int]] | None = None
         try:
             self._head = self._read_head()
             self.header, self._after_array = self._parse_header()
@@ -242,7 +247,6 @@ class ExportReader(FileReader):
         return buf, True
 
     def _split_batches(self, buf: bytes, base: int, marker: bytes) -> Iterator[list[RawMessage]]:
-        loads = orjson.loads
         eof = False
         index = 0
         while True:
@@ -263,46 +267,49 @@ class ExportReader(FileReader):
                 continue
             cut = last + len(marker)
             parts = buf[:last].split(marker)
-            batch: list[RawMessage] = []
+            pending: list[tuple[int, bytes]] = []  # (where, raw) of the batch being gathered
             offset = base
-            for part in parts:
+            # DCE's own bytes: every message after the first opens with ",\n" + indent + "{". Those are
+            # cut out in bulk; anything else (and the first) goes one by one, which names any damage.
+            opener = b",\n" + marker[1:-1] + b"{"
+            bulk = len(parts) > 1 and all(map(bytes.startswith, parts[1:], repeat(opener)))
+            raws = [p[len(opener) - 1 :] + b"}" for p in parts[1:]] if bulk else []
+            if bulk and max(map(len, raws)) > MAX_MESSAGE_BYTES:
+                bulk = False
+            for part in parts[:1] if bulk else parts:
                 brace = part.find(b"{")
                 sep = part[:brace] if brace != -1 else part
                 if brace == -1 or sep.strip(b", \t\r\n"):
                     where = offset + (brace if brace > 0 else 0)
+                    self._parse(pending, index - len(pending), ask=False)  # damage before this is named first
                     raise self._fail(
                         f"byte {where} (message {index + 1})", "unexpected data between messages"
                     )
                 raw = part[brace:] + b"}"
                 if len(raw) > MAX_MESSAGE_BYTES:
+                    self._parse(pending, index - len(pending), ask=False)
                     raise self._fail(
                         f"byte {offset + brace} (message {index + 1})",
                         f"message {index + 1} is over {MAX_MESSAGE_BYTES >> 20} MB: not a Discord message",
                     )
-                try:
-                    obj = loads(raw)
-                except orjson.JSONDecodeError as e:
-                    pos, reason = e.pos, f"invalid JSON ({e.msg})"
-                    if "UTF-8" in e.msg:
-                        try:
-                            raw.decode("utf-8")
-                        except UnicodeDecodeError as u:
-                            pos, reason = u.start, f"invalid UTF-8 ({u.reason})"
-                    raise self._fail(f"byte {offset + brace + pos} (message {index + 1})", reason) from None
-                if not isinstance(obj, dict):
-                    raise self._fail(
-                        f"byte {offset + brace} (message {index + 1})", "a message is not an object"
-                    )
-                batch.append((offset + brace, raw, obj))
+                pending.append((offset + brace, raw))
                 index += 1
                 offset += len(part) + len(marker)
-                if len(batch) >= self.batch_size:
+                if len(pending) >= self.batch_size:
                     self.messages_read = index
-                    yield batch
-                    batch = []
+                    yield self._parse(pending, index - len(pending))
+                    pending = []
+            if bulk:
+                starts = accumulate((len(p) + len(marker) for p in parts[1:]), initial=offset)
+                pending += zip([at + len(opener) - 1 for at in starts][:-1], raws, strict=True)
+                index += len(raws)
+                while len(pending) > self.batch_size:
+                    self.messages_read = index - len(pending) + self.batch_size
+                    yield self._parse(pending[: self.batch_size], self.messages_read - self.batch_size)
+                    del pending[: self.batch_size]
             self.messages_read = index
-            if batch:
-                yield batch
+            if pending:
+                yield self._parse(pending, index - len(pending))
             base += cut
             buf = buf[cut:]
             if eof:
@@ -329,6 +336,42 @@ class ExportReader(FileReader):
             f"byte {rest_at} (message {index + 1})",
             f"truncated or damaged after message {index}: expected ',' or ']'",
         )
+
+    def _parse(self, pending: list[tuple[int, bytes]], before: int, *, ask: bool = True) -> list[RawMessage]:
+        """Parse a batch's messages (`before` messages came earlier), but those `known` says are stored."""
+        skip: set[int] = set()
+        ids: list[int | None] = []
+        if ask and self.known is not None and pending:
+            match = _ID_RE.match
+            for _, raw in pending:
+                m = match(raw)
+                mid = int(m[1]) if m else None
+                ids.append(mid if mid is not None and mid < 1 << 63 else None)  # else the normalizer names it
+            skip = self.known(
+                [(mid, raw) for mid, (_, raw) in zip(ids, pending, strict=True) if mid is not None]
+            )
+            if len(skip) == len(pending):  # the usual re-export: nothing to parse
+                return [(where, raw, KNOWN) for where, raw in pending]
+        loads = orjson.loads
+        batch: list[RawMessage] = []
+        for n, (where, raw) in enumerate(pending):
+            if skip and ids[n] in skip:
+                batch.append((where, raw, KNOWN))
+                continue
+            try:
+                obj = loads(raw)
+            except orjson.JSONDecodeError as e:
+                pos, reason = e.pos, f"invalid JSON ({e.msg})"
+                if "UTF-8" in e.msg:
+                    try:
+                        raw.decode("utf-8")
+                    except UnicodeDecodeError as u:
+                        pos, reason = u.start, f"invalid UTF-8 ({u.reason})"
+                raise self._fail(f"byte {where + pos} (message {before + n + 1})", reason) from None
+            if not isinstance(obj, dict):
+                raise self._fail(f"byte {where} (message {before + n + 1})", "a message is not an object")
+            batch.append((where, raw, obj))
+        return batch
 
     def _finish_tail(self, tail: bytes, at: int) -> None:
         tail += self._fh.read()
