@@ -236,7 +236,7 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
     S.add_link("rel_coarse", rel.astype(np.int16) * 6 + coarse16, 64 * 6)
     S.add_link(
         "between_rel",
-        (between_cand.astype(np.int16) * 3 + np.minimum(between_me, 2)) * 8
+        (between_cand.astype(np.int16) * 3 + between_me) * 8  # between_me is 0, 1 or 2
         + addr_or_ment * 4
         + cand_mentions_me8 * 2
         + same,
