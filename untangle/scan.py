@@ -45,7 +45,8 @@ def _flag_table() -> np.ndarray:
 
 _FLAGS = _flag_table()
 _SHORT = 8  # tokens up to this long are grouped by their bytes read as one uint64
-_KEEP = np.array([(1 << (8 * k)) - 1 for k in range(_SHORT)] + [(1 << 64) - 1], dtype=np.uint64)
+# the first k bytes of a big-endian uint64 (a token of k characters)
+_KEEP = np.array([((1 << (8 * k)) - 1) << (8 * (_SHORT - k)) for k in range(_SHORT + 1)], dtype=np.uint64)
 _ZERO, _ONE = np.zeros(1, dtype=np.uint8), np.ones(1, dtype=np.uint8)
 
 
@@ -65,7 +66,7 @@ class TextScan:
     has_url: np.ndarray  # (n,) bool: "http" or "www." in the line
     token_line: np.ndarray  # (t,) line of each content token occurrence, in text order
     token_group: np.ndarray  # (t,) index into ``words`` of each occurrence
-    words: list[str]  # the distinct content tokens
+    words: list[str]  # the distinct content tokens (those of up to 8 characters sorted, then the longer ones)
 
     def line(self, line: int) -> str:
         """The (lowercased) text of a line."""
@@ -112,7 +113,8 @@ def _group_tokens(
     """(group of each span, the distinct strings): equal spans share a group.
 
     Token characters are ASCII, so a token of up to 8 characters is exactly its 8 bytes (NUL
-    padded) read as a uint64; longer tokens (under 10%) are grouped by their strings.
+    padded) read as a uint64; longer tokens (under 10%) are grouped by their strings.  The
+    distinct short tokens come first, in sorted order, then the long ones in order of appearance.
     """
     length = stop - start
     group = np.empty(len(start), dtype=np.int64)
@@ -120,7 +122,8 @@ def _group_tokens(
     padded = np.zeros(len(cp) + _SHORT, dtype=np.uint8)
     padded[: len(cp)] = cp  # wraps above 255: only ASCII positions of tokens are kept below
     windows = sliding_window_view(padded, _SHORT)
-    key = windows[start[short]].view(np.uint64).reshape(-1) & _KEEP[length[short]]
+    # big-endian, so that the keys sort as the strings do (NUL padding sorts first)
+    key = windows[start[short]].view(">u8").reshape(-1).astype(np.uint64) & _KEEP[length[short]]
     order = np.argsort(key)
     ordered = key[order]
     new = np.empty(len(key), dtype=bool)
