@@ -48,6 +48,18 @@ def conversation_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, 
     return {int(r[0]): int(r[1]) for r in cur.fetchall()}
 
 
+def link_rows(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, int | None, float, int]]:
+    """Each linked message's (conversation, parent, confidence, explicit), for ids that have a link."""
+    if not has_links(conn):
+        return {}
+    cur = conn.execute(
+        "SELECT message_id, conversation_id, parent_id, confidence, explicit FROM links"
+        " WHERE message_id IN (SELECT value FROM json_each(?))",
+        (_in(ids),),
+    )
+    return {int(r[0]): (int(r[1]), r[2], float(r[3]), int(r[4])) for r in cur.fetchall()}
+
+
 def conversation_sizes(conn: sqlite3.Connection, conversation_ids: Iterable[int]) -> dict[int, int]:
     """How many messages each conversation has (unknown conversations are left out)."""
     if not has_links(conn):

@@ -26,6 +26,10 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # A new archive gets 8 KB pages (no effect on an existing one): messages of many channels interleave
+        # by id, so each file's inserts split pages all over the table; at 1M messages 8 KB pages cut the
+        # insert and commit CPU by a sixth against 4 KB (12.5 s vs 15.1 s).
+        conn.execute("PRAGMA page_size = 8192")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         # A big file is one big transaction, so the WAL grows to its size; let checkpoints shrink it back.

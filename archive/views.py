@@ -130,6 +130,19 @@ def provenance(conn: sqlite3.Connection, message_id: int) -> list[Row]:
     )
 
 
+def provenance_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, list[int]]:
+    """The export ids that attest each of many messages (ids without any are left out)."""
+    out: dict[int, list[int]] = {}
+    cur = conn.execute(
+        "SELECT message_id, export_id FROM provenance WHERE message_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY message_id, export_id",
+        (_in(ids),),
+    )
+    for mid, eid in cur:
+        out.setdefault(int(mid), []).append(int(eid))
+    return out
+
+
 def details(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[str, list[Row]]]:
     """Attachments, embeds, stickers, reactions and mentions of many messages, keyed by message id."""
     out: dict[int, dict[str, list[Row]]] = {
@@ -401,6 +414,11 @@ def archive_span(conn: sqlite3.Connection) -> tuple[int | None, int | None]:
     """The oldest and newest message timestamps (Unix ms)."""
     row = conn.execute("SELECT min(ts), max(ts) FROM messages").fetchone()
     return row[0], row[1]
+
+
+def policy_rows(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """What the archive withholds, as its keyed digests (kind, key, action), in a stable order."""
+    return [tuple(r) for r in conn.execute("SELECT kind, key, action FROM withheld ORDER BY kind, key")]
 
 
 def child_threads(conn: sqlite3.Connection, channel_id: int) -> list[Row]:

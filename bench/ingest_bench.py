@@ -152,8 +152,9 @@ def ensure_corpus(size: str, single: bool) -> Path:
     return path
 
 
-def one_percent_more(corpus: Path, dest: Path) -> int:
-    """Copy the corpus with 1% new messages appended to each channel (a newer export)."""
+def one_percent_more(corpus: Path, dest: Path, *, only_new: bool = False) -> int:
+    """Copy the corpus with 1% new messages appended to each channel (a newer export); `only_new`: the
+    newer export holds only the new messages (as `--after` the previous one)."""
     dest.mkdir(parents=True, exist_ok=True)
     added = 0
     for path in sorted(corpus.glob("*.json")):
@@ -166,6 +167,8 @@ def one_percent_more(corpus: Path, dest: Path) -> int:
             m["id"] = str(last + ((i + 1) << 22))
             m["content"] = f"fresh message {i} " + m["content"]
             msgs.append(m)
+        if only_new:
+            msgs = doc["messages"] = msgs[-extra:]
         doc["exportedAt"] = "2030-01-01T00:00:00.0000000+00:00"
         doc["messageCount"] = len(msgs)
         (dest / path.name).write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))

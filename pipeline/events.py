@@ -3,7 +3,9 @@
 Order of one run (Progress events of any phase may come between any two others):
     Started(files) · Skipped* · PhaseStarted("archive") · PhaseStarted("index") · FileDone* ·
     PhaseDone("archive") · Note* · PhaseStarted("conversations") · PhaseDone("index") ·
-    PhaseDone("conversations") · Finished
+    Note? · PhaseDone("conversations") · Finished
+(the Note before PhaseDone("conversations") says that the conversation worker failed, and the links
+were computed in the run's own process instead)
 The index phase starts with the archive phase: its worker follows the archive file by file. The
 conversations phases are absent when the run does not link conversations.
 """

@@ -9,7 +9,7 @@ read); conversation links are computed in their own worker and stored here.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,18 +78,23 @@ def _ignore(_event: object) -> None:
 
 LINKS_WORKER_AFTER = 20_000
 """New messages before conversation links get their own process: below that, linking them takes less
-time than the worker's start (a spawn re-imports the caller's main module, seconds for cli.py)."""
+time than the worker's start (a `python -c` that imports the archive and numpy, ~0.4 s of CPU)."""
 
 
 class _LinksHere:
     """Conversation links computed in this process, after the index (when there are few to compute)."""
 
+    error: str | None = None  # as PendingLinks: no worker, so nothing failed on the side
+
     def __init__(self, ingester: Ingester, data_dir: Path) -> None:
         self.ingester = ingester
         remove_stale_link_files(data_dir)  # a killed run's worker output, as the worker's start would
 
-    def finish(self) -> int:
-        return self.ingester.update_conversations()
+    def finish(self, progress: Callable[[int], None] | None = None) -> int:
+        return self.ingester.update_conversations(progress)
+
+    def close(self) -> None:
+        pass
 
 
 def run_ingest(
@@ -133,6 +138,7 @@ def run_ingest(
             emit(Skipped(f.note, status != "ignored"))
     data_dir.mkdir(parents=True, exist_ok=True)
     conn = archive.connect(data_dir / archive.ARCHIVE_FILE)
+    pending: PendingLinks | _LinksHere | None = None
     try:
         ingester = Ingester(conn, policy, lambda text: emit(Note(text)))
         report.purged = ingester.apply_policy()
@@ -162,7 +168,6 @@ def run_ingest(
             for warning in unmatched_warnings(conn, ingester.policy, ingester.secret, ingester.seen_channels):
                 report.warnings.append(warning)
                 emit(Note(f"warning: {warning}"))
-            pending: PendingLinks | _LinksHere | None = None
             if conversations:
                 # Few new messages: linking them here costs less than starting the worker process.
                 few = links_worker_after is None or s.added < links_worker_after
@@ -182,7 +187,10 @@ def run_ingest(
             )
         )
         if pending is not None:
-            report.linked = pending.finish()
+            report.linked = pending.finish(lambda n: emit(Progress("conversations", n)))
+            if pending.error is not None:  # the links were computed here instead
+                report.warnings.append(f"{pending.error}; linked in this process instead")
+                emit(Note(f"warning: {report.warnings[-1]}"))
             report.seconds["conversations"] = time.perf_counter() - began
             emit(
                 PhaseDone(
@@ -195,6 +203,8 @@ def run_ingest(
             )
         ingester.checkpoint()
     finally:
+        if pending is not None:
+            pending.close()  # an interrupted run: stop the worker, drop its file
         conn.close()
     emit(Finished(report.summary_line(), report.exit_code))
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import time
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import archive
 from archive import views
+from publish.cache import PageCache
 from publish.errors import PublishError
+from publish.inputs import Inputs
 from publish.landing import write_landing
 from publish.plan import Plan, build_plan, split_parts, walk
 from publish.render import Renderer
@@ -46,7 +49,9 @@ class PublishReport:
     out: Path
     parts: list[PartReport] = field(default_factory=list)
     messages: int = 0
-    pages: int = 0
+    pages: int = 0  # rendered by this build
+    kept: int = 0  # pages whose inputs didn't change: not rendered
+    indexed: bool = False  # whether Pagefind ran (it doesn't when no search record changed)
     records: int = 0
     files: int = 0
     bytes: int = 0
@@ -78,6 +83,8 @@ def publish_site(
     settings = Settings(data_dir=data_dir, base_url=base_url, context_size=context_size)
     out.mkdir(parents=True, exist_ok=True)
     writer = SiteWriter(out, force=force)
+    cache = PageCache(writer.pages, force=force)
+    search: dict[str, str] = {}
     report = PublishReport(out=out)
     conn = archive.connect(path, readonly=True)
     renderer = Renderer(settings)
@@ -95,20 +102,28 @@ def publish_site(
             say(f"{prefix or 'site'}: {len(plan.messages)} messages in {len(plan.channels)} channels")
             clock = time.monotonic()
             folder = Folder(writer, prefix)
-            builder = SiteBuilder(conn, renderer, plan, folder)
+            key = (settings.base_url, settings.context_size, settings.page_size, split_by)
+            inputs = Inputs(conn, runs, plan, key)
+            builder = SiteBuilder(conn, renderer, plan, folder, inputs, cache)
             builder.build(say)
             report.seconds["pages"] += time.monotonic() - clock
             clock = time.monotonic()
-            say(f"indexing {len(plan.records)} messages for search")
-            _sync_bundle(plan, out, folder)
+            search[prefix] = _records_digest(plan)
+            if not force and writer.search.get(prefix) == search[prefix] and _keep_bundle(writer, prefix):
+                say(f"search index unchanged ({len(plan.records)} messages)")
+            else:
+                say(f"indexing {len(plan.records)} messages for search")
+                _sync_bundle(plan, out, folder)
+                report.indexed = True
             report.seconds["search"] += time.monotonic() - clock
             report.pages += builder.pages
+            report.kept += builder.kept
         if split_by is not None:
             write_landing(renderer, plans, split_by, writer)
     finally:
         renderer.close()
         conn.close()
-    report.counts = writer.finish()
+    report.counts = writer.finish(cache.dump(), search)
     report.messages = sum(len(p.messages) for p in plans)
     report.records = sum(len(p.records) for p in plans)
     report.sizes = writer.sizes()
@@ -138,6 +153,24 @@ def _part_reports(writer: SiteWriter, plans: list[Plan], split: bool) -> list[Pa
         out.append(PartReport("(landing)", "landing page and redirects", 0, 0, files, size,
                               limit_warnings(size, files, "the landing folder", LANDING_ADVICE)))  # fmt: skip
     return out
+
+
+def _records_digest(plan: Plan) -> str:
+    """A digest of every search record of a part, in order: Pagefind runs again only when it changes."""
+    h = hashlib.blake2b(digest_size=16)
+    for r in plan.records:
+        h.update(r.document().encode())
+    return h.hexdigest()
+
+
+def _keep_bundle(writer: SiteWriter, prefix: str) -> bool:
+    """Keep the part's search index of the previous build, if all its files are still there."""
+    files = [f for f in writer.old if f.startswith(f"{prefix}pagefind/")]
+    if not files or not all(writer.had(f) for f in files):
+        return False
+    for f in files:
+        writer.keep(f)
+    return True
 
 
 def _sync_bundle(plan: Plan, out: Path, writer: Folder) -> None:

@@ -7,10 +7,13 @@ channel into pages of the server's page size, which fixes the static page bounda
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import dataclass, field
 
-from archive import views
+import orjson
+
+from archive import conversation_views, views
 from publish.paths import SiteMap
 from publish.search_index import SearchRecord, build_record
 from web import present
@@ -34,6 +37,11 @@ class Run:
     ids: list[int] = field(default_factory=list)
     years: list[str] = field(default_factory=list)
     records: list[SearchRecord | None] = field(default_factory=list)
+    sigs: list[bytes] = field(default_factory=list)  # a digest of everything the archive has on the message
+    authors: list[int | None] = field(default_factory=list)
+    reply_to: list[int | None] = field(default_factory=list)
+    conversations: list[int | None] = field(default_factory=list)
+    threads: list[int | None] = field(default_factory=list)  # the thread a ThreadCreated notice names
 
 
 @dataclass
@@ -70,9 +78,22 @@ def walk(conn: sqlite3.Connection, batch: int = 500) -> dict[int, Run]:
             rows, _, has_newer = views.channel_page(conn, channel_id, after=cursor, limit=batch)
             if not rows:
                 break
-            extras = views.details(conn, [r["id"] for r in rows])
+            ids = [r["id"] for r in rows]
+            extras = views.details(conn, ids)
+            links = conversation_views.link_rows(conn, ids)
+            attested = views.provenance_ids(conn, ids)
             for r in rows:
-                message = present.message(r, extras.get(r["id"]))
+                mid = r["id"]
+                message = present.message(r, extras.get(mid))
+                link = links.get(mid)
+                raw = orjson.dumps(
+                    [r, extras.get(mid), link, attested.get(mid)], default=_plain, option=orjson.OPT_SORT_KEYS
+                )
+                run.sigs.append(hashlib.blake2b(raw, digest_size=12).digest())
+                run.authors.append(r["author_id"])
+                run.reply_to.append(r["reply_to"])
+                run.conversations.append(link[0] if link else None)
+                run.threads.append(r["ref_channel_id"] if r["ref_kind"] == "thread" else None)
                 run.ids.append(r["id"])
                 run.years.append((present.iso(r["ts"]) or "0000")[:4])
                 url = f"m/{r['id']}/index.html"
@@ -81,6 +102,11 @@ def walk(conn: sqlite3.Connection, batch: int = 500) -> dict[int, Run]:
                 break
             cursor = rows[-1]["id"]
     return runs
+
+
+def _plain(value: object) -> str:
+    """Columns orjson can't write (blobs) as text, for the digest."""
+    return value.hex() if isinstance(value, bytes) else repr(value)
 
 
 def split_parts(runs: dict[int, Run], by: str | None, guild_names: dict[int, str]) -> list[Part]:

@@ -12,6 +12,7 @@ import re
 import sqlite3
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,16 +95,17 @@ class Renderer:
         return Rendered(start.get("status", 500), headers, b"".join(body))
 
     def message(
-        self, conn: sqlite3.Connection, message_id: int, v: int | None = None
+        self, conn: sqlite3.Connection, message_id: int, v: int | None = None, accessed: date | None = None
     ) -> tuple[str, dict[str, str], dict[str, Any]]:
-        """A permalink page (HTML), its citation files by extension (none for a tombstone), and its data."""
-        page = build_message_page(conn, self.settings, message_id, v)
+        """A permalink page (HTML), its citation files by extension (none for a tombstone), and its data;
+        citations say they were accessed on `accessed` (default today)."""
+        page = build_message_page(conn, self.settings, message_id, v, accessed)
         response = pages.html(
             self._request, "message.html", page, canonical=urls.message_url(message_id, v=v)
         )
         files: dict[str, str] = {}
         if page["citation"] is not None:
-            c = build_citation(self.settings, page)
+            c = build_citation(self.settings, page, accessed)
             files = {ext: build(c) for ext, build in CITE_BUILDERS.items()}
         return bytes(response.body).decode(), files, page
 

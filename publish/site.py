@@ -12,11 +12,14 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import archive
 from archive import conversation_views
+from publish.cache import Entry, PageCache, replayable
+from publish.inputs import Inputs
 from publish.links import rewrite
 from publish.paths import Target, digest_month_url
 from publish.plan import Plan
@@ -34,8 +37,23 @@ Progress = Callable[[str], None]
 class SiteBuilder:
     """One build of the site into a folder."""
 
-    def __init__(self, conn: sqlite3.Connection, renderer: Renderer, plan: Plan, writer: Folder) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        renderer: Renderer,
+        plan: Plan,
+        writer: Folder,
+        inputs: Inputs,
+        cache: PageCache,
+    ) -> None:
         self.conn = conn
+        self.inputs = inputs
+        self.cache = cache
+        self.today = datetime.now(tz=UTC).date().isoformat()
+        self.bounds = {
+            c: list(zip(plan.sitemap.chunk_starts[c], plan.sitemap.chunk_ends[c], strict=True))
+            for c in plan.sitemap.chunk_starts
+        }
         self.renderer = renderer
         self.plan = plan
         self.writer = writer
@@ -44,9 +62,10 @@ class SiteBuilder:
         self.channels = set(plan.channels)
         self.split = bool(plan.part.folder)
         self.resolved: dict[str, str | None] = {}  # fetch URL → file (None: not on the site)
-        self.queue: deque[tuple[Target, Rendered]] = deque()
+        self.queue: deque[tuple[Target, Rendered, str, str | None]] = deque()  # target, response, key, fp
         self.known: set[str] = set()  # files that will exist without a fetch (planned or already written)
-        self.pages = 0
+        self.pages = 0  # rendered
+        self.kept = 0  # pages not rendered: inputs unchanged
 
     # -- resolving links ---------------------------------------------------------------------
 
@@ -95,16 +114,24 @@ class SiteBuilder:
         self.resolved[t.fetch] = None
         if t.kind == "message":
             return self._message(t)
+        fp = self.inputs.target(t, self.bounds)
+        kept = self._keep(t.file, fp)
+        if kept is not None:
+            file = str(kept.facts.get("file", t.file))
+            self.resolved[t.fetch] = file
+            self.known.add(file)
+            self._replay(kept)
+            return file
         r = self.renderer.get(t.fetch)
         for _ in range(MAX_REDIRECTS):
             if r.status not in (301, 302, 303, 307, 308):
                 break
             location = r.headers.get("location", "")
             moved = self.plan.sitemap.target(location)
-            file = self._file(moved) if moved is not None else None
-            if file is not None and moved is not None:
-                self.resolved[t.fetch] = file
-                return file + (f"#{moved.fragment}" if moved.fragment and "#" not in file else "")
+            moved_file = self._file(moved) if moved is not None else None
+            if moved_file is not None and moved is not None:
+                self.resolved[t.fetch] = moved_file
+                return moved_file + (f"#{moved.fragment}" if moved.fragment and "#" not in moved_file else "")
             return None
         if r.status != 200:
             return None
@@ -114,7 +141,7 @@ class SiteBuilder:
             file = f"{t.file}/{name}"
         self.resolved[t.fetch] = file
         self.known.add(file)
-        self.queue.append((Target(t.kind, file, t.fetch), r))
+        self.queue.append((Target(t.kind, file, t.fetch), r, t.file, fp))
         return file
 
     def _message(self, t: Target) -> str | None:
@@ -131,41 +158,90 @@ class SiteBuilder:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def write_page(self, file: str, page: str) -> None:
+    def _keep(self, file: str, fp: str | None) -> Entry | None:
+        """Keep a page of the previous build whose inputs are unchanged: its files stay, its links are
+        followed. None when it must be rendered."""
+        key = self.writer.prefix + file
+        e = self.cache.fresh(key, fp, self.writer.had)
+        if e is None:
+            return None
+        for f in e.files:  # (a media file's entry is under its link's name, its file has its own)
+            self.writer.keep(f)
+            self.known.add(f)
+        self.cache.record(key, e)
+        self.kept += file.endswith(".html")
+        return e
+
+    def _replay(self, e: Entry) -> None:
+        """Follow a kept page's links, as rendering it would have."""
+        for link in e.links:
+            self.resolve(link)
+
+    def write_page(self, file: str, page: str, fp: str | None = None, **facts: object) -> None:
         """Rewrite a rendered page's links (rendering what they point to on first sight) and write it."""
         self.known.add(file)
-        html = rewrite(page, file, self.resolve, self.base_url, keep_canonical=bool(self.base_url))
+        links: list[str] = []
+
+        def resolve(path: str) -> str | None:
+            if replayable(path):
+                links.append(path)
+            return self.resolve(path)
+
+        html = rewrite(page, file, resolve, self.base_url, keep_canonical=bool(self.base_url))
         self.writer.write(file, html.encode())
         self.pages += 1
+        if fp is not None:
+            files = [file, *facts.pop("files", ())]  # type: ignore[misc]
+            self.cache.record(self.writer.prefix + file, Entry(fp, sorted(set(links)), files, facts))
 
     def write_message(self, message_id: int, v: int | None = None) -> None:
-        """A permalink page and its citation files."""
-        page, cites, data = self.renderer.message(self.conn, message_id, v)
+        """A permalink page and its citation files (kept as they are when its inputs didn't change)."""
         folder = f"m/{message_id}/" + (f"v/{v}/" if v else "")
-        if v is None and data["version"]:  # the current version pinned by number is this same page
-            current = data["version"]
-            self.resolved[f"/m/{message_id}?v={current}"] = f"{folder}index.html"
-            for ext in cites:
-                self.resolved[f"/m/{message_id}/cite.{ext}?v={current}"] = f"{folder}cite.{ext}"
+        file = f"{folder}index.html"
+        fp = self.inputs.permalink(message_id, v, self.renderer.settings.context_size)
+        kept = self._keep(file, fp)
+        if kept is not None:
+            self._current(message_id, v, kept.facts.get("v"), folder)
+            self._replay(kept)
+            return
+        # A citation's "accessed" date is the day this page was first published (kept from build to
+        # build), so a republish on a later day leaves unchanged citations as they are.
+        since = str(self.cache.facts(self.writer.prefix + file).get("since") or self.today)
+        page, cites, data = self.renderer.message(self.conn, message_id, v, date.fromisoformat(since))
+        self._current(message_id, v, data["version"], folder)
         for ext, body in cites.items():
             self.writer.write(f"{folder}cite.{ext}", body.encode())
             self.known.add(f"{folder}cite.{ext}")
-        self.write_page(f"{folder}index.html", page)
+        cite_files = [f"{folder}cite.{ext}" for ext in cites]
+        self.write_page(file, page, fp, files=cite_files, v=data["version"], since=since)
+
+    def _current(self, message_id: int, v: int | None, current: object, folder: str) -> None:
+        """The current version pinned by number (`?v=N`) is the permalink's own page."""
+        if v is None and current:
+            self.resolved[f"/m/{message_id}?v={current}"] = f"{folder}index.html"
+            for ext in ("bib", "json", "ris"):
+                self.resolved[f"/m/{message_id}/cite.{ext}?v={current}"] = f"{folder}cite.{ext}"
 
     def drain(self) -> None:
         """Write everything rendered on the way."""
         while self.queue:
-            t, r = self.queue.popleft()
+            t, r, key, fp = self.queue.popleft()
             if r.headers.get("content-type", "").startswith("text/html"):
-                self.write_page(t.file, r.body.decode())
+                self.write_page(t.file, r.body.decode(), fp)
             else:
                 self.writer.write(t.file, r.body)
+                if fp is not None:
+                    self.cache.record(self.writer.prefix + key, Entry(fp, [], [t.file], {"file": t.file}))
 
-    def fetch_page(self, t: Target) -> None:
-        """Render one seed page through the app and write it."""
-        r = self.renderer.get(t.fetch)
-        if r.status == 200:
-            self.write_page(t.file, r.body.decode())
+    def fetch_page(self, t: Target, fp: str | None = None) -> None:
+        """Render one seed page through the app and write it (unless its inputs are unchanged)."""
+        kept = self._keep(t.file, fp)
+        if kept is not None:
+            self._replay(kept)
+        else:
+            r = self.renderer.get(t.fetch)
+            if r.status == 200:
+                self.write_page(t.file, r.body.decode(), fp)
         self.drain()
 
     def home(self) -> None:
@@ -206,7 +282,7 @@ class SiteBuilder:
         for month in months:  # digests per month
             digest = self.plan.sitemap.target(digest_month_url(month))
             if digest is not None:
-                self.fetch_page(digest)
+                self.fetch_page(digest, self.inputs.target(digest, self.bounds))
         feed = self.plan.sitemap.target("/digest.atom")
         if feed is not None:
             self.resolve("/digest.atom")
@@ -214,7 +290,8 @@ class SiteBuilder:
         progress(f"{len(self.plan.channels)} channels")
         for channel_id in self.plan.channels:
             for i in range(sitemap.page_count(channel_id)):
-                self.fetch_page(sitemap.channel_page(channel_id, i))
+                page = sitemap.channel_page(channel_id, i)
+                self.fetch_page(page, self.inputs.target(page, self.bounds))
         progress(f"{len(self.messages)} permalinks")
         started = time.monotonic()
         for n, mid in enumerate(self.plan.messages, start=1):

@@ -1,9 +1,10 @@
 """Write the site's files, but only those whose bytes changed; remove what the new build no longer has.
 
-The decision is by content: each file's SHA-256 is kept in a manifest beside the site, so an unchanged
-page is not rewritten (its modification time stays, and a sync to a host uploads only what changed),
-and a file of the previous build that this build didn't produce (a page now withheld, a stale index
-fragment, a media file) is deleted.
+Each file's SHA-256 and size are kept in a manifest beside the site, so a rendered page whose bytes didn't
+change is not rewritten (its modification time stays, and a sync to a host uploads only what changed); a
+page whose inputs didn't change is not even rendered (`keep`, see publish/cache.py); and a file of the
+previous build that this build neither wrote nor kept (a page now withheld, a stale index fragment, a
+media file) is deleted. The manifest also holds the page fingerprints and the search index's digest.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -25,7 +27,8 @@ class WriteCounts:
     """What one build did to the folder."""
 
     written: int = 0
-    unchanged: int = 0
+    unchanged: int = 0  # rendered, same bytes as before
+    kept: int = 0  # not rendered: inputs unchanged
     removed: int = 0
     bytes: int = 0
 
@@ -36,15 +39,22 @@ class SiteWriter:
     def __init__(self, out: Path, *, force: bool) -> None:
         self.out = out
         self.force = force
-        self.old: dict[str, str] = {}
+        self.old: dict[str, tuple[str, int]] = {}
+        self.pages: dict[str, list[Any]] = {}  # the previous build's page entries (publish/cache.py)
+        self.search: dict[str, str] = {}  # search-index digest per part
         self.new: dict[str, tuple[str, int]] = {}
         self.counts = WriteCounts()
         self.changed: list[str] = []  # files written by this build (new or different bytes)
         manifest = out / MANIFEST
         if manifest.exists():
             try:
-                self.old = orjson.loads(manifest.read_bytes())["files"]
-            except (orjson.JSONDecodeError, KeyError, TypeError):
+                data = orjson.loads(manifest.read_bytes())
+                if data.get("version") == 1:  # digests only: sizes are read back when kept
+                    self.old = {f: (d, -1) for f, d in data["files"].items()}
+                else:
+                    self.old = {f: (d, n) for f, (d, n) in data["files"].items()}
+                    self.pages, self.search = data["pages"], data["search"]
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 raise PublishError(
                     f"{manifest}: unreadable manifest; delete the folder and publish again"
                 ) from None
@@ -65,7 +75,7 @@ class SiteWriter:
         self.new[file] = (digest, len(data))
         self.counts.bytes += len(data)
         path = self.out / file
-        if not self.force and self.old.get(file) == digest and path.is_file():
+        if not self.force and self.old.get(file, ("", 0))[0] == digest and path.is_file():
             self.counts.unchanged += 1
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +85,19 @@ class SiteWriter:
         self.counts.written += 1
         self.changed.append(file)
 
-    def finish(self) -> WriteCounts:
+    def had(self, file: str) -> bool:
+        """Whether the previous build left `file` (so it can be kept)."""
+        return file in self.new or (file in self.old and (self.out / file).is_file())
+
+    def keep(self, file: str) -> None:
+        """Keep a file of the previous build as it is (its page's inputs didn't change)."""
+        if file in self.new:
+            return
+        digest, size = self.old[file]
+        self.new[file] = (digest, size if size >= 0 else (self.out / file).stat().st_size)
+        self.counts.kept += 1
+
+    def finish(self, pages: dict[str, list[Any]], search: dict[str, str]) -> WriteCounts:
         """Delete what the previous build had and this one didn't, and save the manifest."""
         for file in sorted(set(self.old) - set(self.new)):
             path = self.out / file
@@ -83,8 +105,11 @@ class SiteWriter:
                 path.unlink()
                 self.counts.removed += 1
             _prune(path.parent, self.out)
-        files = {f: d for f, (d, _) in sorted(self.new.items())}
-        (self.out / MANIFEST).write_bytes(orjson.dumps({"version": 1, "files": files}))
+        files = {f: [d, n] for f, (d, n) in sorted(self.new.items())}
+        manifest = {"version": 2, "files": files, "pages": pages, "search": search}
+        tmp = self.out / (MANIFEST + ".tmp")
+        tmp.write_bytes(orjson.dumps(manifest))
+        os.replace(tmp, self.out / MANIFEST)
         return self.counts
 
     def sizes(self, prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, int]:
@@ -121,6 +146,14 @@ class Folder:
     def write(self, file: str, data: bytes) -> None:
         """Write one file of this part."""
         self.writer.write(self.prefix + file, data)
+
+    def had(self, file: str) -> bool:
+        """Whether the previous build left `file` of this part."""
+        return self.writer.had(self.prefix + file)
+
+    def keep(self, file: str) -> None:
+        """Keep a file of this part from the previous build."""
+        self.writer.keep(self.prefix + file)
 
 
 def _prune(folder: Path, root: Path) -> None:

@@ -11,10 +11,15 @@ import textwrap
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
-from archive.link_worker import remove_stale_link_files
+import archive
+from archive import Ingester
+from archive.link_worker import ROOT as WORKER_ROOT
+from archive.link_worker import remove_stale_link_files, worker_command
 from tests.conftest import ROOT
+from tests.factory import msg, write_export
 
 sys.path.insert(0, str(ROOT / "bench"))
 import crash_trials
@@ -108,7 +113,8 @@ def test_worker_exits_soon_after_its_parent_is_killed(tmp_path: Path, main_threa
 @linux_only
 @pytest.mark.slow
 def test_kill_9_of_ingest_while_the_worker_runs_leaves_no_process_and_no_temp_file(tmp_path: Path) -> None:
-    corpus = crash_trials.make_corpus(tmp_path / "corpus", 8_000) / "v1"
+    # more new messages than pipeline.run.LINKS_WORKER_AFTER, so that the links are made by the worker
+    corpus = crash_trials.make_corpus(tmp_path / "corpus", 24_000) / "v1"
     data = tmp_path / "data"
     proc = subprocess.Popen(
         crash_trials.hallway("ingest", str(corpus), "--data-dir", str(data), "--quiet"),
@@ -153,5 +159,98 @@ def test_kill_9_of_ingest_while_the_worker_runs_leaves_no_process_and_no_temp_fi
             conn.close()
 
     got, want = links(data), links(clean)
-    assert len(got) == len(want) == 8_000
+    assert len(got) == len(want) == 24_000
     assert got == want
+
+
+def _archive_with_unlinked_messages(tmp_path: Path, n: int) -> tuple[Path, Ingester]:
+    write_export(
+        tmp_path / "in" / "a.json", [msg(i * 30, f"worker message {i} about {i % 7}") for i in range(n)]
+    )
+    db = tmp_path / "data" / archive.ARCHIVE_FILE
+    db.parent.mkdir()
+    ing = Ingester(archive.connect(db))
+    for f in archive.iter_export_files([tmp_path / "in"]):
+        ing.ingest_file(f)
+    return db, ing
+
+
+# what a conversation worker must never load: the CLI, the viewer and MCP stacks, the index
+HEAVY = {
+    "cli",
+    "web",
+    "publish",
+    "pipeline",
+    "indexer",
+    "tantivy",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "mcp",
+    "typer",
+}
+
+
+def test_the_worker_is_a_plain_process_that_imports_neither_the_cli_nor_the_web_stack(tmp_path: Path) -> None:
+    db, ing = _archive_with_unlinked_messages(tmp_path, 12)
+    ing.conn.close()
+    out = tmp_path / "links-test.tmp"
+    cmd = worker_command(db, out)
+    assert cmd[1:3] == ["-c", "from archive.link_worker import main; main()"]
+    done = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(WORKER_ROOT)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["progress 12", "done 12"]
+    loaded = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert {"archive.links", "untangle.linker"} <= loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []
+
+
+@linux_only
+def test_a_worker_killed_midway_is_reported_and_the_links_are_computed_here(tmp_path: Path) -> None:
+    db, ing = _archive_with_unlinked_messages(tmp_path, 40)
+    pending = ing.start_conversations()
+    workers = [p for p in psutil.Process().children() if "link_worker" in " ".join(p.cmdline())]
+    assert len(workers) == 1
+    workers[0].kill()
+    seen: list[int] = []
+    assert pending.finish(seen.append) == 40
+    assert pending.error == "conversation worker: exited without a result (exit code -9)"
+    assert seen[-1] == 40
+    assert ing.conn.execute("SELECT count(*) FROM links").fetchone() == (40,)
+    assert sorted(p.name for p in db.parent.glob("links-*.tmp")) == []
+
+
+def test_links_are_stored_chunk_by_chunk_while_the_worker_still_computes(tmp_path: Path) -> None:
+    # The caller stored nothing until the worker had finished every channel: a serial tail of ~5 s at 1M.
+    for c in range(3):
+        write_export(
+            tmp_path / "in" / f"c{c}.json",
+            [msg((c * 100 + i) * 30, f"channel {c} message {i}") for i in range(30)],
+            channel_id=str(200000000000000100 + c),
+            channel_name=f"c{c}",
+        )
+    db = tmp_path / "data" / archive.ARCHIVE_FILE
+    db.parent.mkdir()
+    ing = Ingester(archive.connect(db))
+    for f in archive.iter_export_files([tmp_path / "in"]):
+        ing.ingest_file(f)
+    pending = ing.start_conversations()
+    stored_when_told: list[tuple[int, int]] = []
+
+    def heard(n: int) -> None:
+        stored_when_told.append((n, ing.conn.execute("SELECT count(*) FROM links").fetchone()[0]))
+
+    assert pending.finish(heard) == 90
+    assert pending.error is None
+    # one chunk per channel, each stored by the time its count is reported
+    assert stored_when_told == [(30, 30), (60, 60), (90, 90)]

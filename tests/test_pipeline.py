@@ -118,6 +118,30 @@ def test_overlapping_exports_in_one_first_run_index_each_message_once(tmp_path: 
 # -- kill -9 at every stage ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("links_worker_after", [0, None], ids=["worker", "in-process"])
+def test_the_conversation_phase_reports_messages_linked_so_far(
+    tmp_path: Path, links_worker_after: int | None
+) -> None:
+    write_export(
+        tmp_path / "in" / "a.json", [msg(i, f"message {i} about topic {i % 3}") for i in range(1, 40)]
+    )
+    events: list[object] = []
+    report = pipeline.run_ingest(
+        [tmp_path / "in"], tmp_path / "data", on_event=events.append, links_worker_after=links_worker_after
+    )
+    counts = [e.done for e in events if isinstance(e, Progress) and e.phase == "conversations"]
+    assert report.linked == 39
+    assert counts and counts[-1] == 39 and counts == sorted(counts)
+    started = next(
+        i for i, e in enumerate(events) if isinstance(e, PhaseStarted) and e.phase == "conversations"
+    )
+    ended = next(i for i, e in enumerate(events) if isinstance(e, PhaseDone) and e.phase == "conversations")
+    conversation_progress = [
+        i for i, e in enumerate(events) if isinstance(e, Progress) and e.phase == "conversations"
+    ]
+    assert started < min(conversation_progress) and max(conversation_progress) < ended
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("kill") / "corpus"
@@ -164,7 +188,7 @@ def test_kill_9_in_each_stage_leaves_no_process_and_no_temp_file(
                     cmdlines[child.pid] = " ".join(child.cmdline())
         except psutil.Error:
             pass
-        workers = [pid for pid, cmd in cmdlines.items() if "spawn_main" in cmd or "index_worker" in cmd]
+        workers = [pid for pid, cmd in cmdlines.items() if "link_worker" in cmd or "index_worker" in cmd]
         if marker:
             ready = any(marker in line for line in lines)
         else:  # the index worker follows while files are still being read

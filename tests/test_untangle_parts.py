@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -11,11 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from untangle import ChatLine, UntangleError, load_model
+from untangle import ChatLine, Link, UntangleError, load_model
 from untangle.cues import STOP_WORDS, TOKEN_RE, WORD_TOKEN_RE
 from untangle.decode import MIN_PROB, Candidates, Structure, decode
 from untangle.features import bucket, lagged
 from untangle.lexical import lexical_cosine
+from untangle.lines import make_links
+from untangle.mentions import candidate_mentions, mentions_candidate
 from untangle.prepare import prepare
 
 
@@ -106,3 +109,28 @@ def test_weights_for_another_feature_version_are_an_untangle_error(tmp_path: Pat
     )
     with pytest.raises(UntangleError, match="cannot read the conversation weights"):
         load_model(str(tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize("share", [0.05, 0.9], ids=["sparse", "dense"])
+def test_mention_relations_equal_the_comparison_of_every_pair(share: float) -> None:
+    rng = np.random.default_rng(int(share * 100))
+    n, window = 200, 7
+    author = rng.integers(0, 6, n).astype(np.int32)
+    who = np.where(rng.random(n) < share, rng.integers(0, 6, n), -1).astype(np.int32)
+    cand_author = lagged(author, window, -1)
+    got_to, got_from = np.zeros((n, window + 1), bool), np.zeros((n, window + 1), bool)
+    mentions_candidate(who, cand_author, got_to)
+    candidate_mentions(who, author, got_from)
+    for i in range(n):
+        for k in range(window + 1):
+            j = i - k
+            assert got_to[i, k] == (j >= 0 and who[i] >= 0 and who[i] == author[j]), (i, k)
+            assert got_from[i, k] == (j >= 0 and who[j] == author[i]), (i, k)
+
+
+def test_links_made_in_bulk_equal_links_made_one_by_one() -> None:
+    made = make_links([1, 2, 3], [None, 1, 1], [0.5, 0.25, 1.0], False, [1, 1, 1])
+    assert made == [Link(1, None, 0.5, False, 1), Link(2, 1, 0.25, False, 1), Link(3, 1, 1.0, False, 1)]
+    assert hash(made[1]) == hash(Link(2, 1, 0.25, False, 1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].parent = 2  # type: ignore[misc]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,14 +12,17 @@ from untangle.cues import WORD_TOKEN_RE
 from untangle.scan import UNICODE_SPACE, scan
 
 # characters that matter to the scan: token characters and their edges, spaces of every kind,
-# NUL (the line break), non-ASCII letters, a lone surrogate, "?", "@" and URL pieces
-ALPHABET = "ab1_-.+/'x \t\n\x0b\x1c\x85\xa0\u2003\u3000\x00é日😀\ud800?@:,wh.tp"
+# NUL (the line break), non-ASCII letters (a capital sigma, which lowercases by its context, and
+# case-ignorable characters), a lone surrogate, "?", "@" and URL pieces
+ALPHABET = "ab1_-.+/'xAΣİKͅ­ \t\n\x0b\x1c\x85\xa0\u2003\u3000\x00é日😀\ud800?@:,wh.tp"
 
 
-def _reference(lows: list[str]) -> dict[str, object]:
+def _reference(texts: list[str]) -> dict[str, object]:
+    lows = [text.lower() for text in texts]
     words = [low.split() for low in lows]
     tokens = [(i, t) for i, low in enumerate(lows) for t in WORD_TOKEN_RE.findall(low)]
     return {
+        "lows": lows,
         "n_words": [len(w) for w in words],
         "first": [w[0] if w else "" for w in words],
         "second": [w[1] if len(w) > 1 else "" for w in words],
@@ -29,12 +33,13 @@ def _reference(lows: list[str]) -> dict[str, object]:
     }
 
 
-def _scanned(lows: list[str]) -> dict[str, object]:
-    sc = scan(lows)
+def _scanned(texts: list[str]) -> dict[str, object]:
+    sc = scan(texts)
     return {
+        "lows": [sc.line(i) for i in range(len(texts))],
         "n_words": sc.n_words.tolist(),
         "first": sc.first,
-        "second": [sc.second(i) for i in range(len(lows))],
+        "second": sc.seconds(np.arange(len(texts))),
         "question": sc.has_question.tolist(),
         "at": sc.has_at.tolist(),
         "url": sc.has_url.tolist(),
@@ -44,10 +49,13 @@ def _scanned(lows: list[str]) -> dict[str, object]:
     }
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(st.text(alphabet=ALPHABET, max_size=40), min_size=1, max_size=8))
-def test_scan_equals_split_regex_and_substring_checks(lows: list[str]) -> None:
-    assert _scanned(lows) == _reference(lows)
+def test_scan_equals_split_regex_and_substring_checks(texts: list[str]) -> None:
+    assert _scanned(texts) == _reference(texts)
+    words = scan(texts).words
+    short = [w for w in words if len(w) <= 8]
+    assert words[: len(short)] == sorted(short)  # the short ones first, sorted (then the longer ones)
 
 
 def test_scan_of_long_tokens_and_punctuation_runs() -> None:

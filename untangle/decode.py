@@ -73,6 +73,11 @@ class Candidates:
     probs: np.ndarray  # (r, window+1) probability of each candidate (k = 0: new conversation)
 
     @classmethod
+    def of_rows(cls, rows: np.ndarray, probs: np.ndarray) -> Candidates:
+        """The rows ``rows`` of a batch's (n, window+1) probabilities (no copy when that is every row)."""
+        return cls(rows, probs if len(rows) == len(probs) else probs[rows])
+
+    @classmethod
     def dense(cls, probs: np.ndarray) -> Candidates:
         """Every line of the batch is a row."""
         return cls(np.arange(len(probs)), probs)

@@ -10,6 +10,7 @@ import numpy as np
 from untangle.cues import N_CUES
 from untangle.lexical import cosine_buckets
 from untangle.lines import ChatLine
+from untangle.mentions import candidate_mentions, mentions_candidate
 from untangle.prepare import MAX_MENTIONS, LineArrays, prepare
 from untangle.slots import Slots
 
@@ -177,9 +178,8 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
     mentions_cand = np.zeros((n, w1), dtype=bool)
     cand_mentions_me = np.zeros((n, w1), dtype=bool)
     for s in range(MAX_MENTIONS):
-        col = i_(m.mentions[:, s])
-        mentions_cand |= (col >= 0) & (col == a_j)
-        cand_mentions_me |= j_(m.mentions[:, s], -2) == a_i
+        mentions_candidate(m.mentions[:, s], a_j, mentions_cand)
+        candidate_mentions(m.mentions[:, s], m.author, cand_mentions_me)
     mentions_cand &= addresses_cand == 0
     mentions_cand8, cand_mentions_me8 = as_int8(mentions_cand), as_int8(cand_mentions_me)
     has_ment_i = as_int8(i_(m.mentions[:, 0] >= 0))
@@ -214,8 +214,7 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
     pm = np.where(p1[:, None] >= 0, m.mentions[np.maximum(p1, 0)], -1)
     talked = np.zeros((n, w1), dtype=bool)
     for s in range(MAX_MENTIONS):
-        col = i_(pm[:, s])
-        talked |= (col >= 0) & (col == a_j)
+        mentions_candidate(pm[:, s], a_j, talked)
     last_mention = _last_mentions(m)
     is_last_mention = as_int8(kk == i_(np.where(last_mention >= 0, idx - last_mention, far)))
     # minutes since my previous line
@@ -237,7 +236,7 @@ def featurize(lines: Sequence[ChatLine], window: int = WINDOW) -> Features:
     S.add_link("rel_coarse", rel.astype(np.int16) * 6 + coarse16, 64 * 6)
     S.add_link(
         "between_rel",
-        (between_cand.astype(np.int16) * 3 + np.minimum(between_me, 2)) * 8
+        (between_cand.astype(np.int16) * 3 + between_me) * 8  # between_me is 0, 1 or 2
         + addr_or_ment * 4
         + cand_mentions_me8 * 2
         + same,

@@ -10,7 +10,7 @@ import numpy as np
 from untangle.decode import Candidates, Structure, decode
 from untangle.errors import UntangleError
 from untangle.features import lagged
-from untangle.lines import ChatLine, Link
+from untangle.lines import ChatLine, Link, make_links
 from untangle.model import Model, link_probabilities, load_model
 
 __all__ = ["conversations", "untangle"]
@@ -111,17 +111,15 @@ def untangle(
         sub_structure = structure.after(start, head.conv)
         probs = link_probabilities(sub, model, allowed=_allowed(sub, model.window), structure=sub_structure)
         rows = model_rows - start
-        final = decode(Candidates(rows, probs[rows]), sub_structure)
+        final = decode(Candidates.of_rows(rows, probs), sub_structure)
         choice += final.choice.tolist()
         conv += final.conv.tolist()
         conf += final.conf.tolist()
     confidence = np.clip(np.asarray(conf), 0.0, 1.0).tolist()
     ids = [ln.id for ln in lines]
     if not known and not structure.fixed.any() and not to_thread.any():  # a plain chat log
-        return [
-            Link(ids[i], ids[i - k] if k > 0 else None, confidence[i], False, conv[i])
-            for i, k in enumerate(choice)
-        ]
+        parents = [ids[i - k] if k > 0 else None for i, k in enumerate(choice)]
+        return make_links(ids, parents, confidence, False, conv)
     fixed = structure.fixed.tolist()
     thread_start = to_thread.tolist()
     out: list[Link] = []

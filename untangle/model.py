@@ -15,6 +15,7 @@ from untangle.decode import Candidates, Structure, decode
 from untangle.errors import UntangleError
 from untangle.features import WINDOW, featurize
 from untangle.lines import ChatLine
+from untangle.slots import BLOCK
 from untangle.stage2 import stage2_features
 
 __all__ = ["FEATURE_VERSION", "WEIGHTS_PATH", "Model", "link_probabilities", "load_model", "softmax_rows"]
@@ -91,15 +92,14 @@ def check_slots(expected: Sequence[tuple[str, int]], names: Sequence[str], sizes
 def softmax_rows(scores: np.ndarray, allowed: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     """Row-wise softmax over the allowed candidates (the others get probability 0); ``in_place``
     overwrites ``scores`` (a float64 array) instead of allocating."""
-    if in_place:
-        s = scores
-        np.copyto(s, -np.inf, where=~allowed)
-    else:
-        s = np.where(allowed, scores, -np.inf)
-    s -= s.max(axis=1, keepdims=True)
-    np.exp(s, out=s)
-    s /= s.sum(axis=1, keepdims=True)
-    return s
+    out = scores if in_place else np.array(scores, dtype=np.float64)
+    for r0 in range(0, len(out), BLOCK):  # row blocks: each step of a block runs in the CPU cache
+        s, ok = out[r0 : r0 + BLOCK], allowed[r0 : r0 + BLOCK]
+        np.copyto(s, -np.inf, where=~ok)
+        s -= s.max(axis=1, keepdims=True)
+        np.exp(s, out=s)
+        s /= s.sum(axis=1, keepdims=True)
+    return out
 
 
 def link_probabilities(
@@ -123,7 +123,7 @@ def link_probabilities(
     p1 = softmax_rows(score1, ok, in_place=True)
     st = structure or Structure.free(len(lines))
     rows = np.flatnonzero(~st.fixed)
-    d1 = decode(Candidates(rows, p1[rows]), st)
+    d1 = decode(Candidates.of_rows(rows, p1), st)
     s2 = stage2_features(f, d1)
     check_slots(model.slots2, f.names + s2.names, f.sizes + s2.sizes)
     score2 += s2.score(model.stage2, *ok.shape)

@@ -48,14 +48,10 @@ class _Ids(dict[str, int]):
 class _Names:
     """Resolves a word to an author index: exact names, else an unambiguous prefix (>= 3 letters)."""
 
-    def __init__(self, lines: Sequence[ChatLine]) -> None:
-        names: dict[str, str] = {}
-        for ln in lines:
-            key = ln.author.lower()
-            names.setdefault(key, key)
-        for ln in lines:
+    def __init__(self, lines: Sequence[ChatLine], keys: list[str]) -> None:
+        names: dict[str, str] = dict(zip(keys, keys, strict=True))  # each line's author key (lowercased)
+        for ln, key in zip(lines, keys, strict=True):
             if ln.names:
-                key = ln.author.lower()
                 for nm in ln.names:
                     names.setdefault(nm.lower(), key)
         self.names = names
@@ -105,41 +101,44 @@ def prepare(lines: Sequence[ChatLine]) -> LineArrays:
     The text is read by one vectorized :func:`untangle.scan.scan`; what is left in Python runs
     per distinct first word, and per line only for lines that mention someone.
     """
-    nm = _Names(lines)
+    keys = [ln.author.lower() for ln in lines]
+    nm = _Names(lines, keys)
     names, ids, resolve = nm.names, nm.ids, nm.resolve
     n = len(lines)
-    author_l = [ids[ln.author.lower()] for ln in lines]
+    author_l = [ids[k] for k in keys]
     author = np.asarray(author_l, dtype=np.int32)
     system = np.fromiter((ln.is_system for ln in lines), dtype=bool, count=n)
-    lows = [ln.text.lower() for ln in lines]
-    sc = scan(lows)
+    sc = scan([ln.text for ln in lines])
     # "name:" / "name," / "@name" opening a line addresses that author; the opening word's cue
     opening = _opening(dict.fromkeys(sc.first).keys() - {""}, resolve)
     opening[""] = (-1, 0)
-    first = np.fromiter((v for w in sc.first for v in opening[w]), dtype=np.int64, count=2 * n).reshape(n, 2)
+    row = {w: i for i, w in enumerate(opening)}
+    first = np.array(list(opening.values()), dtype=np.int64)[
+        np.fromiter(map(row.__getitem__, sc.first), dtype=np.intp, count=n)
+    ]
     spoken = (sc.n_words > 0) & ~system
     who = first[:, 0]
     addressed = np.where(spoken & (who >= 0) & (who != author), who, -1)
     cue = np.where(spoken, first[:, 1], 0)
-    for i in np.flatnonzero((cue == 0) & (addressed >= 0) & (sc.n_words > 1)).tolist():
-        cue[i] = CUES.get(sc.second(i).rstrip(EDGE_PUNCT), 0)
+    again = np.flatnonzero((cue == 0) & (addressed >= 0) & (sc.n_words > 1))
+    cue[again] = [CUES.get(w.rstrip(EDGE_PUNCT), 0) for w in sc.seconds(again)]
     mention_rows = np.full((n, MAX_MENTIONS), -1, dtype=np.int32)
     mention_rows[:, 0] = addressed
     has_at = sc.has_at.tolist()
     addressed_l = addressed.tolist()
     for i, ln in enumerate(lines):
-        keys = ln.mentions
-        if not keys and not has_at[i]:
+        mentioned = ln.mentions
+        if not mentioned and not has_at[i]:
             continue
         me = author_l[i]
         ment = [addressed_l[i]] if addressed_l[i] >= 0 else []
-        for key in keys:
+        for key in mentioned:
             k = key.lower()
             got = ids[names.get(k, k)]
             if got != me and got not in ment:
                 ment.append(got)
         if has_at[i]:
-            for m in AT_RE.findall(lows[i]):
+            for m in AT_RE.findall(sc.line(i)):
                 got = resolve(m.rstrip(EDGE_PUNCT), False)
                 if got >= 0 and got != me and got not in ment:
                     ment.append(got)
@@ -168,7 +167,9 @@ def _content_words(sc: TextScan, names: dict[str, str]) -> tuple[np.ndarray, np.
     Stop words and names are left out; vocabulary ids follow sorted word order, so that the
     cosine sums always run in the same order.
     """
-    rank = {w: i for i, w in enumerate(sorted(set(sc.words).difference(STOP_WORDS, names)))}
+    # sc.words starts with a sorted run: sorting the kept words is close to a merge
+    kept = sorted([w for w in sc.words if w not in STOP_WORDS and w not in names])
+    rank = {w: i for i, w in enumerate(kept)}
     group_id = np.fromiter((rank.get(w, -1) for w in sc.words), dtype=np.int64, count=len(sc.words))
     ids = group_id[sc.token_group]
     keep = ids >= 0

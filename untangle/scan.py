@@ -45,7 +45,8 @@ def _flag_table() -> np.ndarray:
 
 _FLAGS = _flag_table()
 _SHORT = 8  # tokens up to this long are grouped by their bytes read as one uint64
-_KEEP = np.array([(1 << (8 * k)) - 1 for k in range(_SHORT)] + [(1 << 64) - 1], dtype=np.uint64)
+# the first k bytes of a big-endian uint64 (a token of k characters)
+_KEEP = np.array([((1 << (8 * k)) - 1) << (8 * (_SHORT - k)) for k in range(_SHORT + 1)], dtype=np.uint64)
 _ZERO, _ONE = np.zeros(1, dtype=np.uint8), np.ones(1, dtype=np.uint8)
 
 
@@ -53,7 +54,8 @@ _ZERO, _ONE = np.zeros(1, dtype=np.uint8), np.ones(1, dtype=np.uint8)
 class TextScan:
     """What :func:`scan` found in a batch of ``n`` lines."""
 
-    text: str  # the lines joined by a break character
+    text: str  # the lines, lowercased, joined by a break character
+    breaks: np.ndarray  # (n-1,) where each line but the last ends in ``text``
     n_words: np.ndarray  # (n,) number of words of each line
     first: list[str]  # first word of each line ("" when none)
     word_start: np.ndarray  # (w,) where each word starts in ``text`` (words in text order)
@@ -64,14 +66,22 @@ class TextScan:
     has_url: np.ndarray  # (n,) bool: "http" or "www." in the line
     token_line: np.ndarray  # (t,) line of each content token occurrence, in text order
     token_group: np.ndarray  # (t,) index into ``words`` of each occurrence
-    words: list[str]  # the distinct content tokens
+    words: list[str]  # the distinct content tokens (those of up to 8 characters sorted, then the longer ones)
 
-    def second(self, line: int) -> str:
-        """The second word of a line ("" when it has fewer than two)."""
-        if self.n_words[line] < 2:
-            return ""
-        w = int(self.first_word[line]) + 1
-        return self.text[int(self.word_start[w]) : int(self.word_stop[w])]
+    def line(self, line: int) -> str:
+        """The (lowercased) text of a line."""
+        start = int(self.breaks[line - 1]) + 1 if line else 0
+        return self.text[start : int(self.breaks[line]) if line < len(self.breaks) else len(self.text)]
+
+    def seconds(self, lines: np.ndarray) -> list[str]:
+        """The second word of each of these lines ("" for a line with fewer than two)."""
+        if not len(self.word_start):
+            return [""] * len(lines)
+        w = np.minimum(self.first_word[lines] + 1, max(len(self.word_start) - 1, 0))
+        two = (self.n_words[lines] >= 2).tolist()
+        text = self.text
+        spans = zip(two, self.word_start[w].tolist(), self.word_stop[w].tolist(), strict=True)
+        return [text[a:b] if ok else "" for ok, a, b in spans]
 
 
 def _joined(lows: list[str]) -> tuple[str, int]:
@@ -103,7 +113,8 @@ def _group_tokens(
     """(group of each span, the distinct strings): equal spans share a group.
 
     Token characters are ASCII, so a token of up to 8 characters is exactly its 8 bytes (NUL
-    padded) read as a uint64; longer tokens (under 10%) are grouped by their strings.
+    padded) read as a uint64; longer tokens (under 10%) are grouped by their strings.  The
+    distinct short tokens come first, in sorted order, then the long ones in order of appearance.
     """
     length = stop - start
     group = np.empty(len(start), dtype=np.int64)
@@ -111,7 +122,8 @@ def _group_tokens(
     padded = np.zeros(len(cp) + _SHORT, dtype=np.uint8)
     padded[: len(cp)] = cp  # wraps above 255: only ASCII positions of tokens are kept below
     windows = sliding_window_view(padded, _SHORT)
-    key = windows[start[short]].view(np.uint64).reshape(-1) & _KEEP[length[short]]
+    # big-endian, so that the keys sort as the strings do (NUL padding sorts first)
+    key = windows[start[short]].view(">u8").reshape(-1).astype(np.uint64) & _KEEP[length[short]]
     order = np.argsort(key)
     ordered = key[order]
     new = np.empty(len(key), dtype=bool)
@@ -130,10 +142,14 @@ def _group_tokens(
     return group, words
 
 
+#: Run characters that are not of a class: what str.lstrip/rstrip skips when a run's token is looked for.
+_NOT_START, _NOT_END = "_-.+/'", "-./'"
+
+
 def _last_of_class(
-    positions: np.ndarray, flag: int, flags: np.ndarray, step: int, limit: np.ndarray
+    text: str, positions: np.ndarray, flag: int, flags: np.ndarray, step: int, limit: np.ndarray
 ) -> np.ndarray:
-    """For each position: itself if it has ``flag``, else the nearest position with it that is
+    """For each position in a run: itself if it has ``flag``, else the nearest position with it that is
     ``step`` (+1 or -1) times further, stopping at ``limit`` (the answer when there is none)."""
     out = positions.copy()
     bad = np.flatnonzero((flags[positions] & flag) == 0)
@@ -144,24 +160,28 @@ def _last_of_class(
         stop = nxt == limit[bad]
         out[bad] = np.where(stop, limit[bad], nxt)
         bad = bad[~stop & ((flags[np.minimum(nxt, len(flags) - 1)] & flag) == 0)]
-    having = np.flatnonzero(flags & flag) if len(bad) else out[:0]
-    if not len(having):
-        out[bad] = limit[bad]
-    elif len(bad):  # long runs of punctuation: search
+    # longer runs of punctuation (rare): the rest of the run, stripped as a string
+    for b, at, end in zip(bad.tolist(), out[bad].tolist(), limit[bad].tolist(), strict=True):
         if step > 0:
-            near = having[np.minimum(np.searchsorted(having, out[bad]), max(len(having) - 1, 0))]
-            ok = (near > out[bad]) & (near < limit[bad])
+            rest = text[at:end]
+            kept = rest.lstrip(_NOT_START)
+            out[b] = at + len(rest) - len(kept) if kept else end
         else:
-            near = having[np.searchsorted(having, out[bad]) - 1]
-            ok = (near < out[bad]) & (near > limit[bad])
-        out[bad] = np.where(ok, near, limit[bad])
+            rest = text[end + 1 : at + 1]
+            kept = rest.rstrip(_NOT_END)
+            out[b] = end + len(kept) if kept else end
     return out
 
 
-def scan(lows: list[str]) -> TextScan:
-    """Scan a batch of lowercased lines (see the module docstring)."""
-    n = len(lows)
-    text, sep = _joined(lows)
+def scan(texts: list[str]) -> TextScan:
+    """Scan a batch of lines, lowercased (see the module docstring)."""
+    n = len(texts)
+    text, sep = _joined(texts)
+    # one lower() for the batch: the break is neither cased nor case-ignorable, so each line
+    # lowercases as on its own (a final sigma too), and nothing lowercases to the break
+    text = text.lower()
+    if text.count(chr(sep)) != n - 1:
+        text = chr(sep).join(t.lower() for t in texts)
     # one code point per character of text (lone surrogates too)
     cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     flags = np.take(_FLAGS, cp, mode="clip")  # code points >= 128 read entry 128
@@ -188,15 +208,16 @@ def scan(lows: list[str]) -> TextScan:
     # content tokens: in each run of token characters, first start character .. last end character
     r_edge = np.diff(np.concatenate((_ZERO, flags & _RUN, _ZERO)).view(np.int8))
     r_start, r_stop = np.flatnonzero(r_edge > 0), np.flatnonzero(r_edge < 0)
-    t_start = _last_of_class(r_start, _START, flags, 1, r_stop)
+    t_start = _last_of_class(text, r_start, _START, flags, 1, r_stop)
     some = t_start < r_stop
     t_start, r_stop = t_start[some], r_stop[some]
-    t_last = _last_of_class(r_stop - 1, _END, flags, -1, t_start)
+    t_last = _last_of_class(text, r_stop - 1, _END, flags, -1, t_start)
     ok = t_last > t_start
     t_start, t_stop = t_start[ok], t_last[ok] + 1
     group, words = _group_tokens(text, cp, t_start, t_stop)
     return TextScan(
         text=text,
+        breaks=breaks,
         n_words=n_words,
         first=first,
         word_start=w_start,

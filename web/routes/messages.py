@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -46,8 +46,9 @@ def _accessed() -> datetime:
     return datetime.now(tz=UTC)
 
 
-def build_citation(settings: Settings, page: dict[str, Any]) -> cite.Citation:
-    """The citation of the version a page shows."""
+def build_citation(settings: Settings, page: dict[str, Any], accessed: date | None = None) -> cite.Citation:
+    """The citation of the version a page shows, accessed today (or on the day given: a static copy says
+    when the page was first published)."""
     author = page["author"]["display_name"] if page["author"] else "Unknown author"
     return cite.Citation(
         message_id=int(page["id"]),
@@ -59,14 +60,18 @@ def build_citation(settings: Settings, page: dict[str, Any]) -> cite.Citation:
         timestamp_ms=page["timestamp_ms"],
         content=page["content"] or "",
         permalink=urls.absolute(settings.base_url, urls.message_url(page["id"], v=page["version"])),
-        accessed=_accessed().date(),
+        accessed=accessed or _accessed().date(),
         plain_text=to_plain_text(page["content"] or "", users=mention_refs(page)),
         low_fidelity=page["low_fidelity"],
     )
 
 
 def build_message_page(
-    conn: sqlite3.Connection, settings: Settings, message_id: int, v: int | None = None
+    conn: sqlite3.Connection,
+    settings: Settings,
+    message_id: int,
+    v: int | None = None,
+    accessed: date | None = None,
 ) -> dict[str, Any]:
     """The permalink's data: the message (at revision v), context, reply target, replies, thread, citations."""
     row = views.find_message(conn, message_id)
@@ -131,7 +136,7 @@ def build_message_page(
         "citation": None,
     }
     if live:
-        c = build_citation(settings, page)
+        c = build_citation(settings, page, accessed)
         page["citation"] = {
             "sha256": c.sha256,
             "permalink": c.permalink,

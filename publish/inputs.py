@@ -1,0 +1,168 @@
+"""What each page reads, fingerprinted before it is rendered, so a rebuild renders only pages whose inputs
+changed.
+
+The walk gives every message a digest of all the archive holds on it (its row with author, attachments,
+embeds, reactions, mentions, conversation link and the exports that attest it). A message as a timeline
+shows it also depends on its conversation's size, the message it replies to, its reply count and the
+thread it started; that is its `shown` digest. A page's fingerprint is the digest of the `shown` digests of
+the messages it can display, with what else it reads (a channel's directory entry: topic, date range,
+threads), under a global key: the code and templates, the settings, the part, the policy's withheld
+digests and the directory's names. Pages that read everything (home, search, digest list, weekly feed)
+have no fingerprint and are rendered every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import orjson
+
+from archive import views
+from publish.paths import Target
+from publish.plan import Plan, Run
+
+ROOT = Path(__file__).resolve().parents[1]
+CODE = ("publish", "web", "archive/views.py", "archive/conversation_views.py", "archive/digest_views.py")
+MAX_TREE = 1000
+
+
+def code_version() -> str:
+    """A digest of the renderer's code and templates (a change re-renders every page)."""
+    h = hashlib.blake2b(digest_size=16)
+    for entry in CODE:
+        base = ROOT / entry
+        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+        for f in files:
+            if f.suffix in (".py", ".html", ".css", ".js"):
+                h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+
+
+class Inputs:
+    """Fingerprints of the pages of one part."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, runs: dict[int, Run], plan: Plan, settings: tuple[object, ...]
+    ) -> None:
+        self.runs = runs
+        part = plan.part
+        self.months: dict[str, list[int]] = {}  # the part's live messages by month, for its digests
+        for r in plan.records:
+            self.months.setdefault(r.timestamp[:7], []).append(int(r.id))
+        directory = views.guild_directory(conn)
+        self.channel_meta: dict[int, bytes] = {}
+        names: list[tuple[object, ...]] = []
+        for g in directory:
+            names.append((g["id"], g["name"], g["icon_url"]))
+            for c in g["channels"]:
+                names.append((c["id"], c["name"], c["topic"], c["category"], c["type"], c.get("parent_name")))
+                names += [(t["id"], t["name"], t["type"]) for t in c["threads"]]
+                self.channel_meta[c["id"]] = orjson.dumps(c, option=orjson.OPT_SORT_KEYS)
+                for t in c["threads"]:
+                    self.channel_meta[t["id"]] = orjson.dumps(t, option=orjson.OPT_SORT_KEYS)
+        self.key = _digest(code_version(), settings, part.folder, part.guild, part.year,
+                           views.policy_rows(conn), names)  # fmt: skip
+        self.sig: dict[int, bytes] = {}
+        self.where: dict[int, tuple[int, int]] = {}
+        self.children: dict[int, list[int]] = {}
+        self.by_author: dict[int, list[int]] = {}
+        self.by_conversation: dict[int, list[int]] = {}
+        for cid, run in runs.items():
+            for i, mid in enumerate(run.ids):
+                self.sig[mid] = run.sigs[i]
+                self.where[mid] = (cid, i)
+                if run.reply_to[i]:
+                    self.children.setdefault(run.reply_to[i], []).append(mid)  # type: ignore[arg-type]
+                if run.authors[i] is not None:
+                    self.by_author.setdefault(run.authors[i], []).append(mid)  # type: ignore[arg-type]
+                if run.conversations[i] is not None:
+                    self.by_conversation.setdefault(run.conversations[i], []).append(mid)  # type: ignore[arg-type]
+        self._shown: dict[int, bytes] = {}
+
+    def shown(self, mid: int) -> bytes:
+        """The digest of a message as a timeline shows it."""
+        got = self._shown.get(mid)
+        if got is not None:
+            return got
+        where = self.where.get(mid)
+        if where is None:
+            return b"-"
+        run = self.runs[where[0]]
+        i = where[1]
+        conv = run.conversations[i]
+        started = [(t, len(self.runs[t].ids), self.runs[t].sigs[-1] if self.runs[t].ids else b"")
+                   for t in (mid, run.threads[i]) if t is not None and t in self.runs]  # fmt: skip
+        parent = run.reply_to[i]
+        h = hashlib.blake2b(run.sigs[i], digest_size=12)
+        h.update(orjson.dumps([len(self.by_conversation.get(conv, ())) if conv else 0,
+                               len(self.children.get(mid, ())), [(t, n, s.hex()) for t, n, s in started]]))  # fmt: skip
+        h.update(self.sig.get(parent, b"-") if parent else b"")
+        got = self._shown[mid] = h.digest()
+        return got
+
+    def _of(self, ids: Iterable[int]) -> list[str]:
+        return [self.shown(m).hex() for m in ids]
+
+    def permalink(self, mid: int, v: int | None, context: int) -> str | None:
+        """A permalink (or one of its versions) with its citation files."""
+        where = self.where.get(mid)
+        if where is None:
+            return None
+        run = self.runs[where[0]]
+        i = where[1]
+        near = run.ids[max(i - context, 0) : i + context + 1]
+        replies = sorted(self.children.get(mid, ()))[:200]
+        return _digest(self.key, "m", mid, v, self._of(near), self._of(replies))
+
+    def target(self, t: Target, pages: dict[int, list[tuple[int, int]]]) -> str | None:
+        """The fingerprint of a page reached by a link or listed by the plan, or None (render it)."""
+        head = t.file.split("/")
+        if t.kind in ("channel", "feed") and head[0] in ("c", "t") and int(head[1]) in self.runs:
+            cid = int(head[1])
+            run = self.runs[cid]
+            if t.kind == "feed":
+                return _digest(
+                    self.key, t.file, self._of(run.ids[-100:]), self.channel_meta.get(cid, b"").hex()
+                )
+            bounds = pages.get(cid, [])
+            return _digest(self.key, t.file, t.fetch, bounds, self.channel_meta.get(cid, b"").hex(),
+                           self._of(m for m in run.ids if _within(m, t.fetch, bounds)))  # fmt: skip
+        if t.kind == "thread":
+            tid = int(head[1])
+            ids = self.runs[tid].ids[:MAX_TREE] if tid in self.runs else self._tree(tid)
+            return _digest(self.key, t.file, self._of(ids), self.channel_meta.get(tid, b"").hex())
+        if t.kind == "conversation" or (t.kind == "feed" and head[0] == "conv"):
+            members = self.by_conversation.get(int(head[1]), [])
+            return _digest(self.key, t.file, t.fetch, self._of(sorted(members)))
+        if t.kind == "user":
+            return _digest(self.key, t.file, t.fetch, self._of(sorted(self.by_author.get(int(head[1]), []))))
+        if t.kind == "digest":
+            return _digest(self.key, t.file, t.fetch, self._of(sorted(self.months.get(head[1], []))))
+        if t.kind == "media":
+            mid = int(head[1])
+            return _digest(self.key, t.file, self.sig[mid].hex()) if mid in self.sig else None
+        return None
+
+    def _tree(self, root: int) -> list[int]:
+        out, todo = [root], [root]
+        while todo and len(out) < MAX_TREE:
+            kids = self.children.get(todo.pop(), [])
+            out += kids
+            todo += kids
+        return sorted(out)[:MAX_TREE]
+
+
+def _within(mid: int, fetch: str, bounds: list[tuple[int, int]]) -> bool:
+    """Whether a channel page (fetched as `?after=N`) can show a message: from N on, a page's worth."""
+    after = int(fetch.rsplit("=", 1)[1]) if "after=" in fetch else -1
+    for first, last in bounds:
+        if first == after + 1:
+            return first <= mid <= last or (last == bounds[-1][1] and mid > last)
+    return True
