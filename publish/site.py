@@ -62,6 +62,7 @@ class SiteBuilder:
         self.channels = set(plan.channels)
         self.split = bool(plan.part.folder)
         self.resolved: dict[str, str | None] = {}  # fetch URL → file (None: not on the site)
+        self._paths: dict[str, str] = {}  # link → file
         self.queue: deque[tuple[Target, Rendered, str, str | None]] = deque()  # target, response, key, fp
         self.known: set[str] = set()  # files that will exist without a fetch (planned or already written)
         self.pages = 0  # rendered
@@ -71,6 +72,14 @@ class SiteBuilder:
 
     def resolve(self, path: str) -> str | None:
         """The file (with query and fragment) a site path points to, or None when the site lacks it."""
+        found = self._paths.get(path)
+        if found is None:
+            found = self._resolve(path)
+            if found is not None:  # a file once found stays (most links repeat from page to page)
+                self._paths[path] = found
+        return found
+
+    def _resolve(self, path: str) -> str | None:
         t = self.plan.sitemap.target(path)
         if t is None:
             return None
