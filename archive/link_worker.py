@@ -4,7 +4,7 @@ The worker is `python -c "…link_worker import main; main()" DB OUT PARENT_PID 
 :func:`worker_command`): a multiprocessing spawn would re-import the caller's __main__ (cli.py, with the web
 stack), seconds of start-up per ingest. It only reads the archive and writes its links to
 ``links-<parent pid>.tmp`` next to the database; on its stdout it says, one line each, `progress N` (lines linked
-so far), then `done N` or `error TEXT`. The caller (the archive's one writer) stores the links. The worker dies
+so far, each chunk flushed to the file first), then `done N` or `error TEXT`. The caller (the archive's one writer) stores each chunk as it hears of it. The worker dies
 with its parent (archive/lifeline.py), and a temp file left by a killed run is removed by the next one.
 """
 
@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from archive.lifeline import die_with_parent, started_from_main_thread
 from archive.links import channels_needing_links, compute_links, store_links, update_links
@@ -96,6 +97,8 @@ class PendingLinks:
         remove_stale_link_files(db_path.parent)
         self._proc: subprocess.Popen[str] | None = None
         self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._reader: BinaryIO | None = None  # the worker's file, read as it reports chunks
+        self._stored = 0
         if channels_needing_links(conn):
             env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
             self._proc = subprocess.Popen(
@@ -116,10 +119,10 @@ class PendingLinks:
         self._lines.put(None)
 
     def finish(self, progress: Callable[[int], None] | None = None) -> int:
-        """Wait for the worker, store its links chunk by chunk; return lines linked.
+        """Wait for the worker, storing its links chunk by chunk as it reports them; return lines linked.
 
-        ``progress`` hears the lines linked so far. If the worker failed or died, its partial output is
-        dropped and the links are computed here (``error`` says what happened to it).
+        ``progress`` hears the lines linked so far. If the worker failed or died, the chunks it had
+        reported are kept (they are final) and the rest is linked here (``error`` says what happened).
         """
         total = 0
         if self._proc is not None:
@@ -127,13 +130,15 @@ class PendingLinks:
                 status, value = "error", "exited without a result"
                 while (line := self._lines.get()) is not None:
                     kind, _, rest = line.rstrip("\n").partition(" ")
-                    if kind == "progress" and progress is not None and rest.isdigit():
-                        progress(int(rest))
+                    if kind == "progress" and rest.isdigit():
+                        total = self._store_upto(int(rest))
+                        if progress is not None:
+                            progress(total)
                     elif kind in ("done", "error"):
                         status, value = kind, rest
                 code = self._proc.wait()
-                if status == "done" and code == 0:
-                    total = self._store()
+                if status == "done" and code == 0 and value.isdigit():
+                    total = self._store_upto(int(value))
                 else:
                     self.error = f"conversation worker: {value} (exit code {code})"
             finally:
@@ -156,16 +161,20 @@ class PendingLinks:
             if proc.stdout is not None:
                 with contextlib.suppress(OSError):
                     proc.stdout.close()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         self._out.unlink(missing_ok=True)
 
-    def _store(self) -> int:
-        total = 0
-        with self._out.open("rb") as fh:
-            while True:
-                try:
-                    _, chunk = pickle.load(fh)
-                except EOFError:
-                    break
-                store_links(self.conn, chunk)
-                total += len(chunk)
-        return total
+    def _store_upto(self, count: int) -> int:
+        """Store the chunks of the worker's file until `count` links are stored (it flushed that many)."""
+        if self._reader is None:
+            self._reader = self._out.open("rb")
+        while self._stored < count:
+            try:
+                _, chunk = pickle.load(self._reader)
+            except EOFError:  # not written after all: finish() links whatever is left here
+                break
+            store_links(self.conn, chunk)
+            self._stored += len(chunk)
+        return self._stored

@@ -118,7 +118,8 @@ def compute_links(db_path: str, out_path: str, progress: Callable[[int], None] |
     """A worker process's work: write every channel's new links to out_path, chunk by chunk.
 
     Chunks are pickled one after another, so neither process ever holds a whole channel's links.
-    Returns the number of links written (``progress`` hears the count so far after each chunk).
+    Returns the number of links written (``progress`` hears the count so far after each chunk, once that
+    chunk is flushed to out_path, so a reader may store the chunks while later ones are computed).
     """
     conn = connect(Path(db_path), readonly=True)
     total = 0
@@ -130,6 +131,7 @@ def compute_links(db_path: str, out_path: str, progress: Callable[[int], None] |
                     pickle.dump((channel_id, chunk), fh, protocol=pickle.HIGHEST_PROTOCOL)
                     total += len(chunk)
                     if progress:
+                        fh.flush()  # the reader stores every chunk up to the count it hears
                         progress(total)
     finally:
         conn.close()

@@ -1,8 +1,11 @@
 """Static-site benchmark: `hallway publish` build time, rebuild after 1% new messages, sizes, file count,
 and time to the first search result in Chromium (the site served by `python -m http.server`).
 
-    python bench/publish_bench.py --size 10k
+    python bench/publish_bench.py --size 10k [--split]
     python bench/publish_bench.py --size 100k --no-browser
+
+Rebuilds: unchanged; after a newer export holding 1% new messages (as DCE `--after`); and after a full
+re-export with 1% more (every old message is then seen in one more export, which its permalink shows).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.corpus import generate, parse_size
 from bench.ingest_bench import one_percent_more
 from pipeline.run import run_ingest
-from publish import publish_site
+from publish import PublishReport, publish_site
 from tests.live import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -49,10 +52,27 @@ def first_result_seconds(site: Path, query: str) -> float:
         server.wait(timeout=10)
 
 
+def _timed(label: str, data: Path, site: Path, **kw: object) -> PublishReport:
+    """One publish, with its wall and CPU time and what it rendered, kept and wrote."""
+    clock, cpu = time.perf_counter(), time.process_time()
+    r = publish_site(data, site, base_url="https://lab.example/archive", **kw)  # type: ignore[arg-type]
+    wall, cpu = time.perf_counter() - clock, time.process_time() - cpu
+    c = r.counts
+    print(
+        f"{label:<28} wall {wall:6.1f} s  cpu {cpu:6.1f} s  pages rendered {r.pages:,}, kept {r.kept:,}; "
+        f"files written {c.written:,}, same bytes {c.unchanged:,}, kept {c.kept:,}, removed {c.removed:,}; "
+        f"Pagefind {'ran' if r.indexed else 'skipped'} "
+        f"({', '.join(f'{k} {v:.1f} s' for k, v in r.seconds.items())})",
+        flush=True,
+    )
+    return r
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="10k")
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--split", action="store_true", help="also build the site split by year (sizes per part)")
     args = ap.parse_args()
     total = parse_size(args.size)
     work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
@@ -62,16 +82,17 @@ def main() -> None:
         data = work / "data"
         run_ingest([corpus], data)
         site = work / "site"
-        clock = time.perf_counter()
-        full = publish_site(data, site, base_url="https://lab.example/archive")
-        build = time.perf_counter() - clock
-        more = work / "more"
-        added = one_percent_more(corpus, more)
-        run_ingest([more], data)
-        clock = time.perf_counter()
-        again = publish_site(data, site, base_url="https://lab.example/archive")
-        rebuild = time.perf_counter() - clock
+        full = _timed("full build", data, site)
+        _timed("unchanged", data, site)
+        added = one_percent_more(corpus, work / "new", only_new=True)
+        run_ingest([work / "new"], data)
+        _timed(f"+{added} new messages (1%)", data, site)
+        shutil.copytree(data, work / "data-b")
+        _timed("same archive, fresh build", work / "data-b", work / "site-b")
         first = None if args.no_browser else first_result_seconds(site, "the")
+        again = one_percent_more(corpus, work / "again")
+        run_ingest([work / "again"], data)
+        _timed(f"re-export +{again} (1%)", data, site)
         sizes = ", ".join(
             f"{k} {v / 1e6:.1f} MB" for k, v in sorted(full.sizes.items(), key=lambda kv: -kv[1])
         )
@@ -79,15 +100,14 @@ def main() -> None:
             f"messages {full.messages:,}; pages {full.pages:,}; files {full.files:,}; {full.bytes / 1e6:.1f} MB"
         )
         print(f"  by folder: {sizes}")
-        print(f"full build {build:.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in full.seconds.items())})")
-        print(
-            f"after +{added} messages (1%): {rebuild:.1f} s; {again.counts.written:,} files written, "
-            f"{again.counts.unchanged:,} unchanged, {again.counts.removed:,} removed"
-        )
         if first is not None:
             print(f"first search result in Chromium: {first:.2f} s")
         for w in full.warnings:
             print(f"warning: {w}")
+        if args.split:
+            split = _timed("split by year, full build", data, work / "split", split_by="year")
+            for p in split.parts:
+                print(f"  {p.folder}: {p.messages:,} messages, {p.files:,} files, {p.bytes / 1e6:.1f} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

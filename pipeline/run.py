@@ -162,6 +162,7 @@ def run_ingest(
                 follower.advance(result.added + result.updated + result.deleted)
                 emit(FileDone(result))
             report.seconds["archive"] = time.perf_counter() - began
+            ingester.release_memory()
             s = report.summary
             emit(PhaseDone("archive", s.added + s.updated, report.seconds["archive"], report.summary_line()))
             for warning in unmatched_warnings(conn, ingester.policy, ingester.secret, ingester.seen_channels):

@@ -40,8 +40,12 @@ def test_kill_9_then_rerun_matches_clean_run(
 ) -> None:
     corpus, clean, clean_seconds = crash_setup
     rng = random.Random(seed)
-    trial = crash_trials.run_trial(corpus, tmp_path, rng, clean_seconds, with_reindex=seed % 2 == 0)
+    delay = rng.uniform(0.05, clean_seconds)
+    trial = crash_trials.run_trial(
+        corpus, tmp_path, rng, delay, with_reindex=seed % 2 == 0, clean_seconds=clean_seconds
+    )
     assert trial["rerun_exit"] == 0, trial["rerun_stderr"]
+    assert (trial["orphans"], trial["stale_files"]) == (0, []), trial
     diff = crash_trials.compare(clean, crash_trials.snapshot(trial["data"]))
     assert diff == {k: 0 for k in diff}, (trial, diff)
     assert diff["lost"] == 0 and "links_mismatch" in diff
@@ -81,5 +85,6 @@ def test_kill_9_during_redact_or_purge_serves_nothing_withheld_and_rerun_matches
     trial = crash_trials.run_redact_trial(ingested, tmp_path, rng, seconds, kind, victim, corpus)
     assert trial["leaked_after_kill"] == 0, trial
     assert trial["rerun_exit"] == 0, trial["rerun_stderr"]
+    assert (trial["orphans"], trial["stale_files"]) == (0, []), trial
     diff = crash_trials.compare(redacted, crash_trials.snapshot(trial["data"]))
     assert diff == {k: 0 for k in diff}, (trial, diff)

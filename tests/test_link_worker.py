@@ -228,3 +228,29 @@ def test_a_worker_killed_midway_is_reported_and_the_links_are_computed_here(tmp_
     assert seen[-1] == 40
     assert ing.conn.execute("SELECT count(*) FROM links").fetchone() == (40,)
     assert sorted(p.name for p in db.parent.glob("links-*.tmp")) == []
+
+
+def test_links_are_stored_chunk_by_chunk_while_the_worker_still_computes(tmp_path: Path) -> None:
+    # The caller stored nothing until the worker had finished every channel: a serial tail of ~5 s at 1M.
+    for c in range(3):
+        write_export(
+            tmp_path / "in" / f"c{c}.json",
+            [msg((c * 100 + i) * 30, f"channel {c} message {i}") for i in range(30)],
+            channel_id=str(200000000000000100 + c),
+            channel_name=f"c{c}",
+        )
+    db = tmp_path / "data" / archive.ARCHIVE_FILE
+    db.parent.mkdir()
+    ing = Ingester(archive.connect(db))
+    for f in archive.iter_export_files([tmp_path / "in"]):
+        ing.ingest_file(f)
+    pending = ing.start_conversations()
+    stored_when_told: list[tuple[int, int]] = []
+
+    def heard(n: int) -> None:
+        stored_when_told.append((n, ing.conn.execute("SELECT count(*) FROM links").fetchone()[0]))
+
+    assert pending.finish(heard) == 90
+    assert pending.error is None
+    # one chunk per channel, each stored by the time its count is reported
+    assert stored_when_told == [(30, 30), (60, 60), (90, 90)]

@@ -166,3 +166,19 @@ def test_publish_without_an_archive_says_so(tmp_path: Path) -> None:
     with pytest.raises(PublishError, match="no archive here; run `hallway ingest` first"):
         publish_site(tmp_path / "nothing", tmp_path / "out")
     assert sqlite3  # the archive is read only through the viewer's read layer
+
+
+def test_relative_links_match_posixpath_relpath() -> None:
+    import itertools
+    import posixpath
+
+    from publish.paths import relative
+
+    files = ["index.html", "m/1/index.html", "m/1/v/2/index.html", "m/12/cite.bib", "c/1/p/2/index.html",
+             "static/app.css", "2024/m/1/index.html", "2024/index.html", "m/1/v/2/cite.json"]  # fmt: skip
+    wrong = [
+        (a, b)
+        for a, b in itertools.product(files, files)
+        if relative(a, b) != posixpath.relpath(b, posixpath.dirname(a) or ".")
+    ]
+    assert wrong == []

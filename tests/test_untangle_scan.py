@@ -53,6 +53,9 @@ def _scanned(texts: list[str]) -> dict[str, object]:
 @given(st.lists(st.text(alphabet=ALPHABET, max_size=40), min_size=1, max_size=8))
 def test_scan_equals_split_regex_and_substring_checks(texts: list[str]) -> None:
     assert _scanned(texts) == _reference(texts)
+    words = scan(texts).words
+    short = [w for w in words if len(w) <= 8]
+    assert words[: len(short)] == sorted(short)  # the short ones first, sorted (then the longer ones)
 
 
 def test_scan_of_long_tokens_and_punctuation_runs() -> None:

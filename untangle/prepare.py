@@ -112,7 +112,10 @@ def prepare(lines: Sequence[ChatLine]) -> LineArrays:
     # "name:" / "name," / "@name" opening a line addresses that author; the opening word's cue
     opening = _opening(dict.fromkeys(sc.first).keys() - {""}, resolve)
     opening[""] = (-1, 0)
-    first = np.fromiter((v for w in sc.first for v in opening[w]), dtype=np.int64, count=2 * n).reshape(n, 2)
+    row = {w: i for i, w in enumerate(opening)}
+    first = np.array(list(opening.values()), dtype=np.int64)[
+        np.fromiter(map(row.__getitem__, sc.first), dtype=np.intp, count=n)
+    ]
     spoken = (sc.n_words > 0) & ~system
     who = first[:, 0]
     addressed = np.where(spoken & (who >= 0) & (who != author), who, -1)
@@ -164,7 +167,9 @@ def _content_words(sc: TextScan, names: dict[str, str]) -> tuple[np.ndarray, np.
     Stop words and names are left out; vocabulary ids follow sorted word order, so that the
     cosine sums always run in the same order.
     """
-    rank = {w: i for i, w in enumerate(sorted(set(sc.words).difference(STOP_WORDS, names)))}
+    # sc.words starts with a sorted run: sorting the kept words is close to a merge
+    kept = sorted([w for w in sc.words if w not in STOP_WORDS and w not in names])
+    rank = {w: i for i, w in enumerate(kept)}
     group_id = np.fromiter((rank.get(w, -1) for w in sc.words), dtype=np.int64, count=len(sc.words))
     ids = group_id[sc.token_group]
     keep = ids >= 0
