@@ -134,7 +134,7 @@ class Inputs:
             bounds = pages.get(cid, [])
             return _digest(self.key, t.file, t.fetch, bounds, self.channel_meta.get(cid, b"").hex(),
                            self._of(m for m in run.ids if _within(m, t.fetch, bounds)))  # fmt: skip
-        if t.kind == "thread":
+        if t.kind == "thread" or (t.kind == "feed" and head[0] == "t"):  # a thread, or a reply tree
             tid = int(head[1])
             ids = self.runs[tid].ids[:MAX_TREE] if tid in self.runs else self._tree(tid)
             return _digest(self.key, t.file, self._of(ids), self.channel_meta.get(tid, b"").hex())

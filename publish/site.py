@@ -63,6 +63,7 @@ class SiteBuilder:
         self.split = bool(plan.part.folder)
         self.resolved: dict[str, str | None] = {}  # fetch URL → file (None: not on the site)
         self._paths: dict[str, str] = {}  # link → file
+        self.replays: deque[Entry] = deque()  # kept pages whose links are still to follow
         self.queue: deque[tuple[Target, Rendered, str, str | None]] = deque()  # target, response, key, fp
         self.known: set[str] = set()  # files that will exist without a fetch (planned or already written)
         self.pages = 0  # rendered
@@ -182,9 +183,9 @@ class SiteBuilder:
         return e
 
     def _replay(self, e: Entry) -> None:
-        """Follow a kept page's links, as rendering it would have."""
-        for link in e.links:
-            self.resolve(link)
+        """Follow a kept page's links, as rendering it would have (from the queue: no recursion down
+        long chains of kept pages)."""
+        self.replays.append(e)
 
     def write_page(self, file: str, page: str, fp: str | None = None, **facts: object) -> None:
         """Rewrite a rendered page's links (rendering what they point to on first sight) and write it."""
@@ -232,8 +233,12 @@ class SiteBuilder:
                 self.resolved[f"/m/{message_id}/cite.{ext}?v={current}"] = f"{folder}cite.{ext}"
 
     def drain(self) -> None:
-        """Write everything rendered on the way."""
-        while self.queue:
+        """Write everything rendered on the way, and follow the links of pages kept on the way."""
+        while self.queue or self.replays:
+            if not self.queue:
+                for link in self.replays.popleft().links:
+                    self.resolve(link)
+                continue
             t, r, key, fp = self.queue.popleft()
             if r.headers.get("content-type", "").startswith("text/html"):
                 self.write_page(t.file, r.body.decode(), fp)

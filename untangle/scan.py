@@ -1,8 +1,8 @@
 """One vectorized pass over the text of a batch: words, content tokens and character flags per line.
 
-The lowercased lines are joined by NUL into one string and read as code points (a numpy array), so
-each question about characters is a few array operations instead of Python work per line or per
-token.  Every answer equals the per-line Python it replaces:
+The lines are joined by NUL (or by a code point no line holds) into one string, lowercased once and
+read as code points (a numpy array), so each question about characters is a few array operations
+instead of Python work per line or per token.  Every answer equals the per-line Python it replaces:
 
 * words are ``str.split()`` words (whitespace as ``str.isspace``, also beyond ASCII);
 * content tokens are :data:`untangle.cues.WORD_TOKEN_RE` matches: inside a run of
@@ -84,14 +84,14 @@ class TextScan:
         return [text[a:b] if ok else "" for ok, a, b in spans]
 
 
-def _joined(lows: list[str]) -> tuple[str, int]:
+def _joined(texts: list[str]) -> tuple[str, int]:
     """The lines joined by a character that none of them contains, and that character's code."""
-    text = BREAK.join(lows)
-    if text.count(BREAK) == len(lows) - 1:
+    text = BREAK.join(texts)
+    if text.count(BREAK) == len(texts) - 1:
         return text, ord(BREAK)
-    plain = "\n".join(lows)
+    plain = "\n".join(texts)
     sep = next(chr(c) for c in range(0x10FFFF, 0, -1) if chr(c) not in plain)
-    return sep.join(lows), ord(sep)
+    return sep.join(texts), ord(sep)
 
 
 def _lines_with(text: str, sub: str, breaks: np.ndarray, n: int) -> np.ndarray:
@@ -146,7 +146,7 @@ def _group_tokens(
 _NOT_START, _NOT_END = "_-.+/'", "-./'"
 
 
-def _last_of_class(
+def _nearest_of_class(
     text: str, positions: np.ndarray, flag: int, flags: np.ndarray, step: int, limit: np.ndarray
 ) -> np.ndarray:
     """For each position in a run: itself if it has ``flag``, else the nearest position with it that is
@@ -208,10 +208,10 @@ def scan(texts: list[str]) -> TextScan:
     # content tokens: in each run of token characters, first start character .. last end character
     r_edge = np.diff(np.concatenate((_ZERO, flags & _RUN, _ZERO)).view(np.int8))
     r_start, r_stop = np.flatnonzero(r_edge > 0), np.flatnonzero(r_edge < 0)
-    t_start = _last_of_class(text, r_start, _START, flags, 1, r_stop)
+    t_start = _nearest_of_class(text, r_start, _START, flags, 1, r_stop)
     some = t_start < r_stop
     t_start, r_stop = t_start[some], r_stop[some]
-    t_last = _last_of_class(text, r_stop - 1, _END, flags, -1, t_start)
+    t_last = _nearest_of_class(text, r_stop - 1, _END, flags, -1, t_start)
     ok = t_last > t_start
     t_start, t_stop = t_start[ok], t_last[ok] + 1
     group, words = _group_tokens(text, cp, t_start, t_stop)
