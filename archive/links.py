@@ -114,10 +114,17 @@ def compute_channel_links(
             return
 
 
-def compute_links(db_path: str, out_path: str, progress: Callable[[int], None] | None = None) -> int:
+def compute_links(
+    db_path: str,
+    out_path: str,
+    progress: Callable[[int], None] | None = None,
+    channels: list[tuple[int, int]] | None = None,
+) -> int:
     """A worker process's work: write every channel's new links to out_path, chunk by chunk.
 
     Chunks are pickled one after another, so neither process ever holds a whole channel's links.
+    ``channels``: the (channel id, first message id) pairs to link, instead of every channel with new
+    messages (the caller shares channels out between workers).
     Returns the number of links written (``progress`` hears the count so far after each chunk, once that
     chunk is flushed to out_path, so a reader may store the chunks while later ones are computed).
     """
@@ -126,7 +133,7 @@ def compute_links(db_path: str, out_path: str, progress: Callable[[int], None] |
     try:
         model = load_model()
         with open(out_path, "wb") as fh:
-            for channel_id, start in channels_needing_links(conn):
+            for channel_id, start in channels if channels is not None else channels_needing_links(conn):
                 for chunk in compute_channel_links(conn, channel_id, start, model):
                     pickle.dump((channel_id, chunk), fh, protocol=pickle.HIGHEST_PROTOCOL)
                     total += len(chunk)

@@ -1,8 +1,9 @@
 """What each page reads, fingerprinted before it is rendered, so a rebuild renders only pages whose inputs
 changed.
 
-The walk gives every message a digest of all the archive holds on it (its row with author, attachments,
-embeds, reactions, mentions, conversation link and the exports that attest it). A message as a timeline
+The walk gives every message a digest of all the archive holds on it as a timeline shows it (its row
+with author, attachments, embeds, reactions, mentions and conversation link), and one of when and in
+which exports it was seen (shown on its permalink only: a re-export re-renders permalinks, not timelines). A message as a timeline
 shows it also depends on its conversation's size, the message it replies to, its reply count and the
 thread it started; that is its `shown` digest. A page's fingerprint is the digest of the `shown` digests of
 the messages it can display, with what else it reads (a channel's directory entry: topic, date range,
@@ -119,7 +120,7 @@ class Inputs:
         i = where[1]
         near = run.ids[max(i - context, 0) : i + context + 1]
         replies = sorted(self.children.get(mid, ()))[:200]
-        return _digest(self.key, "m", mid, v, self._of(near), self._of(replies))
+        return _digest(self.key, "m", mid, v, run.attested[i].hex(), self._of(near), self._of(replies))
 
     def target(self, t: Target, pages: dict[int, list[tuple[int, int]]]) -> str | None:
         """The fingerprint of a page reached by a link or listed by the plan, or None (render it)."""

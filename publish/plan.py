@@ -37,7 +37,8 @@ class Run:
     ids: list[int] = field(default_factory=list)
     years: list[str] = field(default_factory=list)
     records: list[SearchRecord | None] = field(default_factory=list)
-    sigs: list[bytes] = field(default_factory=list)  # a digest of everything the archive has on the message
+    sigs: list[bytes] = field(default_factory=list)  # a digest of all the archive has on the message as shown
+    attested: list[bytes] = field(default_factory=list)  # … and of when and in which exports it was seen
     authors: list[int | None] = field(default_factory=list)
     reply_to: list[int | None] = field(default_factory=list)
     conversations: list[int | None] = field(default_factory=list)
@@ -86,10 +87,14 @@ def walk(conn: sqlite3.Connection, batch: int = 500) -> dict[int, Run]:
                 mid = r["id"]
                 message = present.message(r, extras.get(mid))
                 link = links.get(mid)
-                raw = orjson.dumps(
-                    [r, extras.get(mid), link, attested.get(mid)], default=_plain, option=orjson.OPT_SORT_KEYS
-                )
+                # As a timeline shows it: when a live message was last seen doesn't show; which exports
+                # attest it shows on its permalink only.
+                seen = r if r.get("deleted") or r.get("redacted") else {**r, "seen_ts": None}
+                raw = orjson.dumps([seen, extras.get(mid), link], default=_plain, option=orjson.OPT_SORT_KEYS)
                 run.sigs.append(hashlib.blake2b(raw, digest_size=12).digest())
+                run.attested.append(
+                    hashlib.blake2b(orjson.dumps([r["seen_ts"], attested.get(mid)])).digest()[:8]
+                )
                 run.authors.append(r["author_id"])
                 run.reply_to.append(r["reply_to"])
                 run.conversations.append(link[0] if link else None)

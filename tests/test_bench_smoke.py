@@ -71,6 +71,12 @@ def test_ingest_bench() -> None:
     assert "re-ingest unchanged" in out
 
 
+def test_ingest_cpu(tmp_path: Path) -> None:
+    run("corpus.py", "--size", "tiny", "--out", str(tmp_path / "c"))
+    out = run("ingest_cpu.py", str(tmp_path / "c")).stdout
+    assert re.search(r"CPU: archive writer [\d.]+ s, workers [\d.]+ s; 2000 messages added", out), out
+
+
 def test_ingest_bench_html() -> None:
     out = run(
         "ingest_bench.py", "--format", "html", "--size", "tiny", "--rss-size", "tiny", "--no-record"

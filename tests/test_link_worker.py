@@ -17,7 +17,7 @@ import pytest
 import archive
 from archive import Ingester
 from archive.link_worker import ROOT as WORKER_ROOT
-from archive.link_worker import remove_stale_link_files, worker_command
+from archive.link_worker import PendingLinks, remove_stale_link_files, share_out, worker_command
 from tests.conftest import ROOT
 from tests.factory import msg, write_export
 
@@ -74,11 +74,14 @@ def test_stale_temp_files_of_dead_runs_are_removed(tmp_path: Path) -> None:
     )
     dead_pid = int(done.stdout)
     for pid in (dead_pid, os.getpid(), os.getppid()):
-        (tmp_path / f"links-{pid}.tmp").write_bytes(b"x")
+        (tmp_path / f"links-{pid}-1.tmp").write_bytes(b"x")  # links-<parent pid>-<worker>.tmp
+    (tmp_path / f"links-{dead_pid}.tmp").write_bytes(b"x")  # an older run's name
     (tmp_path / "links-notapid.tmp").write_bytes(b"x")
-    assert remove_stale_link_files(tmp_path) == [tmp_path / f"links-{dead_pid}.tmp"]
+    assert remove_stale_link_files(tmp_path) == sorted(
+        [tmp_path / f"links-{dead_pid}-1.tmp", tmp_path / f"links-{dead_pid}.tmp"]
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [f"links-{os.getpid()}.tmp", f"links-{os.getppid()}.tmp", "links-notapid.tmp"]
+        [f"links-{os.getpid()}-1.tmp", f"links-{os.getppid()}-1.tmp", "links-notapid.tmp"]
     )
 
 
@@ -121,7 +124,7 @@ def test_kill_9_of_ingest_while_the_worker_runs_leaves_no_process_and_no_temp_fi
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    temp = data / f"links-{proc.pid}.tmp"
+    temp = data / f"links-{proc.pid}-0.tmp"  # one worker below POOL_AFTER lines
     deadline = time.monotonic() + 120
     while not (temp.exists() and temp.stat().st_size > 0) and proc.poll() is None:
         assert time.monotonic() < deadline, "the conversation worker never started"
@@ -199,6 +202,7 @@ def test_the_worker_is_a_plain_process_that_imports_neither_the_cli_nor_the_web_
     assert cmd[1:3] == ["-c", "from archive.link_worker import main; main()"]
     done = subprocess.run(
         [cmd[0], "-X", "importtime", *cmd[1:]],
+        input="",  # no channel list: every channel with new messages
         capture_output=True,
         text=True,
         timeout=120,
@@ -254,3 +258,36 @@ def test_links_are_stored_chunk_by_chunk_while_the_worker_still_computes(tmp_pat
     assert pending.error is None
     # one chunk per channel, each stored by the time its count is reported
     assert stored_when_told == [(30, 30), (60, 60), (90, 90)]
+
+
+def test_channels_are_shared_out_largest_first() -> None:
+    sizes = {(1, 10): 500, (2, 20): 300, (3, 30): 250, (4, 40): 100, (5, 50): 100}
+    assert share_out(sizes, 2) == [[(1, 10), (4, 40)], [(2, 20), (3, 30), (5, 50)]]  # 600 and 650 lines
+    assert share_out({(1, 10): 5}, 2) == [[(1, 10)]]
+
+
+def test_two_workers_make_the_same_links_as_one(tmp_path: Path) -> None:
+    def build(root: Path, workers: int) -> list[tuple[object, ...]]:
+        for c in range(5):
+            write_export(
+                root / "in" / f"c{c}.json",
+                [
+                    msg((c * 1000 + i) * 30, f"channel {c} question {i % 9}? answer {i % 4}")
+                    for i in range(40 + 30 * c)
+                ],
+                channel_id=str(200000000000000200 + c),
+                channel_name=f"c{c}",
+            )
+        db = root / "data" / archive.ARCHIVE_FILE
+        db.parent.mkdir(parents=True)
+        ing = Ingester(archive.connect(db))
+        for f in archive.iter_export_files([root / "in"]):
+            ing.ingest_file(f)
+        pending = PendingLinks(ing.conn, db, workers=workers)
+        assert pending.workers == workers
+        assert pending.finish() == sum(40 + 30 * c for c in range(5))
+        assert pending.error is None
+        assert sorted(p.name for p in db.parent.glob("links-*.tmp")) == []
+        return ing.conn.execute("SELECT * FROM links ORDER BY message_id").fetchall()
+
+    assert build(tmp_path / "two", 2) == build(tmp_path / "one", 1)
