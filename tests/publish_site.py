@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import archive
+import indexer
+from archive import Ingester, Policy
 from tests.live import free_port
 
 ATTR = re.compile(r'\s(href|src|action)="([^"]*)"')
@@ -67,3 +71,21 @@ def http_server(folder: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def copy_site(data: Path, out: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of a data dir and its published site, to change and republish without touching the fixture."""
+    data2, out2 = tmp_path / "data", tmp_path / "site"
+    shutil.copytree(data, data2)
+    shutil.copytree(out, out2)
+    return data2, out2
+
+
+def exclude_channel(data: Path, channel: str) -> None:
+    """Exclude a channel by policy: the archive purges it and the index follows, as `hallway ingest --policy`."""
+    conn = archive.connect(data / archive.ARCHIVE_FILE)
+    try:
+        Ingester(conn, Policy(exclude=(channel,))).apply_policy()
+        indexer.update_index(data, conn)
+    finally:
+        conn.close()

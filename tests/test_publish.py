@@ -8,18 +8,16 @@ unchanged republish rewrites nothing, and a policy change removes what is now wi
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 import archive
-from archive import Ingester, Policy
 from publish import PublishError, publish_site
 from publish.links import CSP
 from publish.paths import SiteMap
-from tests.publish_site import link_problems
+from tests.publish_site import copy_site, exclude_channel, link_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_exports"
@@ -120,17 +118,8 @@ def test_publish_after_a_policy_change_removes_what_is_withheld(
     site: tuple[Path, Path, object], tmp_path: Path
 ) -> None:
     data, out, _ = site
-    data2, out2 = tmp_path / "data", tmp_path / "site"
-    shutil.copytree(data, data2)
-    shutil.copytree(out, out2)
-    conn = archive.connect(data2 / archive.ARCHIVE_FILE)
-    try:
-        Ingester(conn, Policy(exclude=(RESEARCH,))).apply_policy()
-        import indexer
-
-        indexer.update_index(data2, conn)
-    finally:
-        conn.close()
+    data2, out2 = copy_site(data, out, tmp_path)
+    exclude_channel(data2, RESEARCH)
     gone = [m for m in _ids(data, f"SELECT id FROM messages WHERE channel_id = {RESEARCH}")]
     assert gone
     report = publish_site(data2, out2, base_url="https://lab.example/archive")

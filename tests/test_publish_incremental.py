@@ -5,7 +5,6 @@ fresh build makes (but for Pagefind's own file names)."""
 from __future__ import annotations
 
 import inspect
-import shutil
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import orjson
 
 from publish import publish_site
 from tests.live import build_data_dir
+from tests.publish_site import copy_site
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://lab.example/archive"
@@ -50,9 +50,7 @@ def test_republish_renders_what_the_new_export_touches_and_matches_a_fresh_build
     sample_site: tuple[Path, Path, object], tmp_path: Path
 ) -> None:
     data, out, first = sample_site
-    data2, out2 = tmp_path / "data", tmp_path / "site"
-    shutil.copytree(data, data2)
-    shutil.copytree(out, out2)
+    data2, out2 = copy_site(data, out, tmp_path)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(len(inspect.stack(0)) + 200)  # kept pages' links are followed from a queue
     try:

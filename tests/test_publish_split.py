@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 import archive
-from archive import Ingester, Policy
 from publish import PublishError, publish_site
-from tests.publish_site import link_problems
+from tests.publish_site import copy_site, exclude_channel, link_problems
 
 RESEARCH = "907543031316510423"
 PHRASE = "fixed the bucket link, it moved under /tokenizers/"  # a #research message
@@ -72,17 +70,8 @@ def test_split_by_year_puts_each_permalink_in_its_year_and_redirects_the_server_
 
 def test_split_republished_by_guild_after_a_policy_change_leaves_no_trace(by_year, tmp_path: Path) -> None:
     data, out, _ = by_year
-    data2, out2 = tmp_path / "data", tmp_path / "site"
-    shutil.copytree(data, data2)
-    shutil.copytree(out, out2)
-    conn = archive.connect(data2 / archive.ARCHIVE_FILE)
-    try:
-        Ingester(conn, Policy(exclude=(RESEARCH,))).apply_policy()
-        import indexer
-
-        indexer.update_index(data2, conn)
-    finally:
-        conn.close()
+    data2, out2 = copy_site(data, out, tmp_path)
+    exclude_channel(data2, RESEARCH)
     gone = {str(m) for m in _ids(data, f"SELECT id FROM messages WHERE channel_id = {RESEARCH}")}
     report = publish_site(data2, out2, base_url=BASE, split_by="guild")
     guilds = ["0", "907354333773885234"]
