@@ -89,3 +89,12 @@ def exclude_channel(data: Path, channel: str) -> None:
         indexer.update_index(data, conn)
     finally:
         conn.close()
+
+
+def archive_ids(data: Path, sql: str) -> list[int]:
+    """The first column of a query on a data dir's archive (read-only)."""
+    conn = archive.connect(data / archive.ARCHIVE_FILE, readonly=True)
+    try:
+        return [r[0] for r in conn.execute(sql)]
+    finally:
+        conn.close()

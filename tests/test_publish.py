@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import archive
 from publish import PublishError, publish_site
 from publish.links import CSP
 from publish.paths import SiteMap
-from tests.publish_site import copy_site, exclude_channel, link_problems
+from tests.publish_site import archive_ids, copy_site, exclude_channel, link_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_exports"
@@ -31,14 +30,6 @@ def site(sample_site: tuple[Path, Path, object]) -> tuple[Path, Path, object]:
     return sample_site
 
 
-def _ids(data: Path, sql: str) -> list[int]:
-    conn = archive.connect(data / archive.ARCHIVE_FILE, readonly=True)
-    try:
-        return [r[0] for r in conn.execute(sql)]
-    finally:
-        conn.close()
-
-
 def test_publish_has_every_page_type_at_the_server_paths(site: tuple[Path, Path, object]) -> None:
     data, out, report = site
     for path in ("index.html", "search/index.html", f"c/{RESEARCH}/index.html", f"t/{THREAD}/index.html",
@@ -47,10 +38,10 @@ def test_publish_has_every_page_type_at_the_server_paths(site: tuple[Path, Path,
         assert (out / path).is_file(), path
     assert list(out.glob("conv/*/index.html")) and list(out.glob("u/*/index.html"))
     assert list(out.glob(f"c/{RESEARCH}/p/1/index.html"))
-    messages = _ids(data, "SELECT id FROM messages")
+    messages = archive_ids(data, "SELECT id FROM messages")
     missing = [m for m in messages if not (out / "m" / str(m) / "index.html").is_file()]
     assert missing == []
-    live = _ids(data, "SELECT id FROM messages WHERE deleted = 0 AND redacted IS NULL")
+    live = archive_ids(data, "SELECT id FROM messages WHERE deleted = 0 AND redacted IS NULL")
     assert [
         m
         for m in live
@@ -120,7 +111,7 @@ def test_publish_after_a_policy_change_removes_what_is_withheld(
     data, out, _ = site
     data2, out2 = copy_site(data, out, tmp_path)
     exclude_channel(data2, RESEARCH)
-    gone = [m for m in _ids(data, f"SELECT id FROM messages WHERE channel_id = {RESEARCH}")]
+    gone = [m for m in archive_ids(data, f"SELECT id FROM messages WHERE channel_id = {RESEARCH}")]
     assert gone
     report = publish_site(data2, out2, base_url="https://lab.example/archive")
     assert report.counts.removed > len(gone)

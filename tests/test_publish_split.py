@@ -9,22 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import archive
 from publish import PublishError, publish_site
-from tests.publish_site import copy_site, exclude_channel, link_problems
+from tests.publish_site import archive_ids, copy_site, exclude_channel, link_problems
 
 RESEARCH = "907543031316510423"
 PHRASE = "fixed the bucket link, it moved under /tokenizers/"  # a #research message
 YEARS = ["2021", "2022", "2023", "2024", "2025"]
 BASE = "https://lab.example/archive"
-
-
-def _ids(data: Path, sql: str) -> list[int]:
-    conn = archive.connect(data / archive.ARCHIVE_FILE, readonly=True)
-    try:
-        return [r[0] for r in conn.execute(sql)]
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +44,8 @@ def test_split_by_year_writes_a_whole_site_per_year_and_a_landing_page(by_year) 
 
 def test_split_by_year_puts_each_permalink_in_its_year_and_redirects_the_server_path(by_year) -> None:
     data, out, _ = by_year
-    rows = _ids(data, "SELECT id FROM messages ORDER BY id")
-    ys = _ids(data, "SELECT strftime('%Y', ts / 1000, 'unixepoch') FROM messages ORDER BY id")
+    rows = archive_ids(data, "SELECT id FROM messages ORDER BY id")
+    ys = archive_ids(data, "SELECT strftime('%Y', ts / 1000, 'unixepoch') FROM messages ORDER BY id")
     years = dict(zip(rows, ys, strict=True))
     where = {m: [y for y in YEARS if (out / y / "m" / str(m) / "index.html").is_file()] for m in rows}
     assert [m for m in rows if where[m] != [years[m]]] == []
@@ -72,7 +63,7 @@ def test_split_republished_by_guild_after_a_policy_change_leaves_no_trace(by_yea
     data, out, _ = by_year
     data2, out2 = copy_site(data, out, tmp_path)
     exclude_channel(data2, RESEARCH)
-    gone = {str(m) for m in _ids(data, f"SELECT id FROM messages WHERE channel_id = {RESEARCH}")}
+    gone = {str(m) for m in archive_ids(data, f"SELECT id FROM messages WHERE channel_id = {RESEARCH}")}
     report = publish_site(data2, out2, base_url=BASE, split_by="guild")
     guilds = ["0", "907354333773885234"]
     assert [p.folder for p in report.parts] == [*guilds, "(landing)"]
