@@ -15,9 +15,9 @@ trials also kill a `hallway reindex` and rerun it); then compare messages, revis
 provenance, exports, conversation links and the results of a fixed query set with a clean run.
 0 lost, 0 duplicated is the pass mark. Results go to bench/out/crash.json and bench/RESULTS.md.
 
-Ingest kills are aimed at each stage in turn, from the phase times of the clean run: while files are
-read (the index worker following), while the index commits (the conversation worker running beside it),
-and while only conversations are left. Each trial records the stage the kill landed in (from the lines
+Ingest kills are aimed at each stage in turn: while files are read (the index worker following), while
+the index commits (the conversation worker running beside it), and while only conversations are left. A
+kill waits for the line of the phase before its stage, then a random part of that stage's clean-run length. Each trial records the stage the kill landed in (from the lines
 the killed command had printed) and the hallway processes alive at the kill; any of them still alive 5 s
 later is an orphan, and any `*.tmp` or `build-*` left after the rerun is a stale temp file.
 """
@@ -188,21 +188,35 @@ def stale_files(data: Path) -> list[str]:
     return sorted(str(p.relative_to(data)) for p in left)
 
 
-def aim(rng: random.Random, times: dict[str, float], stage: str, total: float) -> float:
-    """A kill delay inside the given stage's window of the clean run (the window's middle 80%)."""
-    start = {"archive": 0.0, "index": times.get("archive", 0.0), "conversations": times.get("index", 0.0)}[
-        stage
-    ]
-    end = times.get(stage, total)
-    if end - start < 0.2:
-        return rng.uniform(0.05, total)
-    return rng.uniform(start + 0.1 * (end - start), start + 0.9 * (end - start))
+def aim(rng: random.Random, times: dict[str, float], stage: str, total: float) -> tuple[str | None, float]:
+    """Where to kill for a stage: (the phase that must have ended first, or None) and a delay after that,
+    within the stage's length in the clean run. Waiting for the previous phase's line, not for a time since
+    the start, keeps the aim when the machine is slower than during the clean run."""
+    before = {"archive": None, "index": "archive", "conversations": "index"}[stage]
+    start = times.get(before, 0.0) if before else 0.0
+    length = max(0.05, times.get(stage, total) - start)
+    return before, rng.uniform(0.02, 0.9 * length)
+
+
+def _wait_for_phase(log: Path, phase: str, proc: subprocess.Popen[bytes], timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        if phase in phase_times(log.read_text(errors="replace")):
+            return
+        time.sleep(0.005)
 
 
 def run_trial(
-    corpus: Path, work: Path, rng: random.Random, delay: float, with_reindex: bool, clean_seconds: float
+    corpus: Path,
+    work: Path,
+    rng: random.Random,
+    delay: float,
+    with_reindex: bool,
+    clean_seconds: float,
+    after: str | None = None,
 ) -> dict[str, Any]:
-    """One kill -9 and rerun; return what happened and the comparison inputs."""
+    """One kill -9 (`delay` seconds after the start, or after phase `after` ended) and a rerun; return what
+    happened and the comparison inputs."""
     data = work / "data"
     shutil.rmtree(data, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
@@ -211,6 +225,8 @@ def run_trial(
         proc = subprocess.Popen(
             hallway("ingest", str(corpus), "--data-dir", str(data)), stdout=subprocess.DEVNULL, stderr=err
         )
+        if after is not None:
+            _wait_for_phase(log, after, proc)
         time.sleep(delay)
         killed = proc.poll() is None
         workers, orphans = kill_tree(proc) if killed else ([], 0)
@@ -240,6 +256,7 @@ def run_trial(
         stale += stale_files(data)
     return {
         "delay": round(delay, 3),
+        "after": after,
         "killed": killed,
         "stage": stage,
         "workers_at_kill": workers,
@@ -395,13 +412,15 @@ def main() -> None:
             kind = kinds[i % len(kinds)]
             if kind == "ingest":
                 aimed = STAGES[(i // len(kinds)) % len(STAGES)]
+                after, delay = aim(rng, times, aimed, clean_seconds)
                 t = run_trial(
                     corpus,
                     work / "trial",
                     rng,
-                    aim(rng, times, aimed, clean_seconds),
+                    delay,
                     with_reindex=(i // len(kinds)) % 2 == 1,
                     clean_seconds=clean_seconds,
+                    after=after,
                 )
                 t["aimed_at"] = aimed
                 diff = compare(clean, snapshot(t.pop("data")))
@@ -413,7 +432,7 @@ def main() -> None:
                 diff = compare(redacted, snapshot(t.pop("data")))
             trials.append({**t, **diff})
             print(
-                f"trial {i + 1:2} ({t['kind']}): kill after {t['delay']:.2f}s in {t['stage']} "
+                f"trial {i + 1:2} ({t['kind']}): kill {t['delay']:.2f}s after {t.get('after') or 'the start'}, in {t['stage']} "
                 f"(workers {t['workers_at_kill']}) orphans={t['orphans']} stale={t['stale_files']} "
                 f"reindex_killed={t['reindex_killed']} leaked_after_kill={t.get('leaked_after_kill', 0)} -> {diff}"
             )
