@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from archive.conversation_views import link_rows
 from archive.normalizer import is_system_type
 from archive.store import connect
 from untangle import WINDOW, ChatLine, Link, Model, load_model, untangle
@@ -50,12 +51,10 @@ def _line(row: tuple[object, ...]) -> ChatLine:
 def _known(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Link]:
     if not ids:
         return {}
-    rows = conn.execute(
-        "SELECT message_id, parent_id, confidence, explicit, conversation_id FROM links"
-        " WHERE message_id IN (SELECT value FROM json_each(?))",
-        ("[" + ",".join(map(str, ids)) + "]",),
-    )
-    return {r[0]: Link(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows}
+    return {
+        mid: Link(mid, parent, confidence, bool(explicit), conversation)
+        for mid, (conversation, parent, confidence, explicit) in link_rows(conn, ids).items()
+    }
 
 
 def channels_needing_links(conn: sqlite3.Connection) -> list[tuple[int, int]]:
