@@ -57,6 +57,7 @@ def _state(conn: sqlite3.Connection, files: dict[str, Path]) -> dict[str, Any]:
         "revisions": rows(conn, "SELECT message_id, edited_ts, content FROM revisions ORDER BY 1, 2"),
         "per_message": {mid: [names[r["path"]] for r in views.provenance(conn, mid)] for mid in ids},
         "paths": {mid: [names[p] for p in views.export_paths(conn, mid)] for mid in ids},
+        "batch": views.provenance_ids(conn, ids),
     }
 
 
@@ -86,6 +87,14 @@ def test_ranges_answer_as_per_message_rows(
     per_message = _run(tmp_path / "b", order, monkeypatch, ranges=False)
     assert with_ranges.pop("ranges") > 0 and per_message.pop("ranges") == 0
     assert with_ranges == per_message
+    # The readers look ids up by key, not through the view: they answer as the view does.
+    from_view = {
+        mid: sorted(e for m, e in with_ranges["provenance"] if m == mid)
+        for mid, _ in with_ranges["provenance"]
+    }
+    assert {mid: sorted(v) for mid, v in with_ranges["per_message"].items() if v} == from_view
+    assert {mid: sorted(v) for mid, v in with_ranges["paths"].items() if v} == from_view
+    assert sorted(with_ranges["batch"]) == sorted(from_view)
     # The facts themselves: message 20 and the 205 s message are tombstones, the rest live.
     dead = [m[0] for m in with_ranges["messages"] if m[1]]
     assert dead == [int(sf(200)), int(sf(205))]
