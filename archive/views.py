@@ -85,14 +85,32 @@ def find_channels(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Row
     return {r["id"]: r for r in _rows(cur)}
 
 
+# A message's id orders it by time (snowflakes; an export without ids gets snowflake-shaped ones from its
+# times), so the first and last times of a channel or a person are read at the ends of their id index;
+# min(ts) and max(ts) would read every one of their messages (4 ms a channel page at 100k messages).
+def _first_ts(where: str) -> str:
+    return f"(SELECT ts FROM messages WHERE {where} ORDER BY id LIMIT 1)"
+
+
+def _last_ts(where: str) -> str:
+    return f"(SELECT ts FROM messages WHERE {where} ORDER BY id DESC LIMIT 1)"
+
+
+def channel_span(conn: sqlite3.Connection, channel_id: int) -> tuple[int | None, int | None]:
+    """The times of a channel's first and last messages (None, None when it has none)."""
+    first, last = conn.execute(
+        f"SELECT {_first_ts('channel_id = ?1')}, {_last_ts('channel_id = ?1')}", (channel_id,)
+    ).fetchone()
+    return first, last
+
+
 def find_user(conn: sqlite3.Connection, user_id: int) -> Row | None:
     """One user with message counts, or None (pseudonymized users exist only under their pseudonym)."""
     return _one(
         conn.execute(
             "SELECT u.id, u.name, u.discriminator, u.nickname, u.avatar_url, u.color, u.is_bot, u.pseudonym,"
             " (SELECT count(*) FROM messages WHERE author_id = u.id) AS message_count,"
-            " (SELECT min(ts) FROM messages WHERE author_id = u.id) AS first_ts,"
-            " (SELECT max(ts) FROM messages WHERE author_id = u.id) AS last_ts"
+            f" {_first_ts('author_id = u.id')} AS first_ts, {_last_ts('author_id = u.id')} AS last_ts"
             " FROM users u WHERE u.id = ?",
             (user_id,),
         )
@@ -308,7 +326,7 @@ def threads_started(conn: sqlite3.Connection, messages: Sequence[Row]) -> dict[i
         return {}
     cur = conn.execute(
         "SELECT c.id, c.name, c.type, c.parent_id, (SELECT count(*) FROM messages WHERE channel_id = c.id) AS count,"
-        " (SELECT max(ts) FROM messages WHERE channel_id = c.id) AS last_ts"
+        f" {_last_ts('channel_id = c.id')} AS last_ts"
         " FROM channels c WHERE c.is_thread = 1 AND c.id IN (SELECT value FROM json_each(?))",
         (_in(by_thread),),
     )

@@ -50,3 +50,21 @@ def test_views_guild_directory_nests_threads(community: Community) -> None:
     (guild,) = views.guild_directory(conn)
     (general,) = guild["channels"]
     assert general["count"] == 7 and [t["id"] for t in general["threads"]] == [int(community.starter)]
+
+
+def test_views_first_and_last_times_are_those_of_the_oldest_and_newest_messages(community: Community) -> None:
+    # Read at the ends of the id index; they must agree with min(ts)/max(ts) over every message.
+    conn = archive.connect(community.data_dir / archive.ARCHIVE_FILE, readonly=True)
+    channels = [r[0] for r in conn.execute("SELECT DISTINCT channel_id FROM messages")]
+    authors = [
+        r[0] for r in conn.execute("SELECT DISTINCT author_id FROM messages JOIN users u ON u.id = author_id")
+    ]
+    assert len(channels) > 1 and len(authors) > 1
+    for c in channels:
+        expected = conn.execute("SELECT min(ts), max(ts) FROM messages WHERE channel_id = ?", (c,)).fetchone()
+        assert views.channel_span(conn, c) == tuple(expected)
+    for a in authors:
+        user = views.find_user(conn, a)
+        expected = conn.execute("SELECT min(ts), max(ts) FROM messages WHERE author_id = ?", (a,)).fetchone()
+        assert user is not None and (user["first_ts"], user["last_ts"]) == tuple(expected)
+    assert views.channel_span(conn, 1) == (None, None)

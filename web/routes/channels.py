@@ -66,9 +66,7 @@ def build_channel_page(
         )
     messages = enrich(conn, rows)
     first, last = (rows[0]["id"], rows[-1]["id"]) if rows else (None, None)
-    oldest, newest = conn.execute(
-        "SELECT min(ts), max(ts) FROM messages WHERE channel_id = ?", (channel_id,)
-    ).fetchone()
+    oldest, newest = views.channel_span(conn, channel_id)
     threads = views.child_threads(conn, channel_id)
     children = [present.thread_summary(t) for t in threads]
     return {
