@@ -148,6 +148,19 @@ _ATTESTING = (
 )
 
 
+def version_counts(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, int]:
+    """How many versions each of many messages has (its superseded revisions and the current text)."""
+    counts = {i: 1 for i in ids}
+    cur = conn.execute(
+        "SELECT message_id, count(*) FROM revisions WHERE message_id IN (SELECT value FROM json_each(?))"
+        " GROUP BY message_id",
+        (_in(counts),),
+    )
+    for mid, n in cur:
+        counts[int(mid)] += int(n)
+    return counts
+
+
 def provenance(conn: sqlite3.Connection, message_id: int) -> list[Row]:
     """The export files that attest a message, oldest snapshot first."""
     return _rows(

@@ -14,6 +14,7 @@ have no fingerprint and are rendered every time.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import sqlite3
 from collections.abc import Iterable
@@ -134,7 +135,7 @@ class Inputs:
                 )
             bounds = pages.get(cid, [])
             return _digest(self.key, t.file, t.fetch, bounds, self.channel_meta.get(cid, b"").hex(),
-                           self._of(m for m in run.ids if _within(m, t.fetch, bounds)))  # fmt: skip
+                           self._of(_within(run.ids, t.fetch, bounds)))  # fmt: skip
         if t.kind == "thread" or (t.kind == "feed" and head[0] == "t"):  # a thread, or a reply tree
             tid = int(head[1])
             ids = self.runs[tid].ids[:MAX_TREE] if tid in self.runs else self._tree(tid)
@@ -160,10 +161,14 @@ class Inputs:
         return sorted(out)[:MAX_TREE]
 
 
-def _within(mid: int, fetch: str, bounds: list[tuple[int, int]]) -> bool:
-    """Whether a channel page (fetched as `?after=N`) can show a message: from N on, a page's worth."""
+def _within(ids: list[int], fetch: str, bounds: list[tuple[int, int]]) -> list[int]:
+    """The messages of a channel (`ids`, oldest first) that a channel page fetched as `?after=N` can show:
+    its page's span (the newest page also whatever came after it). Cut by bisection: a page costs its own
+    messages, not the channel's."""
     after = int(fetch.rsplit("=", 1)[1]) if "after=" in fetch else -1
-    for first, last in bounds:
+    for k, (first, last) in enumerate(bounds):
         if first == after + 1:
-            return first <= mid <= last or (last == bounds[-1][1] and mid > last)
-    return True
+            lo = bisect.bisect_left(ids, first)
+            hi = len(ids) if k == len(bounds) - 1 else bisect.bisect_right(ids, last)
+            return ids[lo:hi]
+    return ids

@@ -31,6 +31,7 @@ from web.routes.home import build_home
 
 STATIC_DIRS = (Path(__file__).parent / "static", Path(__file__).parents[1] / "web" / "static")
 MAX_REDIRECTS = 3
+MIN_CONVERSATION = 2  # messages: a conversation of one has no page of its own on the site
 Progress = Callable[[str], None]
 
 
@@ -100,10 +101,21 @@ class SiteBuilder:
             return None  # written with their permalink page, known from then on
         if t.kind == "static":
             return t.file if any((d / t.file.split("/", 1)[1]).is_file() for d in STATIC_DIRS) else None
-        if self.split and not self._in_part(t):
+        if not self._published(t) or (self.split and not self._in_part(t)):
             self.resolved[t.fetch] = None
             return None
         return self._fetch(t)
+
+    def _published(self, t: Target) -> bool:
+        """What the static copy leaves out to stay publishable at a million messages (links to it are
+        dropped): a conversation of one message (its message is all of it, in its timeline), the
+        conversation views at other confidence thresholds, and per-conversation feeds."""
+        if t.kind == "feed" and t.file.startswith("conv/"):
+            return False
+        if t.kind == "conversation":
+            members = self.inputs.by_conversation.get(int(t.file.split("/")[1]), ())
+            return "?" not in t.fetch and len(members) >= MIN_CONVERSATION
+        return True
 
     def _in_part(self, t: Target) -> bool:
         """Whether a split site's part holds a channel, thread, feed or conversation (every other page

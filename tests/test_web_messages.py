@@ -315,3 +315,27 @@ def test_message_details_render(client: TestClient, community: Community) -> Non
         and 'alt="Sticker: wave"' in text
         and '<span class="count">3</span>' in text
     )
+
+
+def test_citations_built_in_a_batch_are_those_of_each_permalink(community: Community) -> None:
+    # A static copy builds every message's citation in a batch; it must be the permalink's own.
+    from datetime import date
+
+    import archive
+    from web.routes.messages import build_citation, build_citations, build_message_page
+    from web.settings import Settings
+
+    settings = Settings(data_dir=community.data_dir, base_url=BASE_URL)
+    conn = archive.connect(community.data_dir / archive.ARCHIVE_FILE, readonly=True)
+    ids = [r[0] for r in conn.execute("SELECT id FROM messages ORDER BY id")]
+    day = date(2025, 3, 4)
+    batch = build_citations(conn, settings, ids, {i: day for i in ids})
+    singly = {}
+    for mid in ids:
+        page = build_message_page(conn, settings, mid, None, day)
+        if page["citation"] is not None:
+            singly[mid] = (build_citation(settings, page, day), len(page["revisions"]))
+    assert batch == singly
+    assert batch[int(community.edited)][1] == 3 and batch[int(community.edited)][0].version == 3
+    assert int(community.deleted) not in batch and int(community.taken_down) not in batch
+    assert batch[int(community.hello)][0].plain_text.startswith("hello world from @")

@@ -49,21 +49,77 @@ def _accessed() -> datetime:
 def build_citation(settings: Settings, page: dict[str, Any], accessed: date | None = None) -> cite.Citation:
     """The citation of the version a page shows, accessed today (or on the day given: a static copy says
     when the page was first published)."""
-    author = page["author"]["display_name"] if page["author"] else "Unknown author"
-    return cite.Citation(
-        message_id=int(page["id"]),
+    return citation_of(
+        settings,
+        page,
         version=page["version"],
         versions=len(page["revisions"]),
-        author=author,
-        guild=page["guild"]["name"] or "Unknown guild",
+        guild=page["guild"]["name"],
         channel=page["channel"]["name"] if page["channel"] else page["channel_id"],
         timestamp_ms=page["timestamp_ms"],
-        content=page["content"] or "",
-        permalink=urls.absolute(settings.base_url, urls.message_url(page["id"], v=page["version"])),
-        accessed=accessed or _accessed().date(),
-        plain_text=to_plain_text(page["content"] or "", users=mention_refs(page)),
-        low_fidelity=page["low_fidelity"],
+        accessed=accessed,
     )
+
+
+def citation_of(
+    settings: Settings,
+    message: dict[str, Any],
+    *,
+    version: int,
+    versions: int,
+    guild: str | None,
+    channel: str,
+    timestamp_ms: int,
+    accessed: date | None = None,
+) -> cite.Citation:
+    """The citation of one version of a message (its public shape, `web.present.message`, at that version)."""
+    return cite.Citation(
+        message_id=int(message["id"]),
+        version=version,
+        versions=versions,
+        author=message["author"]["display_name"] if message["author"] else "Unknown author",
+        guild=guild or "Unknown guild",
+        channel=channel,
+        timestamp_ms=timestamp_ms,
+        content=message["content"] or "",
+        permalink=urls.absolute(settings.base_url, urls.message_url(message["id"], v=version)),
+        accessed=accessed or _accessed().date(),
+        plain_text=to_plain_text(message["content"] or "", users=mention_refs(message)),
+        low_fidelity=message["low_fidelity"],
+    )
+
+
+def build_citations(
+    conn: sqlite3.Connection, settings: Settings, ids: list[int], accessed: dict[int, date]
+) -> dict[int, tuple[cite.Citation, int]]:
+    """The citations of many messages at their current version, as their permalinks give them (a few
+    queries for all of them: a static copy writes one per message), with each one's version count.
+    Tombstones and unknown ids are left out; `accessed` gives the day each was accessed (default today)."""
+    rows = views.find_messages(conn, ids)
+    extras = views.details(conn, list(rows))
+    versions = views.version_counts(conn, rows)
+    channels = views.find_channels(conn, {r["channel_id"] for r in rows.values()})
+    out: dict[int, tuple[cite.Citation, int]] = {}
+    for mid, row in rows.items():
+        message = present.message(row, extras.get(mid))
+        if message["tombstone"] is not None:
+            continue
+        c = channels.get(row["channel_id"])
+        n = versions[mid]
+        out[mid] = (
+            citation_of(
+                settings,
+                message,
+                version=n,
+                versions=n,
+                guild=c["guild_name"] if c else None,
+                channel=present.channel(c)["name"] if c else str(row["channel_id"]),
+                timestamp_ms=row["ts"],
+                accessed=accessed.get(mid),
+            ),
+            n,
+        )
+    return out
 
 
 def build_message_page(
