@@ -123,6 +123,14 @@ class Inputs:
         replies = sorted(self.children.get(mid, ()))[:200]
         return _digest(self.key, "m", mid, v, run.attested[i].hex(), self._of(near), self._of(replies))
 
+    def channel_of(self, mid: int) -> int:
+        """The channel (or thread) a message of the walk is in."""
+        return self.where[mid][0]
+
+    def stub(self, mid: int, where: str) -> str | None:
+        """A permalink redirect and its citation files: the message and where its timeline shows it."""
+        return _digest(self.key, "stub", mid, self.sig[mid].hex(), where) if mid in self.sig else None
+
     def target(self, t: Target, pages: dict[int, list[tuple[int, int]]]) -> str | None:
         """The fingerprint of a page reached by a link or listed by the plan, or None (render it)."""
         head = t.file.split("/")

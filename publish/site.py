@@ -22,6 +22,7 @@ from publish.cache import Entry, PageCache, replayable
 from publish.inputs import Inputs
 from publish.links import rewrite
 from publish.paths import Target, digest_month_url
+from publish.permalinks import BATCH, write_permalinks
 from publish.plan import Plan
 from publish.render import Rendered, Renderer
 from publish.writer import Folder
@@ -137,12 +138,12 @@ class SiteBuilder:
         if t.kind == "message":
             return self._message(t)
         fp = self.inputs.target(t, self.bounds)
-        kept = self._keep(t.file, fp)
+        kept = self.keep_page(t.file, fp)
         if kept is not None:
             file = str(kept.facts.get("file", t.file))
             self.resolved[t.fetch] = file
             self.known.add(file)
-            self._replay(kept)
+            self.replay(kept)
             return file
         r = self.renderer.get(t.fetch)
         for _ in range(MAX_REDIRECTS):
@@ -180,7 +181,7 @@ class SiteBuilder:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _keep(self, file: str, fp: str | None) -> Entry | None:
+    def keep_page(self, file: str, fp: str | None) -> Entry | None:
         """Keep a page of the previous build whose inputs are unchanged: its files stay, its links are
         followed. None when it must be rendered."""
         key = self.writer.prefix + file
@@ -194,7 +195,7 @@ class SiteBuilder:
         self.kept += file.endswith(".html")
         return e
 
-    def _replay(self, e: Entry) -> None:
+    def replay(self, e: Entry) -> None:
         """Follow a kept page's links, as rendering it would have (from the queue: no recursion down
         long chains of kept pages)."""
         self.replays.append(e)
@@ -216,15 +217,19 @@ class SiteBuilder:
             files = [file, *facts.pop("files", ())]  # type: ignore[misc]
             self.cache.record(self.writer.prefix + file, Entry(fp, sorted(set(links)), files, facts))
 
+    def record(self, file: str, fp: str, files: list[str], **facts: object) -> None:
+        """Note a page written without rendering (a permalink redirect) and its files, for the next build."""
+        self.cache.record(self.writer.prefix + file, Entry(fp, [], [file, *files], facts))
+
     def write_message(self, message_id: int, v: int | None = None) -> None:
         """A permalink page and its citation files (kept as they are when its inputs didn't change)."""
         folder = f"m/{message_id}/" + (f"v/{v}/" if v else "")
         file = f"{folder}index.html"
         fp = self.inputs.permalink(message_id, v, self.renderer.settings.context_size)
-        kept = self._keep(file, fp)
+        kept = self.keep_page(file, fp)
         if kept is not None:
             self._current(message_id, v, kept.facts.get("v"), folder)
-            self._replay(kept)
+            self.replay(kept)
             return
         # A citation's "accessed" date is the day this page was first published (kept from build to
         # build), so a republish on a later day leaves unchanged citations as they are.
@@ -261,9 +266,9 @@ class SiteBuilder:
 
     def fetch_page(self, t: Target, fp: str | None = None) -> None:
         """Render one seed page through the app and write it (unless its inputs are unchanged)."""
-        kept = self._keep(t.file, fp)
+        kept = self.keep_page(t.file, fp)
         if kept is not None:
-            self._replay(kept)
+            self.replay(kept)
         else:
             r = self.renderer.get(t.fetch)
             if r.status == 200:
@@ -320,8 +325,10 @@ class SiteBuilder:
                 self.fetch_page(page, self.inputs.target(page, self.bounds))
         progress(f"{len(self.messages)} permalinks")
         started = time.monotonic()
-        for n, mid in enumerate(self.plan.messages, start=1):
-            self.write_message(mid)
+        ids = self.plan.messages
+        for n in range(0, len(ids), BATCH):
+            write_permalinks(self, ids[n : n + BATCH])
             self.drain()
-            if n % 5000 == 0:
-                progress(f"  {n} permalinks ({n / (time.monotonic() - started):.0f}/s)")
+            if (n + BATCH) % 10_000 < BATCH:
+                done = min(n + BATCH, len(ids))
+                progress(f"  {done} permalinks ({done / (time.monotonic() - started):.0f}/s)")

@@ -8,6 +8,7 @@ unchanged republish rewrites nothing, and a policy change removes what is now wi
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -162,3 +163,46 @@ def test_relative_links_match_posixpath_relpath() -> None:
         if relative(a, b) != posixpath.relpath(b, posixpath.dirname(a) or ".")
     ]
     assert wrong == []
+
+
+def test_publish_permalink_of_a_message_without_history_leads_to_its_timeline(
+    site: tuple[Path, Path, object],
+) -> None:
+    data, out, _ = site
+    mid = archive_ids(
+        data,
+        f"SELECT id FROM messages WHERE channel_id = {RESEARCH} AND deleted = 0 AND redacted IS NULL"
+        " AND id NOT IN (SELECT message_id FROM revisions) ORDER BY id LIMIT 1",
+    )[0]
+    text = (out / "m" / str(mid) / "index.html").read_text(encoding="utf-8")
+    to = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', text)
+    assert (
+        to is not None and to.group(1).startswith(f"../../c/{RESEARCH}/") and to.group(1).endswith(f"#m{mid}")
+    )
+    page, _, anchor = to.group(1).partition("#")
+    assert f'id="{anchor}"' in (out / "m" / str(mid) / page).resolve().read_text(encoding="utf-8")
+    assert f'<a href="{to.group(1)}">Message {mid}</a>' in text
+    assert re.findall(r'href="(cite\.\w+)"', text) == ["cite.bib", "cite.json", "cite.ris"]
+    assert f'<link rel="canonical" href="https://lab.example/archive/m/{mid}">' in text
+    assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in text and "<script" not in text
+    cite = json.loads((out / "m" / str(mid) / "cite.json").read_text())
+    assert cite[0]["URL"] == f"https://lab.example/archive/m/{mid}?v=1"
+
+
+def test_publish_leaves_out_one_message_conversations_and_other_confidence_views(
+    site: tuple[Path, Path, object],
+) -> None:
+    data, out, _ = site
+    sizes = dict(
+        sqlite3.connect(data / "archive.sqlite")
+        .execute("SELECT conversation_id, count(*) FROM links GROUP BY conversation_id")
+        .fetchall()
+    )
+    published = {int(p.parent.name) for p in out.glob("conv/*/index.html")}
+    assert published and {c for c in published if sizes.get(c, 0) < 2} == set()
+    assert any(n == 1 for n in sizes.values())
+    assert list(out.glob("conv/*/min-*")) == [] and list(out.glob("conv/*/feed.atom")) == []
+    linked = set()
+    for page in out.glob("c/*/index.html"):
+        linked |= {int(c) for c in re.findall(r'href="[./]*conv/(\d+)/', page.read_text(encoding="utf-8"))}
+    assert linked and linked <= published

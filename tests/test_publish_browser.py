@@ -4,6 +4,7 @@ feed link; and the XSS corpus of the hardening tests rendered as static pages, w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,11 +79,15 @@ def test_static_search_phrase_then_permalink_highlights_it(chromium: Any, site_u
     _search(pg, f'"{PHRASE}"')
     first = pg.locator("#search-results a.hit-link").first
     assert PHRASE.split()[1] in first.inner_text().lower()
-    first.click()
-    pg.wait_for_url("**/m/*/index.html*")
-    focus = pg.locator(".msg.is-focus")
+    href = first.get_attribute("href") or ""
+    assert re.fullmatch(r"/site/m/\d+/index\.html(#m\d+)?", href), href  # the permalink
+    mid = href.split("/")[3]
+    first.click()  # … which leads to the message in its timeline, highlighted
+    pg.wait_for_url(f"**/c/**#m{mid}")
+    focus = pg.locator(".msg:target")
     assert focus.count() == 1 and PHRASE in focus.inner_text().lower()
-    assert urlsplit(pg.url).path.startswith("/site/m/")
+    assert focus.get_attribute("id") == f"m{mid}"
+    assert urlsplit(pg.url).path.startswith("/site/c/")
     assert (v.problems, v.other_hosts) == ([], [])
     v.context.close()
 
@@ -107,9 +112,9 @@ def test_static_conversation_and_feed_links(chromium: Any, site_url: str) -> Non
     v = Visit(chromium, site_url)
     pg = v.page
     pg.goto(f"c/{RESEARCH}/index.html")
-    pg.locator(".msg a.time").first.click()  # a permalink, then its "Show this conversation"
-    pg.wait_for_url("**/m/*/index.html*")
-    pg.locator(".toolbar a.show-conversation").click()
+    link = pg.locator(".msg a.conv-link[href]").first  # a conversation of more than one message
+    link.locator("xpath=ancestor::article[1]").hover()  # its actions show on hover
+    link.click()
     pg.wait_for_url("**/conv/*/index.html*")
     assert pg.locator("article.msg").count() > 0 and pg.locator("h1").inner_text()
     pg.goto(f"c/{RESEARCH}/index.html")
@@ -134,7 +139,16 @@ def xss_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, li
     # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(publish_site, tmp / "data", tmp / "site").result()
-    pages = sorted(p.relative_to(tmp / "site").as_posix() for p in (tmp / "site").rglob("*.html"))
+    pages, stubs = [], []
+    for p in sorted((tmp / "site").rglob("*.html")):
+        text = p.read_text(encoding="utf-8")
+        # A permalink redirect (publish/permalinks.py) holds ids and fixed words only: opened in the browser
+        # it goes on at once to the timeline page, which is visited in its own right.
+        stub = '<meta http-equiv="refresh"' in text.partition("</head>")[0]
+        (stubs if stub else pages).append(p.relative_to(tmp / "site").as_posix())
+        if stub:
+            assert "<script" not in text and "xss" not in text.lower() and "onerror" not in text, p
+    assert len(stubs) > 10
     with http_server(tmp / "site") as url:
         yield url + "/", pages
 
@@ -154,7 +168,7 @@ def test_static_xss_corpus_never_runs(
         v.page.wait_for_timeout(10)
         if v.page.evaluate("() => window.__xss === 1"):
             fired.append(path)
-    assert len(pages) > 30
+    assert len(pages) > 10 and {p.split("/")[0] for p in pages} >= {"c", "conv", "digest", "u"}
     assert fired == []
     assert [p for p in v.problems if "XSS" in p or "dialog" in p] == []
     if not bypass_csp:
