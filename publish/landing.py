@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import html
 
-from publish.links import rewrite
+from publish.links import STUB_CSP, rewrite
 from publish.plan import Plan
 from publish.render import Renderer
 from publish.site import STATIC_DIRS
 from publish.writer import SiteWriter
-
-STUB_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'"
 
 
 def stub(part: str, message_id: int, canonical: str) -> bytes:

@@ -20,6 +20,7 @@ CSP = (
     "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:;"
     " media-src 'self'; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'"
 )
+STUB_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'"  # a redirect page needs nothing
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 _ATTR = re.compile(r'(\s(href|src|action)=")([^"]*)(")')
 _REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)

@@ -16,7 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from archive import views
-from publish.links import CSP, link_to
+from publish.links import STUB_CSP, link_to
 from publish.render import CITE_BUILDERS
 from web import urls
 from web.routes.messages import build_citations
@@ -85,7 +85,7 @@ def stub(message_id: int, to: str, canonical: str, cites: bool) -> bytes:
     )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f'<meta http-equiv="Content-Security-Policy" content="{STUB_CSP}">'
         f'<meta http-equiv="refresh" content="0; url={e(to, quote=True)}">{head}'
         f"<title>Message {message_id}</title></head>"
         f'<body><p><a href="{e(to, quote=True)}">Message {message_id}</a>, in its timeline.</p>{links}'

@@ -110,9 +110,11 @@ class SiteBuilder:
     def _published(self, t: Target) -> bool:
         """What the static copy leaves out to stay publishable at a million messages (links to it are
         dropped): a conversation of one message (its message is all of it, in its timeline), the
-        conversation views at other confidence thresholds, and per-conversation feeds."""
+        conversation views at other confidence thresholds, and feeds of conversations and reply trees."""
         if t.kind == "feed" and t.file.startswith("conv/"):
             return False
+        if t.kind == "feed" and t.file.startswith("t/") and int(t.file.split("/")[1]) not in self.inputs.runs:
+            return False  # a reply tree's feed (a thread's own stays)
         if t.kind == "conversation":
             members = self.inputs.by_conversation.get(int(t.file.split("/")[1]), ())
             return "?" not in t.fetch and len(members) >= MIN_CONVERSATION

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from publish import PublishError, publish_site
-from publish.links import CSP
+from publish.links import CSP, STUB_CSP
 from publish.paths import SiteMap
 from tests.publish_site import archive_ids, copy_site, exclude_channel, link_problems
 
@@ -69,7 +69,11 @@ def test_publish_every_page_has_the_csp_and_no_inline_script(site: tuple[Path, P
     bad = []
     for page in out.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        if f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' not in text:
+        redirect = '<meta http-equiv="refresh"' in text.partition("</head>")[0]  # needs no script at all
+        if (
+            f'<meta http-equiv="Content-Security-Policy" content="{STUB_CSP if redirect else CSP}">'
+            not in text
+        ):
             bad.append(f"{page}: no CSP")
         if "<script>" in text or "<script " in text.replace("<script src=", "").replace(
             '<script type="module" src=', ""
@@ -184,7 +188,9 @@ def test_publish_permalink_of_a_message_without_history_leads_to_its_timeline(
     assert f'<a href="{to.group(1)}">Message {mid}</a>' in text
     assert re.findall(r'href="(cite\.\w+)"', text) == ["cite.bib", "cite.json", "cite.ris"]
     assert f'<link rel="canonical" href="https://lab.example/archive/m/{mid}">' in text
-    assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in text and "<script" not in text
+    assert (
+        f'<meta http-equiv="Content-Security-Policy" content="{STUB_CSP}">' in text and "<script" not in text
+    )
     cite = json.loads((out / "m" / str(mid) / "cite.json").read_text())
     assert cite[0]["URL"] == f"https://lab.example/archive/m/{mid}?v=1"
 
