@@ -3,6 +3,7 @@ and time to the first search result in Chromium (the site served by `python -m h
 
     python bench/publish_bench.py --size 10k [--split]
     python bench/publish_bench.py --size 100k --no-browser
+    python bench/publish_bench.py --size 1m --split-only --no-browser   # one split build (and a rebuild)
 
 Rebuilds: unchanged; after a newer export holding 1% new messages (as DCE `--after`); and after a full
 re-export with 1% more (every old message is then seen in one more export, which its permalink shows).
@@ -68,11 +69,29 @@ def _timed(label: str, data: Path, site: Path, **kw: object) -> PublishReport:
     return r
 
 
+def _split_only(corpus: Path, data: Path, work: Path) -> None:
+    """The large sizes: the year-split site built, republished unchanged, and rebuilt after 1% more."""
+    split = _timed("split by year, full build", data, work / "split", split_by="year")
+    for p in split.parts:
+        print(f"  {p.folder}: {p.messages:,} messages, {p.files:,} files, {p.bytes / 1e6:.1f} MB")
+    for w in split.warnings:
+        print(f"warning: {w}")
+    _timed("unchanged", data, work / "split", split_by="year")
+    added = one_percent_more(corpus, work / "new", only_new=True)
+    run_ingest([work / "new"], data)
+    _timed(f"+{added} new messages (1%)", data, work / "split", split_by="year")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="10k")
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--split", action="store_true", help="also build the site split by year (sizes per part)")
+    ap.add_argument(
+        "--split-only",
+        action="store_true",
+        help="only the site split by year: full build, unchanged republish, +1%% new messages",
+    )
     args = ap.parse_args()
     total = parse_size(args.size)
     work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
@@ -82,6 +101,9 @@ def main() -> None:
         data = work / "data"
         run_ingest([corpus], data)
         site = work / "site"
+        if args.split_only:
+            _split_only(corpus, data, work)
+            return
         full = _timed("full build", data, site)
         _timed("unchanged", data, site)
         added = one_percent_more(corpus, work / "new", only_new=True)
