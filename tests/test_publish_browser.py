@@ -112,6 +112,9 @@ def test_static_conversation_and_feed_links(chromium: Any, site_url: str) -> Non
     v = Visit(chromium, site_url)
     pg = v.page
     pg.goto(f"c/{RESEARCH}/index.html")
+    dead = pg.locator(".msg a.conv-link:not([href])").first  # a one-message conversation: no page, no link
+    dead.locator("xpath=ancestor::article[1]").hover()
+    assert not dead.is_visible()
     link = pg.locator(".msg a.conv-link[href]").first  # a conversation of more than one message
     link.locator("xpath=ancestor::article[1]").hover()  # its actions show on hover
     link.click()
