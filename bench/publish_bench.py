@@ -53,10 +53,15 @@ def first_result_seconds(site: Path, query: str) -> float:
         server.wait(timeout=10)
 
 
+def _say(line: str) -> None:
+    """A build's progress, with the time (a large build's parts and phases can be timed from the log)."""
+    print(f"    {time.strftime('%H:%M:%S')} {line}", flush=True)
+
+
 def _timed(label: str, data: Path, site: Path, **kw: object) -> PublishReport:
     """One publish, with its wall and CPU time and what it rendered, kept and wrote."""
     clock, cpu = time.perf_counter(), time.process_time()
-    r = publish_site(data, site, base_url="https://lab.example/archive", **kw)  # type: ignore[arg-type]
+    r = publish_site(data, site, base_url="https://lab.example/archive", progress=_say, **kw)  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - clock, time.process_time() - cpu
     c = r.counts
     print(

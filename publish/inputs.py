@@ -87,6 +87,7 @@ class Inputs:
                 if run.conversations[i] is not None:
                     self.by_conversation.setdefault(run.conversations[i], []).append(mid)  # type: ignore[arg-type]
         self._shown: dict[int, bytes] = {}
+        self._authors: dict[int, str] = {}
 
     def shown(self, mid: int) -> bytes:
         """The digest of a message as a timeline shows it."""
@@ -151,14 +152,21 @@ class Inputs:
         if t.kind == "conversation" or (t.kind == "feed" and head[0] == "conv"):
             members = self.by_conversation.get(int(head[1]), [])
             return _digest(self.key, t.file, t.fetch, self._of(sorted(members)))
-        if t.kind == "user":
-            return _digest(self.key, t.file, t.fetch, self._of(sorted(self.by_author.get(int(head[1]), []))))
+        if t.kind == "user":  # any page shows the person's counts: it depends on all their messages
+            return _digest(self.key, t.file, t.fetch, self._author(int(head[1])))
         if t.kind == "digest":
             return _digest(self.key, t.file, t.fetch, self._of(sorted(self.months.get(head[1], []))))
         if t.kind == "media":
             mid = int(head[1])
             return _digest(self.key, t.file, self.sig[mid].hex()) if mid in self.sig else None
         return None
+
+    def _author(self, user_id: int) -> str:
+        """A digest of every message of a person as shown, once per person (not once per page of theirs)."""
+        got = self._authors.get(user_id)
+        if got is None:
+            got = self._authors[user_id] = _digest(self._of(sorted(self.by_author.get(user_id, []))))
+        return got
 
     def _tree(self, root: int) -> list[int]:
         out, todo = [root], [root]

@@ -147,6 +147,11 @@ def test_user_page_lists_their_messages(client: TestClient, community: Community
     assert [m["id"] for m in data["messages"]] == [community.starter, community.reply]
     assert ids_in(client.get("/u/100000000000000002").text) == {community.starter, community.reply}
     assert client.get("/u/42").status_code == 404
+    assert [c["name"] for c in data["channels"]] == ["general"]
+    older = client.get(f"/u/100000000000000002.json?before={community.starter}").json()
+    # the summary of where they wrote is on the first page only; an older page lists older messages
+    assert older["channels"] == [] and [m["id"] for m in older["messages"]] == [community.reply]
+    assert older["user"] == data["user"]
 
 
 def test_search_hits_link_to_permalinks(client: TestClient, community: Community) -> None:

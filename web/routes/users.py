@@ -51,9 +51,11 @@ def build_user_page(
             "last_message": present.iso(user["last_ts"]),
             "url": urls.user_url(user["id"]),
         },
+        # Where they wrote is the person's summary, on their first page: it reads every message of theirs,
+        # which every older page (a static copy renders them all) would otherwise read again.
         "channels": [
             {"id": str(c["id"]), "name": c["name"], "count": c["count"], "url": urls.channel_url(c["id"])}
-            for c in views.user_channels(conn, user_id)
+            for c in (views.user_channels(conn, user_id) if before is None else [])
         ],
         "messages": messages,
         "before": str(before) if before is not None else None,
