@@ -59,3 +59,13 @@ def test_cite_csl_dates_and_markdown_quote() -> None:
     assert md.startswith(
         "> a\n>\n> b\n\n— Odile Marr-Ruiz, Lanternfish Lab, #research, 2023-11-07T11:29:36.164Z."
     )
+
+
+def test_cite_bibtex_drops_the_same_characters_from_ascii_and_other_text() -> None:
+    # ASCII text takes a shorter path; it must drop exactly what the per-character rule drops.
+    from web.cite import _bib, _unprintable_in_tex
+
+    ascii_text = "a\x01b\x7fc ~^` {x}\x00 \x1b[31m"
+    assert _bib(ascii_text) == _bib(ascii_text + "é").removesuffix("é")
+    assert "".join(ch for ch in ascii_text if not _unprintable_in_tex(ch)) == "abc ~^` {x} [31m"
+    assert _bib(ascii_text) == r"abc \~{}\^{}` \{x\} [31m"

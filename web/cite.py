@@ -42,6 +42,7 @@ _BIBTEX_RE = re.compile("|".join(re.escape(c) for c in _BIBTEX_SPECIAL))
 _WS = re.compile(r"\s+")
 # Emoji and other symbols (So, Sk), format and control characters, private use, unassigned, lone surrogates.
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:])")
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TEX_DROPPED = frozenset(("So", "Sk", "Cf", "Cc", "Co", "Cn", "Cs"))
 
 
@@ -118,7 +119,11 @@ class Citation:
 def _bib(value: str) -> str:
     """A BibTeX field value: specials escaped, and emoji, symbols and invisible characters dropped (pdfLaTeX stops
     at the first character it has no glyph for, e.g. the 💻 of `#💻-lcars-terminal-27`)."""
-    text = "".join(ch for ch in _WS.sub(" ", value) if not _unprintable_in_tex(ch))
+    squeezed = _WS.sub(" ", value)
+    if squeezed.isascii():  # most text: only control characters to drop (a static copy cites every message)
+        text = _ASCII_CONTROL.sub("", squeezed)
+    else:
+        text = "".join(ch for ch in squeezed if not _unprintable_in_tex(ch))
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", _WS.sub(" ", text)).strip()  # "Guild ⚡, #x" → "Guild, #x"
     return _BIBTEX_RE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], text)
 
