@@ -130,13 +130,16 @@ def publish_site(
     report.changed = writer.changed
     report.files = len(writer.new)
     report.bytes = sum(report.sizes.values())
-    report.parts = _part_reports(writer, plans, split_by is not None)
+    report.parts = _part_reports(writer, plans, split_by)
     report.warnings = [w for p in report.parts for w in p.warnings]
     return report
 
 
-def _part_reports(writer: SiteWriter, plans: list[Plan], split: bool) -> list[PartReport]:
+def _part_reports(writer: SiteWriter, plans: list[Plan], split_by: str | None) -> list[PartReport]:
     """Size and file count of every site written (each part, and the landing folder of a split)."""
+    split = split_by is not None
+    # a part too big is not helped by the split it already is: the other split may help, or another host
+    advice = SPLIT_ADVICE if split_by is None else part_advice(split_by)
     out = []
     for plan in plans:
         prefix = f"{plan.part.folder}/" if split else ""
@@ -144,7 +147,13 @@ def _part_reports(writer: SiteWriter, plans: list[Plan], split: bool) -> list[Pa
         name = plan.part.folder if split else ""
         out.append(
             PartReport(
-                name, plan.part.label, len(plan.messages), 0, files, size, limit_warnings(size, files, name)
+                name,
+                plan.part.label,
+                len(plan.messages),
+                0,
+                files,
+                size,
+                limit_warnings(size, files, name, advice),
             )
         )
     if split:
@@ -185,6 +194,14 @@ def _sync_bundle(plan: Plan, out: Path, writer: Folder) -> None:
 
 
 SPLIT_ADVICE = "publish with --split-by guild or --split-by year for one site per part"
+
+
+def part_advice(split_by: str) -> str:
+    """What helps a part of a split site that is still over a host's limit."""
+    other = "year" if split_by == "guild" else "guild"
+    return f"it is already one {split_by}: --split-by {other} may cut it further, or host it where this limit doesn't apply"
+
+
 LANDING_ADVICE = "one redirect per message: host the parts without it, or where file counts aren't limited"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from publish.build import FILE_LIMIT, LANDING_ADVICE, SIZE_LIMIT, limit_warnings
+from publish.build import FILE_LIMIT, LANDING_ADVICE, SIZE_LIMIT, limit_warnings, part_advice
 
 
 def test_publish_limit_warnings_below_the_limits_are_silent() -> None:
@@ -27,3 +27,11 @@ def test_publish_limit_warnings_name_the_part_of_a_split_site() -> None:
         "the landing folder has 30,000 files; some hosts accept at most 20,000 per site "
         "(one redirect per message: host the parts without it, or where file counts aren't limited)"
     ]
+
+
+def test_publish_limit_warnings_of_a_part_do_not_suggest_the_split_it_already_is() -> None:
+    assert limit_warnings(2_130_000_000, 1, "2022", part_advice("year")) == [
+        "the site 2022 is 2.13 GB; GitHub Pages publishes at most 1 GB (it is already one year: "
+        "--split-by guild may cut it further, or host it where this limit doesn't apply)"
+    ]
+    assert "--split-by year may" in part_advice("guild")
