@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from publish.links import STUB_CSP, rewrite
+from publish.links import redirect_page, rewrite
 from publish.plan import Plan
 from publish.render import Renderer
 from publish.site import STATIC_DIRS
@@ -19,15 +19,8 @@ from publish.writer import SiteWriter
 
 def stub(part: str, message_id: int, canonical: str) -> bytes:
     """The redirect page at `m/<id>/index.html` to the permalink in its part."""
-    to = html.escape(f"../../{part}/m/{message_id}/index.html", quote=True)
-    head = f'<link rel="canonical" href="{html.escape(canonical, quote=True)}">' if canonical else ""
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{STUB_CSP}">'
-        f'<meta http-equiv="refresh" content="0; url={to}">{head}<title>Message {message_id}</title></head>'
-        f'<body><p><a href="{to}">Message {message_id}</a> (in the {html.escape(part)} part of this archive)'
-        "</p></body></html>\n"
-    ).encode()
+    note = f" (in the {html.escape(part)} part of this archive)"
+    return redirect_page(message_id, f"../../{part}/m/{message_id}/index.html", canonical, note)
 
 
 def write_landing(renderer: Renderer, plans: list[Plan], by: str, writer: SiteWriter) -> None:

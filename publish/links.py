@@ -83,3 +83,19 @@ def internal_links(page: str, base_url: str) -> list[str]:
         if path is not None:
             found.append(path)
     return found
+
+
+def redirect_page(message_id: int, to: str, canonical: str, note: str, extra: str = "") -> bytes:
+    """A page at `m/<id>/index.html` that sends the browser on to `to` (relative): a `<meta http-equiv=
+    "refresh">` and a plain link, with `note` after the link and `extra` (trusted HTML) below; no script,
+    under a CSP that allows nothing."""
+    e = html.escape
+    head = f'<link rel="canonical" href="{e(canonical, quote=True)}">' if canonical else ""
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{STUB_CSP}">'
+        f'<meta http-equiv="refresh" content="0; url={e(to, quote=True)}">{head}'
+        f"<title>Message {message_id}</title></head>"
+        f'<body><p><a href="{e(to, quote=True)}">Message {message_id}</a>{note}</p>{extra}'
+        "</body></html>\n"
+    ).encode()

@@ -11,12 +11,11 @@ few queries per batch; each says it was accessed on the day its permalink was fi
 
 from __future__ import annotations
 
-import html
 from datetime import date
 from typing import TYPE_CHECKING
 
 from archive import views
-from publish.links import STUB_CSP, link_to
+from publish.links import link_to, redirect_page
 from publish.render import CITE_BUILDERS
 from web import urls
 from web.routes.messages import build_citations
@@ -59,7 +58,7 @@ def write_permalinks(b: SiteBuilder, ids: list[int]) -> None:
     for mid, (file, where, fp) in todo.items():
         files = []
         if mid in cites:
-            citation = cites[mid][0]
+            citation = cites[mid]
             for ext, build in CITE_BUILDERS.items():
                 name = f"m/{mid}/cite.{ext}"
                 b.writer.write(name, build(citation).encode())
@@ -76,18 +75,5 @@ def write_permalinks(b: SiteBuilder, ids: list[int]) -> None:
 def stub(message_id: int, to: str, canonical: str, cites: bool) -> bytes:
     """The page at `m/<id>/index.html`: a redirect to the message in its timeline (`to`, relative), with a
     plain link there and to the citation files."""
-    e = html.escape
-    head = f'<link rel="canonical" href="{e(canonical, quote=True)}">' if canonical else ""
-    links = (
-        '<p>Cite: <a href="cite.bib">BibTeX</a> · <a href="cite.json">CSL-JSON</a> · <a href="cite.ris">RIS</a></p>'
-        if cites
-        else ""
-    )
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{STUB_CSP}">'
-        f'<meta http-equiv="refresh" content="0; url={e(to, quote=True)}">{head}'
-        f"<title>Message {message_id}</title></head>"
-        f'<body><p><a href="{e(to, quote=True)}">Message {message_id}</a>, in its timeline.</p>{links}'
-        "</body></html>\n"
-    ).encode()
+    links = '<p>Cite: <a href="cite.bib">BibTeX</a> · <a href="cite.json">CSL-JSON</a> · <a href="cite.ris">RIS</a></p>'
+    return redirect_page(message_id, to, canonical, ", in its timeline.", links if cites else "")

@@ -334,8 +334,9 @@ def test_citations_built_in_a_batch_are_those_of_each_permalink(community: Commu
     for mid in ids:
         page = build_message_page(conn, settings, mid, None, day)
         if page["citation"] is not None:
-            singly[mid] = (build_citation(settings, page, day), len(page["revisions"]))
+            singly[mid] = build_citation(settings, page, day)
+            assert singly[mid].versions == len(page["revisions"])
     assert batch == singly
-    assert batch[int(community.edited)][1] == 3 and batch[int(community.edited)][0].version == 3
+    assert batch[int(community.edited)].versions == 3 and batch[int(community.edited)].version == 3
     assert int(community.deleted) not in batch and int(community.taken_down) not in batch
-    assert batch[int(community.hello)][0].plain_text.startswith("hello world from @")
+    assert batch[int(community.hello)].plain_text.startswith("hello world from @")

@@ -91,33 +91,30 @@ def citation_of(
 
 def build_citations(
     conn: sqlite3.Connection, settings: Settings, ids: list[int], accessed: dict[int, date]
-) -> dict[int, tuple[cite.Citation, int]]:
+) -> dict[int, cite.Citation]:
     """The citations of many messages at their current version, as their permalinks give them (a few
-    queries for all of them: a static copy writes one per message), with each one's version count.
+    queries for all of them: a static copy writes one per message).
     Tombstones and unknown ids are left out; `accessed` gives the day each was accessed (default today)."""
     rows = views.find_messages(conn, ids)
     extras = views.details(conn, list(rows))
     versions = views.version_counts(conn, rows)
     channels = views.find_channels(conn, {r["channel_id"] for r in rows.values()})
-    out: dict[int, tuple[cite.Citation, int]] = {}
+    out: dict[int, cite.Citation] = {}
     for mid, row in rows.items():
         message = present.message(row, extras.get(mid))
         if message["tombstone"] is not None:
             continue
         c = channels.get(row["channel_id"])
         n = versions[mid]
-        out[mid] = (
-            citation_of(
-                settings,
-                message,
-                version=n,
-                versions=n,
-                guild=c["guild_name"] if c else None,
-                channel=present.channel(c)["name"] if c else str(row["channel_id"]),
-                timestamp_ms=row["ts"],
-                accessed=accessed.get(mid),
-            ),
-            n,
+        out[mid] = citation_of(
+            settings,
+            message,
+            version=n,
+            versions=n,
+            guild=c["guild_name"] if c else None,
+            channel=present.channel(c)["name"] if c else str(row["channel_id"]),
+            timestamp_ms=row["ts"],
+            accessed=accessed.get(mid),
         )
     return out
 
