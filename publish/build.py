@@ -18,7 +18,7 @@ from publish.inputs import Inputs
 from publish.landing import write_landing
 from publish.plan import Plan, build_plan, split_parts, walk
 from publish.render import Renderer
-from publish.search_index import write_bundle
+from publish.search_index import documents, write_bundle
 from publish.site import SiteBuilder
 from publish.writer import Folder, SiteWriter, WriteCounts
 from web.settings import Settings
@@ -165,10 +165,10 @@ def _part_reports(writer: SiteWriter, plans: list[Plan], split_by: str | None) -
 
 
 def _records_digest(plan: Plan) -> str:
-    """A digest of every search record of a part, in order: Pagefind runs again only when it changes."""
+    """A digest of every search page of a part, in order: Pagefind runs again only when it changes."""
     h = hashlib.blake2b(digest_size=16)
-    for r in plan.records:
-        h.update(r.document().encode())
+    for name, text in documents(plan.records):
+        h.update(name.encode() + b"\0" + text.encode())
     return h.hexdigest()
 
 

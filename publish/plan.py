@@ -101,8 +101,7 @@ def walk(conn: sqlite3.Connection, batch: int = 500) -> dict[int, Run]:
                 run.threads.append(r["ref_channel_id"] if r["ref_kind"] == "thread" else None)
                 run.ids.append(r["id"])
                 run.years.append((present.iso(r["ts"]) or "0000")[:4])
-                url = f"m/{r['id']}/index.html"
-                run.records.append(build_record(message, name, r.get("flags") or 0, url))
+                run.records.append(build_record(message, name, r.get("flags") or 0))
             if not has_newer:
                 break
             cursor = rows[-1]["id"]

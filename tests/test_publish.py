@@ -7,16 +7,20 @@ unchanged republish rewrites nothing, and a policy change removes what is now wi
 
 from __future__ import annotations
 
+import gzip
+import html
 import json
 import re
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from publish import PublishError, publish_site
 from publish.links import CSP, STUB_CSP
 from publish.paths import SiteMap
+from publish.search_index import SearchRecord, documents, filter_counts, group, group_document
 from tests.publish_site import archive_ids, copy_site, exclude_channel, link_problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,6 +131,53 @@ def test_publish_after_a_policy_change_removes_what_is_withheld(
     assert files - {".hallway-site.json"} == set(manifest)
     phrase = "fixed the bucket link, it moved under /tokenizers/"  # a #research message
     assert not [f for f in files if phrase.encode() in (out2 / f).read_bytes()]
+    # Pagefind's files are gzipped: the search index is read as the browser reads it
+    plain = {f: _gunzip((out2 / f).read_bytes()) for f in files if f.startswith("pagefind/")}
+    assert sum(1 for b in plain.values() if b.startswith(b"pagefind_dcd")) > 10
+    assert [f for f, b in plain.items() if phrase.encode() in b] == []
+    counts = json.loads((out2 / "pagefind" / "hallway-counts.json").read_text())
+    assert "research" not in counts["channel"] and "research" in _counts(out)["channel"]
+
+
+def _gunzip(data: bytes) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except OSError:
+        return data
+
+
+def _counts(out: Path) -> dict[str, dict[str, int]]:
+    return json.loads((out / "pagefind" / "hallway-counts.json").read_text())  # type: ignore[no-any-return]
+
+
+def _record(i: int, channel: str, ts: str, author: str = "a", has: tuple[str, ...] = ()) -> SearchRecord:
+    return SearchRecord(str(i), author, channel, ts, has, f"text {i}")
+
+
+def test_search_groups_are_stretches_of_one_channel_and_one_month() -> None:
+    records = [_record(1, "x", "2024-01-30T10:00:00+00:00"), _record(2, "x", "2024-01-31T10:00:00+00:00"),
+               _record(3, "x", "2024-01-31T11:00:00+00:00"), _record(4, "x", "2024-02-01T00:00:00+00:00"),
+               _record(5, "y", "2024-02-01T00:00:01+00:00")]  # fmt: skip
+    assert [[r.id for r in g] for g in group(records, size=2)] == [["1", "2"], ["3"], ["4"], ["5"]]
+    assert [name for name, _ in documents(records)] == ["g/1.html", "g/4.html", "g/5.html"]
+
+
+def test_search_group_document_escapes_and_carries_each_message_in_its_heading() -> None:
+    hostile = 'a"><script>alert(1)</script>~x'
+    records = [_record(7, "x", "2024-01-30T10:00:00+00:00", hostile, ("link", "code")),
+               _record(8, "x", "2024-01-30T11:00:00+00:00", "b")]  # fmt: skip
+    doc = group_document(records)
+    assert "<script>" not in doc
+    ids = [html.unescape(m) for m in re.findall(r'<h2 id="([^"]*)"></h2>', doc)]
+    assert ids == ["m7~2024-01-30T10:00:00+00:00~link,code~" + quote(hostile, safe=""),
+                   "m8~2024-01-30T11:00:00+00:00~~b"]  # fmt: skip
+    assert not re.search(r"\s", ids[0])
+    filters = re.findall(r'data-pagefind-filter="(\w+)">([^<]*)<', doc)
+    assert sorted((k, html.unescape(v)) for k, v in filters) == sorted([
+        ("channel", "x"), ("month", "2024-01"), ("year", "2024"), ("author", hostile), ("author", "b"),
+        ("has", "code"), ("has", "link")])  # fmt: skip
+    assert filter_counts(records)["has"] == {"link": 1, "code": 1}
+    assert filter_counts(records)["author"] == {hostile: 1, "b": 1}
 
 
 def test_sitemap_maps_server_cursors_onto_fixed_pages() -> None:

@@ -108,6 +108,90 @@ def test_static_search_filter_by_channel_and_hint(chromium: Any, site_url: str) 
     v.context.close()
 
 
+def _all_hits(pg: Any) -> list[tuple[str, str, str]]:
+    """(message id, author, channel) of every hit, pressing "More results" until there are no more."""
+    while pg.locator("#search-more").is_visible():
+        n = pg.locator("#search-results .hit").count()
+        pg.click("#search-more")
+        pg.wait_for_function(
+            "(n) => document.querySelectorAll('#search-results .hit').length > n"
+            " || document.getElementById('search-more').hidden",
+            arg=n,
+        )
+    return [
+        tuple(h)
+        for h in pg.evaluate("""() => [...document.querySelectorAll('#search-results .hit')]
+        .map((li) => [li.querySelector('a.hit-link').getAttribute('href').split('/').at(-2),
+                      li.querySelector('.author').textContent,
+                      /in #(.*) · /.exec(li.querySelector('.hit-meta').textContent)[1]])""")
+    ]
+
+
+@pytest.fixture(scope="module")
+def records(sample_site: tuple[Path, Path, object]) -> list[Any]:
+    """The site's search records, as the build made them from the archive."""
+    import archive
+    from publish.plan import Part, build_plan, walk
+
+    conn = archive.connect(sample_site[0] / archive.ARCHIVE_FILE, readonly=True)
+    try:
+        return build_plan(walk(conn), 50, Part()).records
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "wanted"),
+    [
+        ('from:"Odile Marr-Ruiz"', lambda r: r.author == "Odile Marr-Ruiz"),
+        ("has:link", lambda r: "link" in r.has),
+        ('from:"Sunniva Falk" has:code', lambda r: r.author == "Sunniva Falk" and "code" in r.has),
+        ("in:research during:2023", lambda r: r.channel == "research" and r.timestamp.startswith("2023")),
+    ],
+    ids=["from", "has", "from+has", "in+during"],
+)
+def test_static_filters_are_exact_per_message(
+    chromium: Any, site_url: str, records: list[Any], query: str, wanted: Any
+) -> None:
+    # Pagefind filters whole groups of messages; the search page keeps only the messages that pass.
+    v = Visit(chromium, site_url)
+    expected = sorted(r.id for r in records if wanted(r))
+    assert expected
+    _search(v.page, query)
+    hits = _all_hits(v.page)
+    assert sorted(h[0] for h in hits) == expected
+    assert (
+        v.page.locator("#results-h").inner_text()
+        == f"{len(expected)} result{'s' if len(expected) > 1 else ''}"
+    )
+    assert (v.problems, v.other_hosts) == ([], [])
+    v.context.close()
+
+
+def test_static_words_and_author_keep_only_that_authors_matching_messages(
+    chromium: Any, site_url: str, records: list[Any]
+) -> None:
+    v = Visit(chromium, site_url)
+    _search(v.page, "tokenizer")
+    everyone = _all_hits(v.page)
+    _search(v.page, 'tokenizer from:"Zinnia Oduya"')
+    hers = _all_hits(v.page)
+    texts = {r.id: r.text.lower() for r in records}
+    assert {h[1] for h in everyone} > {"Zinnia Oduya"}  # others wrote it too, in the same groups
+    assert hers and {h[1] for h in hers} == {"Zinnia Oduya"}
+    assert sorted(hers) == sorted(h for h in everyone if h[1] == "Zinnia Oduya")
+    # every message of hers with the word is found (stemming may find more: "tokenizers")
+    assert {r.id for r in records if r.author == "Zinnia Oduya" and "tokenizer" in texts[r.id]} <= {
+        h[0] for h in hers
+    }
+    marks = v.page.locator("#search-results .hit mark").all_inner_texts()
+    assert marks and all("token" in m.lower() for m in marks)  # a word, or a word holding it (a URL)
+    option = v.page.locator('#filter-author option[value="Odile Marr-Ruiz"]').inner_text()
+    assert option == f"Odile Marr-Ruiz ({sum(1 for r in records if r.author == 'Odile Marr-Ruiz')})"
+    assert (v.problems, v.other_hosts) == ([], [])
+    v.context.close()
+
+
 def test_static_conversation_and_feed_links(chromium: Any, site_url: str) -> None:
     v = Visit(chromium, site_url)
     pg = v.page

@@ -1,6 +1,10 @@
 // Search for the static copy of the archive: Pagefind runs in the browser; the words people type on the
 // server (from:, in:, has:, during:) become Pagefind filters where they can, and a hint where they can't.
 // Every piece of chat text reaches the page through textContent, never as HTML.
+// A Pagefind page is a group of messages (publish/search_index.py): each message is a section that starts
+// at an empty heading whose id reads `m<id>~<timestamp>~<has,…>~<author>`. A result's content is split at
+// those headings; a message is a hit when it holds a matched word (or, with no words, when it passes the
+// filters), and the author and has filters, which Pagefind applies per group, are applied to it here.
 const root = new URL("../", import.meta.url);
 const HAS_ALIASES = { attachment: "file", attachments: "file", audio: "sound", img: "image", links: "link" };
 const UNSUPPORTED = ["before", "after", "mentions", "is", "pinned", "edited", "author", "on"];
@@ -14,25 +18,62 @@ const hintsList = $("search-hints");
 const list = $("search-results");
 const heading = $("results-h");
 const more = $("search-more");
+const EXCERPT = 30; // words of a message shown around its first matched word
 let pagefind = null;
 let available = {};
-let pending = [];
+let pending = []; // groups not read yet
+let ready = []; // hits read but not shown yet
+let shown = 0;
+let current = null; // the search on screen (a newer one makes an older one stop)
 let searches = 0;
 
-function plain(fragment) {
-  // Pagefind excerpts are text with <mark> around matches; anything else in them is shown as text.
-  return new DOMParser().parseFromString(fragment, "text/html").documentElement.textContent || "";
+function section(anchor) {
+  // `m<id>~<timestamp>~<has,…>~<author, percent-encoded>`
+  const m = /^m(\d{1,20})~([^~]*)~([^~]*)~([\s\S]*)$/.exec(anchor.id || "");
+  if (!m) return null;
+  let author = m[4];
+  try { author = decodeURIComponent(author); } catch (e) { /* shown as it is */ }
+  return { id: m[1], date: m[2], has: m[3] ? m[3].split(",") : [], author, at: anchor.location };
 }
 
-function excerptNodes(excerpt) {
+function passes(message, channel, filters) {
+  const want = (kind, values) => !filters[kind] || filters[kind].any.some((v) => values.includes(v));
+  return want("author", [message.author]) && want("has", message.has) && want("channel", [channel])
+    && want("month", [message.date.slice(0, 7)]) && want("year", [message.date.slice(0, 4)]);
+}
+
+function hitsOf(data, filters, term) {
+  // The messages of one result that hold a matched word (all of them when there are no words) and pass
+  // every filter, each with its words and the positions of the matched ones.
+  const words = data.content.includes("\u200B") ? data.content.split("\u200B") : data.content.split(/[\r\n\s]+/g);
+  const parts = (data.anchors || []).map(section).filter(Boolean).sort((a, b) => a.at - b.at);
+  const channel = (data.meta || {}).channel || "";
+  const found = new Set(data.locations || []);
   const out = [];
-  let marked = false;
-  for (const piece of String(excerpt || "").split(/(<mark>|<\/mark>)/)) {
-    if (piece === "<mark>") { marked = true; continue; }
-    if (piece === "</mark>") { marked = false; continue; }
-    const text = document.createTextNode(plain(piece));
-    if (marked) { const m = document.createElement("mark"); m.appendChild(text); out.push(m); } else out.push(text);
+  parts.forEach((m, i) => {
+    const end = i + 1 < parts.length ? parts[i + 1].at : words.length;
+    const marks = [];
+    for (let at = m.at; at < end; at += 1) if (found.has(at)) marks.push(at - m.at);
+    if ((term && marks.length === 0) || !passes(m, channel, filters)) return;
+    out.push({ ...m, channel, words: words.slice(m.at, end), marks });
+  });
+  return out;
+}
+
+function excerptNodes(hit) {
+  // The words around the first matched one, matched words in <mark>, all as text nodes.
+  const first = hit.marks.length ? hit.marks[0] : 0;
+  const start = Math.max(0, Math.min(first - 8, hit.words.length - EXCERPT));
+  const end = Math.min(hit.words.length, start + EXCERPT);
+  const marked = new Set(hit.marks);
+  const out = [];
+  if (start > 0) out.push(document.createTextNode("… "));
+  for (let i = start; i < end; i += 1) {
+    const text = document.createTextNode(hit.words[i]);
+    if (marked.has(i)) { const m = document.createElement("mark"); m.appendChild(text); out.push(m); } else out.push(text);
+    if (i + 1 < end) out.push(document.createTextNode(" "));
   }
+  if (end < hit.words.length) out.push(document.createTextNode(" …"));
   return out;
 }
 
@@ -94,25 +135,24 @@ function showHints(hints) {
   hintsList.hidden = hints.length === 0;
 }
 
-function hit(data) {
+function hit(h) {
   const li = document.createElement("li");
   li.className = "hit";
   const meta = document.createElement("p");
   meta.className = "hit-meta";
   const who = document.createElement("span");
   who.className = "author";
-  who.textContent = data.meta.author || "Unknown author";
+  who.textContent = h.author || "Unknown author";
   const time = document.createElement("time");
-  time.dateTime = data.meta.date || "";
-  time.textContent = (data.meta.date || "").replace("T", " ").slice(0, 16) + " UTC";
-  meta.append(who, document.createTextNode(` in #${data.meta.channel || "?"} · `), time);
+  time.dateTime = h.date;
+  time.textContent = h.date.replace("T", " ").slice(0, 16) + " UTC";
+  meta.append(who, document.createTextNode(` in #${h.channel || "?"} · `), time);
   const snippet = document.createElement("p");
   snippet.className = "snippet";
   const link = document.createElement("a");
   link.className = "hit-link";
-  const sub = (data.sub_results || [])[0];
-  link.href = sub && sub.url ? sub.url : data.url;
-  link.append(...excerptNodes(sub && sub.excerpt ? sub.excerpt : data.excerpt));
+  link.href = new URL(`m/${h.id}/index.html`, root).pathname;
+  link.append(...excerptNodes(h));
   if (!link.textContent.trim()) link.textContent = "(no text)";
   snippet.appendChild(link);
   li.append(meta, snippet);
@@ -120,10 +160,28 @@ function hit(data) {
 }
 
 async function showMore() {
-  const batch = pending.splice(0, PAGE);
-  const datas = await Promise.all(batch.map((r) => r.data()));
-  list.append(...datas.map(hit));
-  more.hidden = pending.length === 0;
+  // Read groups until a page of hits is ready (a group may hold none once author and has are applied).
+  const query = current;
+  while (ready.length < PAGE && pending.length) {
+    const batch = pending.splice(0, 8);
+    const datas = await Promise.all(batch.map((r) => r.data()));
+    if (query !== current) return; // a newer search took over
+    for (const data of datas) {
+      const hits = hitsOf(data, query.filters, query.term);
+      ready.push(...hits);
+    }
+    // groups of different channels overlap in time: order what has been read by date
+    if (query.sort === "newest") ready.sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
+    if (query.sort === "oldest") ready.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  }
+  const page = ready.splice(0, PAGE);
+  list.append(...page.map(hit));
+  shown += page.length;
+  const open = ready.length > 0 || pending.length > 0;
+  more.hidden = !open;
+  heading.textContent = `${shown.toLocaleString("en")}${open ? "+" : ""} result${shown === 1 && !open ? "" : "s"}`;
+  heading.hidden = false;
+  status.textContent = shown ? "" : "Nothing matched. Try fewer words, or remove a filter.";
 }
 
 async function run() {
@@ -140,18 +198,25 @@ async function run() {
   if (!parsed.term && Object.keys(parsed.filters).length === 0) {
     heading.hidden = true;
     status.textContent = q ? "Nothing to search for: add words or a filter." : "Type words to find messages.";
+    current = null;
+    finished();
     return;
   }
   const options = { filters: parsed.filters };
-  if (sort === "newest") options.sort = { date: "desc" };
+  if (sort === "newest") options.sort = { last: "desc" }; // groups by their newest message
   if (sort === "oldest") options.sort = { date: "asc" };
+  const query = { ...parsed, sort };
+  current = query;
   const search = await pagefind.search(parsed.term || null, options);
+  if (query !== current) return;
   pending = search.results.slice();
-  const n = search.results.length;
-  heading.textContent = `${n.toLocaleString("en")} result${n === 1 ? "" : "s"}`;
-  heading.hidden = false;
-  status.textContent = n ? "" : "Nothing matched. Try fewer words, or remove a filter.";
+  ready = [];
+  shown = 0;
   await showMore();
+  if (query === current) finished();
+}
+
+function finished() {
   searches += 1;
   document.body.setAttribute("data-searches", String(searches)); // finished searches, for tests and tools
 }
@@ -182,7 +247,10 @@ async function start() {
   try {
     pagefind = await import(new URL("pagefind/pagefind.js", root).href);
     await pagefind.options({ baseUrl: root.pathname });
-    available = await pagefind.filters();
+    // messages per filter value (Pagefind's own counts are of groups)
+    const counts = await fetch(new URL("pagefind/hallway-counts.json", root));
+    if (!counts.ok) throw new Error(`hallway-counts.json: ${counts.status}`);
+    available = await counts.json();
   } catch (e) {
     status.textContent = "Search could not start here (browsers block it on file:// pages; serve the folder over HTTP).";
     return;
