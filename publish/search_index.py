@@ -133,7 +133,7 @@ def write_bundle(records: list[SearchRecord], staging: Path, group_size: int = G
     folder = staging / "records"
     files = FileWrites()  # written by the site's writer threads
     for name, text in documents(records, group_size):
-        files.put(folder / name, text.encode())
+        files.put(folder / name, text.encode(), fresh=True)
     files.close()
     try:
         asyncio.run(_index(folder, staging / BUNDLE))

@@ -40,3 +40,62 @@ def test_a_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     assert (
         str(e.value) == f"{out / 'c/index.html/p/1/index.html'}: could not write the file (Not a directory)"
     )
+
+
+def test_a_new_file_left_half_written_by_a_crash_is_written_again(tmp_path: Path) -> None:
+    # New files are written in place (no rename): the manifest is what makes that safe.
+    out = tmp_path / "site"
+    w = SiteWriter(out, force=False)
+    w.write("a/index.html", b"old page")
+    w.finish({}, {})
+    crashed = SiteWriter(out, force=False)
+    crashed.write("b/index.html", b"new page, whole")
+    crashed.write("a/index.html", b"changed page")
+    crashed._io.close()  # the build dies here: its files are on disk, its manifest never written
+    (out / "b/index.html").write_bytes(b"new pa")  # … one of them cut short
+    again = SiteWriter(out, force=False)
+    again.write("b/index.html", b"new page, whole")
+    again.write("a/index.html", b"old page")
+    counts = again.finish({}, {})
+    assert (out / "b/index.html").read_bytes() == b"new page, whole"
+    assert (out / "a/index.html").read_bytes() == b"old page"
+    assert (counts.written, counts.unchanged) == (2, 0)
+    assert sorted(p.name for p in out.iterdir()) == [".hallway-site.json", "a", "b"]
+
+
+def test_what_a_build_that_died_wrote_and_the_next_one_has_not_is_deleted(tmp_path: Path) -> None:
+    # The build that died rendered a page that is withheld by the time of the next build.
+    out = tmp_path / "site"
+    w = SiteWriter(out, force=False)
+    w.write("c/1/index.html", b"channel one")
+    w.write("c/2/index.html", b"channel two")
+    w.finish({}, {})
+    crashed = SiteWriter(out, force=False)
+    crashed.write("c/1/index.html", b"channel one, with a message since withheld")
+    crashed.write("m/9/index.html", b"the message since withheld")
+    crashed._io.close()
+    (out / "c/1/index.html.tmp").write_bytes(b"half")  # a rename that never happened
+    again = SiteWriter(out, force=False)
+    assert again.suspect == {"c/1/index.html", "m/9/index.html", "c/1/index.html.tmp"}
+    assert not again.had("c/1/index.html") and again.had("c/2/index.html")  # not kept as it is
+    again.keep("c/2/index.html")
+    counts = again.finish({}, {})  # c/1 is withheld now too
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == [".hallway-site.json", "c/2/index.html"]
+    assert counts.removed == 3
+
+
+def test_a_first_build_that_died_is_taken_up_again(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    crashed = SiteWriter(out, force=False)
+    crashed.write("a/index.html", b"a")
+    crashed.write("b/index.html", b"b")
+    crashed._io.close()  # no manifest yet: only the mark says the folder is a site being built
+    again = SiteWriter(out, force=False)
+    assert again.suspect == {"a/index.html", "b/index.html"}
+    again.write("a/index.html", b"a")
+    again.finish({}, {})
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        ".hallway-site.json",
+        "a/index.html",
+    ]
