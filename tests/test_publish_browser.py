@@ -192,6 +192,24 @@ def test_static_words_and_author_keep_only_that_authors_matching_messages(
     v.context.close()
 
 
+def test_static_words_must_all_be_in_the_message_not_just_in_its_page(
+    chromium: Any, site_url: str, records: list[Any]
+) -> None:
+    # Pagefind matches the words anywhere in a page of messages; the page keeps the messages with both.
+    v = Visit(chromium, site_url)
+    _search(v.page, "tokenizer whitespace")
+    hits = {h[0] for h in _all_hits(v.page)}
+    both = {
+        r.id
+        for r in records
+        if re.search(r"\btoken", r.text, re.I) and re.search(r"\bwhitespac", r.text, re.I)
+    }
+    either = {r.id for r in records if re.search(r"\btoken|\bwhitespac", r.text, re.I)}
+    assert hits == both and len(either) > len(both) > 0
+    assert (v.problems, v.other_hosts) == ([], [])
+    v.context.close()
+
+
 def test_static_conversation_and_feed_links(chromium: Any, site_url: str) -> None:
     v = Visit(chromium, site_url)
     pg = v.page

@@ -42,9 +42,16 @@ function passes(message, channel, filters) {
     && want("month", [message.date.slice(0, 7)]) && want("year", [message.date.slice(0, 4)]);
 }
 
-function hitsOf(data, filters, term) {
+function units(term) {
+  // The words and "phrases" of a search, each of which a message must hold.
+  return [...new Set((term.match(/"[^"]*"?|\S+/g) || []).map((u) => u.toLowerCase()))];
+}
+
+function hitsOf(data, filters, term, each) {
   // The messages of one result that hold a matched word (all of them when there are no words) and pass
-  // every filter, each with its words and the positions of the matched ones.
+  // every filter, each with its words and the positions of the matched ones. Pagefind matches every
+  // word somewhere in the page; with several words, `each` holds where each one matched on its own, and
+  // a message must hold them all.
   const words = data.content.includes("\u200B") ? data.content.split("\u200B") : data.content.split(/[\r\n\s]+/g);
   const parts = (data.anchors || []).map(section).filter(Boolean).sort((a, b) => a.at - b.at);
   const channel = (data.meta || {}).channel || "";
@@ -55,6 +62,7 @@ function hitsOf(data, filters, term) {
     const marks = [];
     for (let at = m.at; at < end; at += 1) if (found.has(at)) marks.push(at - m.at);
     if ((term && marks.length === 0) || !passes(m, channel, filters)) return;
+    if (each && !each.every((places) => places.some((at) => at >= m.at && at < end))) return;
     out.push({ ...m, channel, words: words.slice(m.at, end), marks });
   });
   return out;
@@ -159,17 +167,23 @@ function hit(h) {
   return li;
 }
 
+async function wordPlaces(each, id) {
+  // Where each word (or phrase) of the search matched in one result, from its own search.
+  return Promise.all(each.map(async (results) => {
+    const r = results.get(id);
+    return r ? (await r.data()).locations || [] : [];
+  }));
+}
+
 async function showMore() {
   // Read groups until a page of hits is ready (a group may hold none once author and has are applied).
   const query = current;
   while (ready.length < PAGE && pending.length) {
     const batch = pending.splice(0, 8);
     const datas = await Promise.all(batch.map((r) => r.data()));
+    const eachs = await Promise.all(batch.map((r) => (query.each ? wordPlaces(query.each, r.id) : null)));
     if (query !== current) return; // a newer search took over
-    for (const data of datas) {
-      const hits = hitsOf(data, query.filters, query.term);
-      ready.push(...hits);
-    }
+    datas.forEach((data, i) => ready.push(...hitsOf(data, query.filters, query.term, eachs[i])));
     // groups of different channels overlap in time: order what has been read by date
     if (query.sort === "newest") ready.sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
     if (query.sort === "oldest") ready.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
@@ -207,8 +221,11 @@ async function run() {
   if (sort === "oldest") options.sort = { date: "asc" };
   const query = { ...parsed, sort };
   current = query;
-  const search = await pagefind.search(parsed.term || null, options);
+  const words = units(parsed.term);
+  const [search, ...each] = await Promise.all([parsed.term || null, ...(words.length > 1 ? words : [])]
+    .map((t) => pagefind.search(t, options)));
   if (query !== current) return;
+  query.each = each.length ? each.map((s) => new Map(s.results.map((r) => [r.id, r]))) : null;
   pending = search.results.slice();
   ready = [];
   shown = 0;
