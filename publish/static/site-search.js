@@ -278,7 +278,7 @@ async function start() {
   if (["newest", "oldest"].includes(params.get("sort"))) sortBox.value = params.get("sort");
   form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
   sortBox.addEventListener("change", run);
-  more.addEventListener("click", showMore);
+  more.addEventListener("click", () => { more.disabled = true; showMore().finally(() => { more.disabled = false; }); });
   if (box.value) await run();
   document.body.setAttribute("data-search-ready", "true");
 }
