@@ -4,6 +4,7 @@ and time to the first search result in Chromium (the site served by `python -m h
     python bench/publish_bench.py --size 10k [--split]
     python bench/publish_bench.py --size 100k --no-browser
     python bench/publish_bench.py --size 1m --split-only --no-browser   # one split build (and a rebuild)
+    python bench/publish_bench.py --split-only --corpus bench/cache/corpus-1m --data DATA  # already ingested
 
 Rebuilds: unchanged; after a newer export holding 1% new messages (as DCE `--after`); and after a full
 re-export with 1% more (every old message is then seen in one more export, which its permalink shows).
@@ -97,14 +98,18 @@ def main() -> None:
         action="store_true",
         help="only the site split by year: full build, unchanged republish, +1%% new messages",
     )
+    ap.add_argument("--corpus", type=Path, help="an export folder to use instead of generating one")
+    ap.add_argument("--data", type=Path, help="… and its ingested data dir (changed: the +1%% is ingested)")
     args = ap.parse_args()
     total = parse_size(args.size)
     work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
     try:
-        corpus = work / "corpus"
-        generate(total, corpus, single=False, partition=0, seed=7)
-        data = work / "data"
-        run_ingest([corpus], data)
+        corpus = args.corpus or work / "corpus"
+        if args.corpus is None:
+            generate(total, corpus, single=False, partition=0, seed=7)
+        data = args.data or work / "data"
+        if args.data is None:
+            run_ingest([corpus], data)
         site = work / "site"
         if args.split_only:
             _split_only(corpus, data, work)
