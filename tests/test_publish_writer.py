@@ -28,11 +28,21 @@ def test_a_file_written_twice_in_one_build_holds_the_second_bytes(tmp_path: Path
     assert [p for p in out.rglob("*.tmp")] == []
 
 
+def _built(out: Path, files: dict[str, bytes], *, dies: bool = False) -> SiteWriter:
+    """A build that writes `files` and ends (or dies before its manifest, with its files on disk)."""
+    w = SiteWriter(out, force=False)
+    for file, data in files.items():
+        w.write(file, data)
+    if dies:
+        w._io.close()
+    else:
+        w.finish({}, {})
+    return w
+
+
 def test_a_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    w = SiteWriter(out, force=False)
-    w.write("c/index.html", b"a page")
-    w.finish({}, {})
+    _built(out, {"c/index.html": b"a page"})
     w = SiteWriter(out, force=False)
     w.write("c/index.html/p/1/index.html", b"under a file")  # its folder would be a file
     with pytest.raises(PublishError) as e:
@@ -45,13 +55,8 @@ def test_a_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
 def test_a_new_file_left_half_written_by_a_crash_is_written_again(tmp_path: Path) -> None:
     # New files are written in place (no rename): the manifest is what makes that safe.
     out = tmp_path / "site"
-    w = SiteWriter(out, force=False)
-    w.write("a/index.html", b"old page")
-    w.finish({}, {})
-    crashed = SiteWriter(out, force=False)
-    crashed.write("b/index.html", b"new page, whole")
-    crashed.write("a/index.html", b"changed page")
-    crashed._io.close()  # the build dies here: its files are on disk, its manifest never written
+    _built(out, {"a/index.html": b"old page"})
+    _built(out, {"b/index.html": b"new page, whole", "a/index.html": b"changed page"}, dies=True)
     (out / "b/index.html").write_bytes(b"new pa")  # … one of them cut short
     again = SiteWriter(out, force=False)
     again.write("b/index.html", b"new page, whole")
@@ -66,14 +71,9 @@ def test_a_new_file_left_half_written_by_a_crash_is_written_again(tmp_path: Path
 def test_what_a_build_that_died_wrote_and_the_next_one_has_not_is_deleted(tmp_path: Path) -> None:
     # The build that died rendered a page that is withheld by the time of the next build.
     out = tmp_path / "site"
-    w = SiteWriter(out, force=False)
-    w.write("c/1/index.html", b"channel one")
-    w.write("c/2/index.html", b"channel two")
-    w.finish({}, {})
-    crashed = SiteWriter(out, force=False)
-    crashed.write("c/1/index.html", b"channel one, with a message since withheld")
-    crashed.write("m/9/index.html", b"the message since withheld")
-    crashed._io.close()
+    _built(out, {"c/1/index.html": b"channel one", "c/2/index.html": b"channel two"})
+    since = {"c/1/index.html": b"channel one, with a message since withheld", "m/9/index.html": b"withheld"}
+    _built(out, since, dies=True)
     (out / "c/1/index.html.tmp").write_bytes(b"half")  # a rename that never happened
     again = SiteWriter(out, force=False)
     assert again.suspect == {"c/1/index.html", "m/9/index.html", "c/1/index.html.tmp"}
@@ -87,10 +87,7 @@ def test_what_a_build_that_died_wrote_and_the_next_one_has_not_is_deleted(tmp_pa
 
 def test_a_first_build_that_died_is_taken_up_again(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    crashed = SiteWriter(out, force=False)
-    crashed.write("a/index.html", b"a")
-    crashed.write("b/index.html", b"b")
-    crashed._io.close()  # no manifest yet: only the mark says the folder is a site being built
+    _built(out, {"a/index.html": b"a", "b/index.html": b"b"}, dies=True)  # no manifest: only the mark
     again = SiteWriter(out, force=False)
     assert again.suspect == {"a/index.html", "b/index.html"}
     again.write("a/index.html", b"a")
