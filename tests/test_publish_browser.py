@@ -4,6 +4,7 @@ feed link; and the XSS corpus of the hardening tests rendered as static pages, w
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -278,4 +279,48 @@ def test_static_xss_corpus_never_runs(
     assert [p for p in v.problems if "XSS" in p or "dialog" in p] == []
     if not bypass_csp:
         assert v.problems == [] and v.other_hosts == []
+    v.context.close()
+
+
+def _searched(pg: Any, query: str) -> None:
+    """Search and wait until the search has finished, found or not."""
+    pg.goto(f"search/index.html?q={query}")
+    pg.wait_for_selector("body[data-searches]")
+
+
+def test_static_phrase_must_be_whole_in_one_message_not_run_on_into_the_next(
+    chromium: Any, site_url: str, records: list[Any]
+) -> None:
+    # A page of messages is one text for Pagefind: the last word of one message and the first of the next
+    # are a phrase to it. The page shows a phrase only where one message holds all of it.
+    from publish.search_index import group
+
+    def words(text: str) -> list[str]:
+        return re.findall(r"[a-z]+", text.lower())
+
+    texts = [" " + " ".join(words(r.text)) + " " for r in records]
+    pairs = [
+        (a, b)
+        for g in group(records)
+        for a, b in itertools.pairwise(g)
+        if re.search(r"[a-z]{4,}[.!?]?$", a.text.lower()) and re.match(r"[a-z]{4,}\b", b.text.lower())
+    ]
+    a, b = next(
+        (a, b) for a, b in pairs if not any(f" {words(a.text)[-1]} {words(b.text)[0]} " in t for t in texts)
+    )
+    v = Visit(chromium, site_url)
+    _searched(v.page, f'"{words(a.text)[-1]} {words(b.text)[0]}"')
+    assert v.page.locator("#search-results .hit").count() == 0
+    assert (
+        v.page.locator("#search-status").inner_text()
+        == "Nothing matched. Try fewer words, or remove a filter."
+    )
+    inside = " ".join(words(a.text)[-2:])  # the end of the first message: a phrase it holds
+    _searched(v.page, f'"{inside}"')
+    found = {h[0] for h in _all_hits(v.page)}
+    assert a.id in found and b.id not in found
+    assert found == {r.id for r, t in zip(records, texts, strict=True) if f" {inside} " in t}
+    _searched(v.page, f'"{words(a.text)[-1]} {words(b.text)[0]}" {words(a.text)[0]}')  # with a word
+    assert v.page.locator("#search-results .hit").count() == 0
+    assert (v.problems, v.other_hosts) == ([], [])
     v.context.close()

@@ -47,11 +47,28 @@ function units(term) {
   return [...new Set((term.match(/"[^"]*"?|\S+/g) || []).map((u) => u.toLowerCase()))];
 }
 
+function length(unit) {
+  // How many words of a message a unit matches: a "phrase" one per word, a word one.
+  return unit.startsWith('"') ? Math.max(1, unit.replace(/"/g, " ").trim().split(/\s+/).length) : 1;
+}
+
+function holds(places, start, end, size) {
+  // Whether a message (words start…end-1) holds a match of a unit of `size` words: a phrase is matched
+  // at consecutive words, which must all be in the message, not run on into the next one.
+  for (const at of places) {
+    if (at < start || at + size > end) continue;
+    let whole = true;
+    for (let k = 1; k < size && whole; k += 1) whole = places.has(at + k);
+    if (whole) return true;
+  }
+  return false;
+}
+
 function hitsOf(data, filters, term, each) {
   // The messages of one result that hold a matched word (all of them when there are no words) and pass
   // every filter, each with its words and the positions of the matched ones. Pagefind matches every
-  // word somewhere in the page; with several words, `each` holds where each one matched on its own, and
-  // a message must hold them all.
+  // word somewhere in the page; `each` holds where each word or phrase of the search matched (from its
+  // own search when there are several), and a message must hold them all, each phrase whole.
   const words = data.content.includes("\u200B") ? data.content.split("\u200B") : data.content.split(/[\r\n\s]+/g);
   const parts = (data.anchors || []).map(section).filter(Boolean).sort((a, b) => a.at - b.at);
   const channel = (data.meta || {}).channel || "";
@@ -62,7 +79,7 @@ function hitsOf(data, filters, term, each) {
     const marks = [];
     for (let at = m.at; at < end; at += 1) if (found.has(at)) marks.push(at - m.at);
     if ((term && marks.length === 0) || !passes(m, channel, filters)) return;
-    if (each && !each.every((places) => places.some((at) => at >= m.at && at < end))) return;
+    if (each && !each.every((u) => holds(u.places, m.at, end, u.size))) return;
     out.push({ ...m, channel, words: words.slice(m.at, end), marks });
   });
   return out;
@@ -167,11 +184,16 @@ function hit(h) {
   return li;
 }
 
-async function wordPlaces(each, id) {
-  // Where each word (or phrase) of the search matched in one result, from its own search.
-  return Promise.all(each.map(async (results) => {
+async function wordPlaces(query, id, data) {
+  // Where each word (or phrase) of the search matched in one result, from its own search (a search of
+  // one unit is its own), with the unit's length in words.
+  if (!query.each) {
+    const one = query.units.length === 1 && query.units[0].startsWith('"');
+    return one ? [{ places: new Set(data.locations || []), size: length(query.units[0]) }] : null;
+  }
+  return Promise.all(query.each.map(async (results, i) => {
     const r = results.get(id);
-    return r ? (await r.data()).locations || [] : [];
+    return { places: new Set(r ? (await r.data()).locations || [] : []), size: length(query.units[i]) };
   }));
 }
 
@@ -181,7 +203,7 @@ async function showMore() {
   while (ready.length < PAGE && pending.length) {
     const batch = pending.splice(0, 8);
     const datas = await Promise.all(batch.map((r) => r.data()));
-    const eachs = await Promise.all(batch.map((r) => (query.each ? wordPlaces(query.each, r.id) : null)));
+    const eachs = await Promise.all(batch.map((r, i) => wordPlaces(query, r.id, datas[i])));
     if (query !== current) return; // a newer search took over
     datas.forEach((data, i) => ready.push(...hitsOf(data, query.filters, query.term, eachs[i])));
     // groups of different channels overlap in time: order what has been read by date
@@ -225,6 +247,7 @@ async function run() {
   const [search, ...each] = await Promise.all([parsed.term || null, ...(words.length > 1 ? words : [])]
     .map((t) => pagefind.search(t, options)));
   if (query !== current) return;
+  query.units = words;
   query.each = each.length ? each.map((s) => new Map(s.results.map((r) => [r.id, r]))) : null;
   pending = search.results.slice();
   ready = [];
