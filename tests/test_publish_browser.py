@@ -324,3 +324,31 @@ def test_static_phrase_must_be_whole_in_one_message_not_run_on_into_the_next(
     assert v.page.locator("#search-results .hit").count() == 0
     assert (v.problems, v.other_hosts) == ([], [])
     v.context.close()
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+@pytest.mark.parametrize("query", ["during:2022", "has:code"])
+def test_static_sort_by_date_is_exact_across_pages_of_results(
+    chromium: Any, site_url: str, records: list[Any], sort: str, query: str
+) -> None:
+    # Groups of different channels overlap in time, and a page of hits is shown before every group is
+    # read: each page must still hold exactly the next messages by date.
+    kind, value = query.split(":")
+    wanted = [r for r in records if (r.timestamp.startswith(value) if kind == "during" else value in r.has)]
+    # (the same date twice is ordered by id)
+    expected = sorted(wanted, key=lambda r: (r.timestamp, r.id), reverse=sort == "newest")
+    assert len(expected) > 20 and len({r.channel for r in expected}) > 1
+    v = Visit(chromium, site_url)
+    v.page.goto(f"search/index.html?q={query}&sort={sort}")
+    v.page.wait_for_selector("body[data-searches]")
+    first = [h[0] for h in _all_hits(v.page)][:20]
+    v.page.goto(f"search/index.html?q={query}&sort={sort}")  # a first page alone, before any "More"
+    v.page.wait_for_selector("body[data-searches]")
+    shown = v.page.eval_on_selector_all(
+        "#search-results a.hit-link", "els => els.map((a) => a.getAttribute('href').split('/').at(-2))"
+    )
+    assert shown == [r.id for r in expected[:20]]
+    assert first == shown
+    assert [h[0] for h in _all_hits(v.page)] == [r.id for r in expected]
+    assert (v.problems, v.other_hosts) == ([], [])
+    v.context.close()

@@ -197,19 +197,43 @@ async function wordPlaces(query, id, data) {
   }));
 }
 
+function dataOf(query, result) {
+  // A result's data, read once per search (the next group is read ahead to bound a sort by date).
+  if (!query.datas.has(result.id)) query.datas.set(result.id, result.data());
+  return query.datas.get(result.id);
+}
+
+async function settled(query) {
+  // Whether the first page of what has been read is in its final order: with a sort by date, no message
+  // of a group not read yet can come before it. Pagefind orders the groups by their newest message
+  // (newest first) or their oldest (oldest first), so the next group bounds every group after it.
+  if (query.sort !== "newest" && query.sort !== "oldest") return true;
+  if (!pending.length || ready.length < PAGE) return !pending.length;
+  const next = await dataOf(query, pending[0]);
+  const dates = (next.anchors || []).map(section).filter(Boolean).map((m) => m.date).sort();
+  if (!dates.length) return false;
+  const edge = ready[PAGE - 1].date;
+  return query.sort === "newest" ? edge >= dates[dates.length - 1] : edge <= dates[0];
+}
+
+const byDate = (sign) => (a, b) => sign * (a.date < b.date ? -1 : a.date > b.date ? 1 : a.id < b.id ? -1 : 1);
+
 async function showMore() {
-  // Read groups until a page of hits is ready (a group may hold none once author and has are applied).
+  // Read groups until a page of hits is ready (a group may hold none once author and has are applied)
+  // and, sorted by date, until no group still unread could hold a message that belongs on it.
   const query = current;
-  while (ready.length < PAGE && pending.length) {
+  while (pending.length && (ready.length < PAGE || !(await settled(query)))) {
+    if (query !== current) return;
     const batch = pending.splice(0, 8);
-    const datas = await Promise.all(batch.map((r) => r.data()));
+    const datas = await Promise.all(batch.map((r) => dataOf(query, r)));
     const eachs = await Promise.all(batch.map((r, i) => wordPlaces(query, r.id, datas[i])));
     if (query !== current) return; // a newer search took over
     datas.forEach((data, i) => ready.push(...hitsOf(data, query.filters, query.term, eachs[i])));
     // groups of different channels overlap in time: order what has been read by date
-    if (query.sort === "newest") ready.sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
-    if (query.sort === "oldest") ready.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+    if (query.sort === "newest") ready.sort(byDate(-1));
+    if (query.sort === "oldest") ready.sort(byDate(1));
   }
+  if (query !== current) return;
   const page = ready.splice(0, PAGE);
   list.append(...page.map(hit));
   shown += page.length;
@@ -241,7 +265,7 @@ async function run() {
   const options = { filters: parsed.filters };
   if (sort === "newest") options.sort = { last: "desc" }; // groups by their newest message
   if (sort === "oldest") options.sort = { date: "asc" };
-  const query = { ...parsed, sort };
+  const query = { ...parsed, sort, datas: new Map() };
   current = query;
   const words = units(parsed.term);
   const [search, ...each] = await Promise.all([parsed.term || null, ...(words.length > 1 ? words : [])]
