@@ -207,8 +207,8 @@ async function settled(query) {
   // Whether the first page of what has been read is in its final order: with a sort by date, no message
   // of a group not read yet can come before it. Pagefind orders the groups by their newest message
   // (newest first) or their oldest (oldest first), so the next group bounds every group after it.
+  // (called with groups still unread and a page of hits read)
   if (query.sort !== "newest" && query.sort !== "oldest") return true;
-  if (!pending.length || ready.length < PAGE) return !pending.length;
   const next = await dataOf(query, pending[0]);
   const dates = (next.anchors || []).map(section).filter(Boolean).map((m) => m.date).sort();
   if (!dates.length) return false;
