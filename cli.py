@@ -468,11 +468,22 @@ def publish(
     force: Annotated[bool, typer.Option("--force", help="Rewrite every file, changed or not.")] = False,
     split_by: Annotated[
         str | None,
-        typer.Option("--split-by", help="One site per guild or per year (guild|year), with a landing page."),
+        typer.Option(
+            "--split-by", help="One site per guild, year or month (guild|year|month), with a landing page."
+        ),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            min=0,
+            help="Processes building the parts of a split site side by side (0: one per core).",
+        ),
+    ] = 0,
 ) -> None:
     """Write the archive as a static site with in-browser search (Pagefind); only changed files are rewritten."""
     from publish import PublishError, publish_site
+    from publish.jobs import default_jobs
 
     if not (data_dir / archive.ARCHIVE_FILE).exists():
         raise _fail(f"no archive at {data_dir}: run `hallway ingest PATH` first")
@@ -486,6 +497,7 @@ def publish(
             force=force,
             split_by=split_by,
             progress=lambda m: err.print(m, markup=False),
+            jobs=jobs or default_jobs(),
         )
     except (PublishError, ArchiveError) as e:
         raise _fail(str(e)) from None

@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import archive
@@ -15,15 +16,16 @@ from archive import views
 from publish.cache import PageCache
 from publish.errors import PublishError
 from publish.inputs import Inputs
+from publish.jobs import PartResult, Task, run_tasks
 from publish.landing import write_landing
-from publish.plan import Plan, build_plan, split_parts, walk
+from publish.plan import Plan, Run, build_plan, split_parts, walk
 from publish.render import Renderer
 from publish.search_index import documents, write_bundle
 from publish.site import SiteBuilder
 from publish.writer import Folder, SiteWriter, WriteCounts
 from web.settings import Settings
 
-SPLITS = ("guild", "year")
+SPLITS = ("guild", "year", "month")
 SIZE_LIMIT = 1_000_000_000  # GitHub Pages: a published site may be no larger than 1 GB
 FILE_LIMIT = 20_000  # the smallest per-site file count among common static hosts
 CONTEXT_SIZE = 2  # messages either side on a static permalink (the server shows 8; pages stay small)
@@ -71,23 +73,23 @@ def publish_site(
     split_by: str | None = None,
     context_size: int = CONTEXT_SIZE,
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> PublishReport:
     """Write (or update) the static site of the archive in `data_dir` into `out`; with `split_by`
-    ("guild" or "year"), one site per part in `out/<part>/` and a landing page at the top."""
+    ("guild", "year" or "month"), one site per part in `out/<part>/` and a landing page at the top, the parts
+    built by up to `jobs` processes side by side."""
     say = progress or (lambda _: None)
     path = data_dir / archive.ARCHIVE_FILE
     if not path.exists():
         raise PublishError(f"{path}: no archive here; run `hallway ingest` first")
     if split_by is not None and split_by not in SPLITS:
-        raise PublishError(f"--split-by {split_by}: choose guild or year")
+        raise PublishError(f"--split-by {split_by}: choose guild, year or month")
     settings = Settings(data_dir=data_dir, base_url=base_url, context_size=context_size)
     out.mkdir(parents=True, exist_ok=True)
     writer = SiteWriter(out, force=force)
     cache = PageCache(writer.pages, force=force)
-    search: dict[str, str] = {}
     report = PublishReport(out=out)
     conn = archive.connect(path, readonly=True)
-    renderer = Renderer(settings)
     plans: list[Plan] = []
     try:
         clock = time.monotonic()
@@ -96,35 +98,29 @@ def publish_site(
         parts = split_parts(runs, split_by, names)
         plans = [build_plan(runs, settings.page_size, part) for part in parts]
         report.seconds["plan"] = time.monotonic() - clock
-        report.seconds["pages"] = report.seconds["search"] = 0.0
-        for plan in plans:
-            prefix = f"{plan.part.folder}/" if plan.part.folder else ""
-            say(f"{prefix or 'site'}: {len(plan.messages)} messages in {len(plan.channels)} channels")
-            clock = time.monotonic()
-            folder = Folder(writer, prefix)
-            key = (settings.base_url, settings.context_size, settings.page_size, split_by)
-            inputs = Inputs(conn, runs, plan, key)
-            builder = SiteBuilder(conn, renderer, plan, folder, inputs, cache)
-            builder.build(say)
-            report.seconds["pages"] += time.monotonic() - clock
-            clock = time.monotonic()
-            search[prefix] = _records_digest(plan)
-            if not force and writer.search.get(prefix) == search[prefix] and _keep_bundle(writer, prefix):
-                say(f"search index unchanged ({len(plan.records)} messages)")
-            else:
-                say(f"indexing {len(plan.records)} messages for search")
-                _sync_bundle(plan, out, folder)
-                report.indexed = True
-            report.seconds["search"] += time.monotonic() - clock
-            report.pages += builder.pages
-            report.kept += builder.kept
+        clock = time.monotonic()
+        part = _Part(path, settings, runs, writer, cache, force, split_by, say)
+        tasks = [Task(p.part.label, len(p.messages), partial(part.build, p)) for p in plans]
         if split_by is not None:
-            write_landing(renderer, plans, split_by, writer)
-    finally:
-        renderer.close()
+            # a redirect per message: about a third of the work of rendering a part as large
+            tasks.append(Task("landing page", report_messages(plans) // 3, partial(part.landing, plans)))
         conn.close()
+        if split_by is not None and jobs > 1 and len(tasks) > 1:
+            results = run_tasks(tasks, jobs, writer, cache)
+        else:
+            results = [t.run() for t in tasks]
+        report.seconds["pages"] = sum(r.seconds.get("pages", 0.0) for r in results)
+        report.seconds["search"] = sum(r.seconds.get("search", 0.0) for r in results)
+        if len(results) > 1 and jobs > 1:
+            report.seconds["parts"] = time.monotonic() - clock  # on the clock, the parts side by side
+    finally:
+        conn.close()
+    search = {r.prefix: r.search for r in results if r.search}
     report.counts = writer.finish(cache.dump(), search)
-    report.messages = sum(len(p.messages) for p in plans)
+    report.pages = sum(r.pages for r in results)
+    report.kept = sum(r.kept for r in results)
+    report.indexed = any(r.indexed for r in results)
+    report.messages = report_messages(plans)
     report.records = sum(len(p.records) for p in plans)
     report.sizes = writer.sizes()
     report.changed = writer.changed
@@ -133,6 +129,73 @@ def publish_site(
     report.parts = _part_reports(writer, plans, split_by)
     report.warnings = [w for p in report.parts for w in p.warnings]
     return report
+
+
+def report_messages(plans: list[Plan]) -> int:
+    return sum(len(p.messages) for p in plans)
+
+
+@dataclass
+class _Part:
+    """Builds one part of the site (or the landing folder of a split site), in this process or in one
+    of its own: it opens its own connection to the archive and its own renderer."""
+
+    path: Path
+    settings: Settings
+    runs: dict[int, Run]
+    writer: SiteWriter
+    cache: PageCache
+    force: bool
+    split_by: str | None
+    say: Callable[[str], None]
+
+    def build(self, plan: Plan) -> PartResult:
+        prefix = f"{plan.part.folder}/" if plan.part.folder else ""
+        result = PartResult(prefix)
+        name = plan.part.folder or "site"
+        self.say(f"{name}: {len(plan.messages)} messages in {len(plan.channels)} channels")
+
+        def say(line: str) -> None:  # (parts built side by side print their lines in turns)
+            self.say(f"{name}: {line.strip()}")
+
+        clock = time.monotonic()
+        conn = archive.connect(self.path, readonly=True)
+        renderer = Renderer(self.settings)
+        try:
+            folder = Folder(self.writer, prefix)
+            s = self.settings
+            key = (s.base_url, s.context_size, s.page_size, self.split_by)
+            inputs = Inputs(conn, self.runs, plan, key)
+            builder = SiteBuilder(conn, renderer, plan, folder, inputs, self.cache)
+            builder.build(say)
+        finally:
+            renderer.close()
+            conn.close()
+        result.pages, result.kept = builder.pages, builder.kept
+        result.seconds["pages"] = time.monotonic() - clock
+        clock = time.monotonic()
+        result.search = _records_digest(plan)
+        if (
+            not self.force
+            and self.writer.search.get(prefix) == result.search
+            and _keep_bundle(self.writer, prefix)
+        ):
+            say(f"search index unchanged ({len(plan.records)} messages)")
+        else:
+            say(f"indexing {len(plan.records)} messages for search")
+            _sync_bundle(plan, self.writer.out, folder)
+            result.indexed = True
+        result.seconds["search"] = time.monotonic() - clock
+        return result
+
+    def landing(self, plans: list[Plan]) -> PartResult:
+        assert self.split_by is not None
+        renderer = Renderer(self.settings)
+        try:
+            write_landing(renderer, plans, self.split_by, self.writer)
+        finally:
+            renderer.close()
+        return PartResult("")
 
 
 def _part_reports(writer: SiteWriter, plans: list[Plan], split_by: str | None) -> list[PartReport]:
@@ -193,13 +256,17 @@ def _sync_bundle(plan: Plan, out: Path, writer: Folder) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-SPLIT_ADVICE = "publish with --split-by guild or --split-by year for one site per part"
+SPLIT_ADVICE = "publish with --split-by guild, year or month for one site per part"
 
 
 def part_advice(split_by: str) -> str:
     """What helps a part of a split site that is still over a host's limit."""
-    other = "year" if split_by == "guild" else "guild"
-    return f"it is already one {split_by}: --split-by {other} may cut it further, or host it where this limit doesn't apply"
+    finer = {
+        "guild": "--split-by year or month",
+        "year": "--split-by month or guild",
+        "month": "--split-by guild",
+    }
+    return f"it is already one {split_by}: {finer[split_by]} may cut it further, or host it where this limit doesn't apply"
 
 
 LANDING_ADVICE = "one redirect per message: host the parts without it, or where file counts aren't limited"

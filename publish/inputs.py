@@ -69,7 +69,7 @@ class Inputs:
                 self.channel_meta[c["id"]] = orjson.dumps(c, option=orjson.OPT_SORT_KEYS)
                 for t in c["threads"]:
                     self.channel_meta[t["id"]] = orjson.dumps(t, option=orjson.OPT_SORT_KEYS)
-        self.key = _digest(code_version(), settings, part.folder, part.guild, part.year,
+        self.key = _digest(code_version(), settings, part.folder, part.guild, part.period,
                            views.policy_rows(conn), names)  # fmt: skip
         self.sig: dict[int, bytes] = {}
         self.where: dict[int, tuple[int, int]] = {}

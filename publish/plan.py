@@ -1,7 +1,7 @@
 """What the site will hold, read once through the viewer's read layer: channel pages, messages, records.
 
 Every channel and thread is walked once, oldest first (`walk`); a site, or one part of a split site
-(`Part`: a guild's channels, or a year's messages), then takes its messages from that walk and cuts each
+(`Part`: a guild's channels, or a year's or a month's messages), then takes its messages from that walk and cuts each
 channel into pages of the server's page size, which fixes the static page boundaries (`SiteMap`).
 """
 
@@ -21,21 +21,22 @@ from web import present
 
 @dataclass(frozen=True)
 class Part:
-    """One site of the output: the whole archive (folder ""), a guild's channels, or a year's messages."""
+    """One site of the output: the whole archive (folder ""), a guild's channels, or the messages of a
+    period (`YYYY`, a year, or `YYYY-MM`, a month)."""
 
     folder: str = ""
     label: str = "the archive"
     guild: int | None = None
-    year: str | None = None
+    period: str | None = None
 
 
 @dataclass
 class Run:
-    """One channel (or thread) of the archive, oldest first: ids, years and search records."""
+    """One channel (or thread) of the archive, oldest first: ids, months and search records."""
 
     guild: int
     ids: list[int] = field(default_factory=list)
-    years: list[str] = field(default_factory=list)
+    months: list[str] = field(default_factory=list)  # YYYY-MM
     records: list[SearchRecord | None] = field(default_factory=list)
     sigs: list[bytes] = field(default_factory=list)  # a digest of all the archive has on the message as shown
     attested: list[bytes] = field(default_factory=list)  # … and of when and in which exports it was seen
@@ -100,7 +101,7 @@ def walk(conn: sqlite3.Connection, batch: int = 500) -> dict[int, Run]:
                 run.conversations.append(link[0] if link else None)
                 run.threads.append(r["ref_channel_id"] if r["ref_kind"] == "thread" else None)
                 run.ids.append(r["id"])
-                run.years.append((present.iso(r["ts"]) or "0000")[:4])
+                run.months.append((present.iso(r["ts"]) or "0000-00")[:7])
                 run.records.append(build_record(message, name, r.get("flags") or 0))
             if not has_newer:
                 break
@@ -120,8 +121,9 @@ def split_parts(runs: dict[int, Run], by: str | None, guild_names: dict[int, str
     if by == "guild":
         guilds = sorted({r.guild for r in runs.values() if r.ids})
         return [Part(str(g), guild_names.get(g, str(g)), guild=g) for g in guilds]
-    years = sorted({y for r in runs.values() for y in r.years})
-    return [Part(y, y, year=y) for y in years]
+    size = 4 if by == "year" else 7
+    periods = sorted({m[:size] for r in runs.values() for m in r.months})
+    return [Part(p, p, period=p) for p in periods]
 
 
 def build_plan(runs: dict[int, Run], page_size: int, part: Part) -> Plan:
@@ -130,8 +132,9 @@ def build_plan(runs: dict[int, Run], page_size: int, part: Part) -> Plan:
     for channel_id, run in runs.items():
         if part.guild is not None and run.guild != part.guild:
             continue
-        picked = [i for i, y in enumerate(run.years) if part.year is None or y == part.year]
-        if part.year is not None and not picked:
+        period = part.period
+        picked = [i for i, m in enumerate(run.months) if period is None or m.startswith(period)]
+        if period is not None and not picked:
             continue
         plan.channels.append(channel_id)
         for start in range(0, len(picked), page_size):
@@ -144,6 +147,6 @@ def build_plan(runs: dict[int, Run], page_size: int, part: Part) -> Plan:
                 plan.records.append(record)
     if part.guild is not None:
         plan.sitemap.digest_in = tuple(str(c) for c in plan.channels)
-    if part.year is not None and plan.messages:
+    if part.period is not None and plan.messages:
         plan.sitemap.user_floor, plan.sitemap.user_ceiling = min(plan.messages), max(plan.messages) + 1
     return plan

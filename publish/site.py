@@ -129,9 +129,11 @@ class SiteBuilder:
             row = conversation_views.find_conversation(self.conn, int(t.file.split("/")[1]))
             if row is None or not any(c["id"] in self.channels for c in row["channels"]):
                 return False
-            year = self.plan.part.year
+            period = self.plan.part.period
+            if period is None:
+                return True
             first, last = (present.iso(row[k]) or "" for k in ("first_ts", "last_ts"))
-            return year is None or first[:4] <= year <= last[:4]
+            return first[: len(period)] <= period <= last[: len(period)]
         return True
 
     def _fetch(self, t: Target) -> str | None:

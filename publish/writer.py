@@ -42,6 +42,11 @@ class WriteCounts:
     removed: int = 0
     bytes: int = 0
 
+    def add(self, other: WriteCounts) -> None:
+        """Count what another process did to its part of the folder too."""
+        for name in ("written", "unchanged", "kept", "removed", "bytes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 class SiteWriter:
     """Writes files under `out`, keeping the manifest of what the site holds."""
@@ -116,6 +121,16 @@ class SiteWriter:
         digest, size = self.old[file]
         self.new[file] = (digest, size if size >= 0 else (self.out / file).stat().st_size)
         self.counts.kept += 1
+
+    def forked(self) -> None:
+        """In a process forked to build one part: start from nothing written (the previous build's
+        manifest stays), with writer threads of its own."""
+        self.new, self.counts, self.changed = {}, WriteCounts(), []
+        self._io = FileWrites()
+
+    def flush(self) -> None:
+        """Wait until every file handed over so far is written; raise the first failure."""
+        self._io.close()
 
     def finish(self, pages: dict[str, list[Any]], search: dict[str, str]) -> WriteCounts:
         """Delete what the previous build had and this one didn't, and save the manifest."""

@@ -55,8 +55,25 @@ def _written(out: Path, folder: str) -> bool:
         return False
 
 
-def _killed_publish(data: Path, out: Path, after: str) -> None:
-    """`hallway publish` in a process of its own, killed (SIGKILL) once it has written a page in `after`."""
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started that are still running."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie nobody has reaped yet doesn't)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _killed_publish(data: Path, out: Path, after: str, *options: str) -> list[int]:
+    """`hallway publish` in a process of its own, killed (SIGKILL) once it has written a page in `after`;
+    returns the processes it had started."""
     cmd = [
         sys.executable,
         str(ROOT / "cli.py"),
@@ -66,6 +83,7 @@ def _killed_publish(data: Path, out: Path, after: str) -> None:
         str(data),
         "--base-url",
         BASE,
+        *options,
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -78,9 +96,11 @@ def _killed_publish(data: Path, out: Path, after: str) -> None:
             pytest.fail(
                 f"the build ended (exit {proc.returncode}) before anything was written under {after}/"
             )
+        children = _children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
+    return children
 
 
 @pytest.mark.timeout(300)
@@ -115,5 +135,32 @@ def test_a_publish_killed_then_a_policy_change_leaves_what_a_fresh_build_would(
     ]
     assert fragments[0] == fragments[1] and len(fragments[0]) > 10
     assert len(index) == sum(1 for f in want if f.startswith("pagefind/"))
+    assert [m for m in gone if (out / "m" / str(m)).exists()] == [] and gone
+    assert not (out / ".hallway-building").exists()
+
+
+@pytest.mark.timeout(300)
+def test_a_split_publish_killed_while_its_parts_build_side_by_side_leaves_no_process_and_heals(
+    sample_site: tuple[Path, Path, object], tmp_path: Path
+) -> None:
+    data, _, _ = sample_site
+    data2 = tmp_path / "data"
+    shutil.copytree(data, data2)
+    out = tmp_path / "site"
+    workers = _killed_publish(data2, out, "2022/c", "--split-by", "year", "--jobs", "2")
+    assert len(workers) >= 1  # the parts' processes (and Pagefind's, if one had started)
+    deadline = time.monotonic() + 1  # (they die at once, or within the watchdog's 0.25 s)
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.05)
+    assert [p for p in workers if _alive(p)] == []  # none goes on writing into the folder
+    exclude_channel(data2, RESEARCH)
+    publish_site(data2, out, base_url=BASE, split_by="year", jobs=2)
+    fresh = tmp_path / "fresh"
+    publish_site(data2, fresh, base_url=BASE, split_by="year")
+    got, want = _files(out), _files(fresh)
+    ours = sorted(f for f in got if "/pagefind/" not in f"/{f}")
+    assert ours == sorted(f for f in want if "/pagefind/" not in f"/{f}")
+    assert [f for f in ours if got[f] != want[f]] == []
+    gone = archive_ids(data, f"SELECT id FROM messages WHERE channel_id = {RESEARCH}")
     assert [m for m in gone if (out / "m" / str(m)).exists()] == [] and gone
     assert not (out / ".hallway-building").exists()

@@ -4,6 +4,7 @@ policy change; each part is a whole site, and `/m/<id>/` still resolves through 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 from pathlib import Path
 
@@ -83,5 +84,74 @@ def test_split_republished_by_guild_after_a_policy_change_leaves_no_trace(by_yea
 
 
 def test_split_by_something_else_is_refused(sample_site: tuple[Path, Path, object], tmp_path: Path) -> None:
-    with pytest.raises(PublishError, match=r"^--split-by channel: choose guild or year$"):
+    with pytest.raises(PublishError, match=r"^--split-by channel: choose guild, year or month$"):
         publish_site(sample_site[0], tmp_path / "out", split_by="channel")
+
+
+def _site_files(out: Path) -> dict[str, bytes]:
+    """Every file of a site but Pagefind's (its maps have hashed names that differ from run to run)."""
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and "/pagefind/" not in f"/{p.relative_to(out).as_posix()}"
+    }
+
+
+def _manifest(out: Path) -> dict[str, object]:
+    m = json.loads((out / ".hallway-site.json").read_text())
+    m["files"] = {f: v for f, v in m["files"].items() if "/pagefind/" not in f"/{f}"}
+    return m
+
+
+def test_parts_built_side_by_side_make_the_same_site_as_one_after_another(by_year, tmp_path: Path) -> None:
+    data, out, report = by_year
+    side = tmp_path / "side"
+    got = publish_site(data, side, base_url=BASE, split_by="year", jobs=3)
+    assert "parts" in got.seconds and "parts" not in report.seconds
+    want_files, got_files = _site_files(out), _site_files(side)
+    assert sorted(got_files) == sorted(want_files)
+    assert [f for f in want_files if got_files[f] != want_files[f] and f != ".hallway-site.json"] == []
+    assert _manifest(side) == _manifest(out)  # every file, page fingerprint and link, merged from the parts
+    assert (got.files, got.pages, got.kept, got.messages) == (report.files, report.pages, 0, report.messages)
+    # (bytes differ by Pagefind's maps alone)
+    assert [(p.folder, p.files) for p in got.parts] == [(p.folder, p.files) for p in report.parts]
+    assert not (side / ".hallway-building").exists()
+    again = publish_site(data, side, base_url=BASE, split_by="year", jobs=2)  # kept part by part
+    assert (again.counts.written, again.kept, again.indexed) == (0, report.pages - again.pages, False)
+    assert again.counts.kept + again.counts.unchanged == report.files
+
+
+def test_a_part_that_fails_side_by_side_stops_the_build_with_its_error(by_year, tmp_path: Path) -> None:
+    data, _, _ = by_year
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / ".hallway-building").touch()  # (a folder a build died in: the build goes on in it)
+    (out / "2023").write_text("in the way")  # a file where the 2023 part's folder must go
+    with pytest.raises(PublishError) as e:
+        publish_site(data, out, base_url=BASE, split_by="year", jobs=2)
+    assert re.fullmatch(
+        rf"{re.escape(str(out))}/2023/\S+: could not write the file \(Not a directory\)", str(e.value)
+    )
+    assert (out / ".hallway-building").exists() and not (out / ".hallway-site.json").exists()
+    assert [p for p in multiprocessing.active_children() if p.name.startswith("publish-")] == []
+
+
+def test_split_by_month_writes_a_site_per_month_each_holding_its_own_messages(
+    by_year, tmp_path: Path
+) -> None:
+    data, _, _ = by_year
+    out = tmp_path / "site"
+    report = publish_site(data, out, base_url=BASE, split_by="month", jobs=2)
+    rows = archive_ids(data, "SELECT id FROM messages ORDER BY id")
+    ms = archive_ids(data, "SELECT strftime('%Y-%m', ts / 1000, 'unixepoch') FROM messages ORDER BY id")
+    months = dict(zip(rows, ms, strict=True))
+    assert [p.folder for p in report.parts] == [*sorted(set(ms)), "(landing)"]
+    where = {m: [p.relative_to(out).parts[0] for p in out.glob(f"*/m/{m}/index.html")] for m in rows}
+    assert [m for m in rows if where[m] != [months[m]]] == []  # each in its month's part, once
+    landing = (out / "index.html").read_text(encoding="utf-8")
+    assert "split into" in landing and "one per month" in landing
+    mid = rows[-1]
+    stub = (out / "m" / str(mid) / "index.html").read_text(encoding="utf-8")
+    assert f'url=../../{months[mid]}/m/{mid}/index.html"' in stub
+    broken, external, _ = link_problems(out)
+    assert (broken, external) == ([], [])
