@@ -5,6 +5,7 @@ and time to the first search result in Chromium (the site served by `python -m h
     python bench/publish_bench.py --size 100k --no-browser
     python bench/publish_bench.py --size 1m --split-only --no-browser   # one split build (and a rebuild)
     python bench/publish_bench.py --split-only --corpus bench/cache/corpus-1m --data DATA  # already ingested
+    python bench/publish_bench.py --size 1m --split-only --split-by month --jobs 2 --no-browser
 
 Rebuilds: unchanged; after a newer export holding 1% new messages (as DCE `--after`); and after a full
 re-export with 1% more (every old message is then seen in one more export, which its permalink shows).
@@ -13,6 +14,7 @@ re-export with 1% more (every old message is then seen in one more export, which
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import subprocess
 import sys
@@ -59,33 +61,42 @@ def _say(line: str) -> None:
     print(f"    {time.strftime('%H:%M:%S')} {line}", flush=True)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of every child it has waited for (parts built side by side,
+    Pagefind)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _timed(label: str, data: Path, site: Path, **kw: object) -> PublishReport:
     """One publish, with its wall and CPU time and what it rendered, kept and wrote."""
-    clock, cpu = time.perf_counter(), time.process_time()
+    clock, cpu = time.perf_counter(), _cpu()
     r = publish_site(data, site, base_url="https://lab.example/archive", progress=_say, **kw)  # type: ignore[arg-type]
-    wall, cpu = time.perf_counter() - clock, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - clock, _cpu() - cpu
+    peak = max(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     c = r.counts
     print(
         f"{label:<28} wall {wall:6.1f} s  cpu {cpu:6.1f} s  pages rendered {r.pages:,}, kept {r.kept:,}; "
         f"files written {c.written:,}, same bytes {c.unchanged:,}, kept {c.kept:,}, removed {c.removed:,}; "
         f"Pagefind {'ran' if r.indexed else 'skipped'} "
-        f"({', '.join(f'{k} {v:.1f} s' for k, v in r.seconds.items())})",
+        f"({', '.join(f'{k} {v:.1f} s' for k, v in r.seconds.items())}); peak RSS so far {peak / 1e6:.1f} GB",
         flush=True,
     )
     return r
 
 
-def _split_only(corpus: Path, data: Path, work: Path) -> None:
-    """The large sizes: the year-split site built, republished unchanged, and rebuilt after 1% more."""
-    split = _timed("split by year, full build", data, work / "split", split_by="year")
+def _split_only(corpus: Path, data: Path, work: Path, by: str = "year", jobs: int = 1) -> None:
+    """The large sizes: the split site built, republished unchanged, and rebuilt after 1% more."""
+    kw = {"split_by": by, "jobs": jobs}
+    split = _timed(f"split by {by}, full build", data, work / "split", **kw)
     for p in split.parts:
         print(f"  {p.folder}: {p.messages:,} messages, {p.files:,} files, {p.bytes / 1e6:.1f} MB")
     for w in split.warnings:
         print(f"warning: {w}")
-    _timed("unchanged", data, work / "split", split_by="year")
+    _timed("unchanged", data, work / "split", **kw)
     added = one_percent_more(corpus, work / "new", only_new=True)
     run_ingest([work / "new"], data)
-    _timed(f"+{added} new messages (1%)", data, work / "split", split_by="year")
+    _timed(f"+{added} new messages (1%)", data, work / "split", **kw)
 
 
 def main() -> None:
@@ -98,6 +109,8 @@ def main() -> None:
         action="store_true",
         help="only the site split by year: full build, unchanged republish, +1%% new messages",
     )
+    ap.add_argument("--split-by", default="year", choices=("guild", "year", "month"), help="with --split-only")
+    ap.add_argument("--jobs", type=int, default=1, help="processes building the parts (with --split-only)")
     ap.add_argument("--corpus", type=Path, help="an export folder to use instead of generating one")
     ap.add_argument("--data", type=Path, help="… and its ingested data dir (changed: the +1%% is ingested)")
     args = ap.parse_args()
@@ -112,7 +125,7 @@ def main() -> None:
             run_ingest([corpus], data)
         site = work / "site"
         if args.split_only:
-            _split_only(corpus, data, work)
+            _split_only(corpus, data, work, args.split_by, args.jobs)
             return
         full = _timed("full build", data, site)
         _timed("unchanged", data, site)

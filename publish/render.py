@@ -52,12 +52,27 @@ class Renderer:
         self.app = create_app(settings)
         env = self.app.state.templates.env  # the site's own templates extend the viewer's base.html
         env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
-        self._loop = asyncio.new_event_loop()
         self._request = Request(self._scope("/", b""))
+        # Requests are served by one task that lives as long as the renderer: the app runs its sync
+        # routes in a worker thread that lives as long as the task that started it (anyio), so a task
+        # per request (`run_until_complete` of each) would start a thread per page.
+        self._loop = asyncio.new_event_loop()
+        self._inbox: asyncio.Queue[tuple[str, bytes, asyncio.Future[Rendered]]] = asyncio.Queue()
+        self._server = self._loop.create_task(self._serve())
 
     def close(self) -> None:
-        """Stop the event loop."""
+        """Stop the serving task (and with it the app's worker thread), then the event loop."""
+        self._server.cancel()
+        self._loop.run_until_complete(asyncio.gather(self._server, return_exceptions=True))
         self._loop.close()
+
+    async def _serve(self) -> None:
+        while True:
+            path, query, reply = await self._inbox.get()
+            try:
+                reply.set_result(await self._get(path, query))
+            except Exception as e:  # raised again in `get`
+                reply.set_exception(e)
 
     def _scope(self, path: str, query: bytes) -> dict[str, Any]:
         return {
@@ -70,7 +85,9 @@ class Renderer:
     def get(self, url: str) -> Rendered:
         """GET a site URL from the app."""
         parts = urlsplit(url)
-        return self._loop.run_until_complete(self._get(parts.path, parts.query.encode()))
+        reply: asyncio.Future[Rendered] = self._loop.create_future()
+        self._inbox.put_nowait((parts.path, parts.query.encode(), reply))
+        return self._loop.run_until_complete(reply)
 
     async def _get(self, path: str, query: bytes) -> Rendered:
         start: dict[str, Any] = {}

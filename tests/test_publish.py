@@ -263,3 +263,26 @@ def test_publish_leaves_out_one_message_conversations_and_other_confidence_views
     for page in out.glob("c/*/index.html"):
         linked |= {int(c) for c in re.findall(r'href="[./]*conv/(\d+)/', page.read_text(encoding="utf-8"))}
     assert linked and linked <= published
+
+
+def test_the_renderer_runs_every_page_on_one_worker_thread(site: tuple[Path, Path, object]) -> None:
+    """The app runs its sync routes in a worker thread that lives as long as the task that started it; the
+    renderer serves every request from one task, so a build doesn't start a thread per page."""
+    import threading
+
+    from publish.render import Renderer
+    from web.settings import Settings
+
+    data = site[0]
+    channel = archive_ids(data, "SELECT id FROM channels ORDER BY id LIMIT 1")[0]
+    renderer = Renderer(Settings(data_dir=data))
+    seen: set[threading.Thread] = set()  # (the objects, held: a thread's ident may be reused once it ends)
+    before = set(threading.enumerate())
+    try:
+        for url in ["/", f"/c/{channel}", "/search?q=the", "/nowhere"] * 5:
+            status = renderer.get(url).status
+            assert status == (404 if url == "/nowhere" else 200), url
+            seen |= set(threading.enumerate()) - before
+    finally:
+        renderer.close()
+    assert len(seen) == 1, sorted(t.name for t in seen)
