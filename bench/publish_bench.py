@@ -109,7 +109,9 @@ def main() -> None:
         action="store_true",
         help="only the site split by year: full build, unchanged republish, +1%% new messages",
     )
-    ap.add_argument("--split-by", default="year", choices=("guild", "year", "month"), help="with --split-only")
+    ap.add_argument(
+        "--split-by", default="year", choices=("guild", "year", "month"), help="with --split-only"
+    )
     ap.add_argument("--jobs", type=int, default=1, help="processes building the parts (with --split-only)")
     ap.add_argument("--corpus", type=Path, help="an export folder to use instead of generating one")
     ap.add_argument("--data", type=Path, help="… and its ingested data dir (changed: the +1%% is ingested)")
