@@ -90,37 +90,34 @@ def publish_site(
     cache = PageCache(writer.pages, force=force)
     report = PublishReport(out=out)
     conn = archive.connect(path, readonly=True)
-    plans: list[Plan] = []
-    try:
+    try:  # the plan is read once here; each part opens a connection of its own
         clock = time.monotonic()
         runs = walk(conn)
         names = {g["id"]: g["name"] for g in views.guild_directory(conn)}
         parts = split_parts(runs, split_by, names)
         plans = [build_plan(runs, settings.page_size, part) for part in parts]
         report.seconds["plan"] = time.monotonic() - clock
-        clock = time.monotonic()
-        part = _Part(path, settings, runs, writer, cache, force, split_by, say)
-        tasks = [Task(p.part.label, len(p.messages), partial(part.build, p)) for p in plans]
-        if split_by is not None:
-            # a redirect per message: about a third of the work of rendering a part as large
-            tasks.append(Task("landing page", report_messages(plans) // 3, partial(part.landing, plans)))
-        conn.close()
-        if split_by is not None and jobs > 1 and len(tasks) > 1:
-            results = run_tasks(tasks, jobs, writer, cache)
-        else:
-            results = [t.run() for t in tasks]
-        report.seconds["pages"] = sum(r.seconds.get("pages", 0.0) for r in results)
-        report.seconds["search"] = sum(r.seconds.get("search", 0.0) for r in results)
-        if len(results) > 1 and jobs > 1:
-            report.seconds["parts"] = time.monotonic() - clock  # on the clock, the parts side by side
     finally:
         conn.close()
+    clock = time.monotonic()
+    part = _Part(path, settings, runs, writer, cache, force, split_by, say)
+    tasks = [Task(p.part.label, len(p.messages), partial(part.build, p)) for p in plans]
+    if split_by is not None:
+        # a redirect per message: about a third of the work of rendering a part as large
+        tasks.append(Task("landing page", _message_count(plans) // 3, partial(part.landing, plans)))
+    if split_by is not None and jobs > 1 and len(tasks) > 1:
+        results = run_tasks(tasks, jobs, writer, cache)
+        report.seconds["parts"] = time.monotonic() - clock  # on the clock, the parts side by side
+    else:
+        results = [t.run() for t in tasks]
+    report.seconds["pages"] = sum(r.seconds.get("pages", 0.0) for r in results)
+    report.seconds["search"] = sum(r.seconds.get("search", 0.0) for r in results)
     search = {r.prefix: r.search for r in results if r.search}
     report.counts = writer.finish(cache.dump(), search)
     report.pages = sum(r.pages for r in results)
     report.kept = sum(r.kept for r in results)
     report.indexed = any(r.indexed for r in results)
-    report.messages = report_messages(plans)
+    report.messages = _message_count(plans)
     report.records = sum(len(p.records) for p in plans)
     report.sizes = writer.sizes()
     report.changed = writer.changed
@@ -131,7 +128,8 @@ def publish_site(
     return report
 
 
-def report_messages(plans: list[Plan]) -> int:
+def _message_count(plans: list[Plan]) -> int:
+    """How many messages the parts hold."""
     return sum(len(p.messages) for p in plans)
 
 

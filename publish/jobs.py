@@ -72,7 +72,10 @@ def run_tasks(tasks: list[Task], jobs: int, writer: SiteWriter, cache: PageCache
             while waiting and len(running) < jobs:
                 i = waiting.pop(0)
                 receive, send = context.Pipe(duplex=False)
-                args = (tasks[i], writer, cache, send, parent, main_thread)
+                # (the worker closes its copies of every receiving end: a worker still holding another's
+                # would keep that one's pipe open after the building process died, and it would block)
+                inherited = [receive, *running]
+                args = (tasks[i], writer, cache, send, inherited, parent, main_thread)
                 process: BaseProcess = context.Process(
                     target=_work, args=args, name=f"publish-{i}", daemon=True
                 )
@@ -109,10 +112,18 @@ def run_tasks(tasks: list[Task], jobs: int, writer: SiteWriter, cache: PageCache
 
 
 def _work(
-    task: Task, writer: SiteWriter, cache: PageCache, send: Connection, parent: int, main_thread: bool
+    task: Task,
+    writer: SiteWriter,
+    cache: PageCache,
+    send: Connection,
+    inherited: list[Connection],
+    parent: int,
+    main_thread: bool,
 ) -> None:
     """In the forked process: build one part from a clean slate of what this build wrote, send it back."""
     die_with_parent(parent, parent_main_thread=main_thread)
+    for receive in inherited:
+        receive.close()
     writer.forked()
     cache.new = {}
     message: tuple[Any, ...]
