@@ -12,13 +12,12 @@ from functools import partial
 from pathlib import Path
 
 import archive
-from archive import views
 from publish.cache import PageCache
 from publish.errors import PublishError
-from publish.inputs import Inputs
+from publish.inputs import Archive, Inputs
 from publish.jobs import PartResult, Task, run_tasks
 from publish.landing import write_landing
-from publish.plan import Plan, Run, build_plan, split_parts, walk
+from publish.plan import Plan, build_plan, split_parts, walk
 from publish.render import Renderer
 from publish.search_index import documents, write_bundle
 from publish.site import SiteBuilder
@@ -93,19 +92,22 @@ def publish_site(
     try:  # the plan is read once here; each part opens a connection of its own
         clock = time.monotonic()
         runs = walk(conn)
-        names = {g["id"]: g["name"] for g in views.guild_directory(conn)}
+        shared = Archive(conn, runs)
+        names = {g["id"]: g["name"] for g in shared.directory}
         parts = split_parts(runs, split_by, names)
         plans = [build_plan(runs, settings.page_size, part) for part in parts]
         report.seconds["plan"] = time.monotonic() - clock
     finally:
         conn.close()
     clock = time.monotonic()
-    part = _Part(path, settings, runs, writer, cache, force, split_by, say)
+    part = _Part(path, settings, shared, writer, cache, force, split_by, say)
     tasks = [Task(p.part.label, len(p.messages), partial(part.build, p)) for p in plans]
     if split_by is not None:
         # a redirect per message: about a third of the work of rendering a part as large
         tasks.append(Task("landing page", _message_count(plans) // 3, partial(part.landing, plans)))
     if split_by is not None and jobs > 1 and len(tasks) > 1:
+        shared.prime()  # (made once here, not once in each process)
+        writer.index_old()
         results = run_tasks(tasks, jobs, writer, cache)
         report.seconds["parts"] = time.monotonic() - clock  # on the clock, the parts side by side
     else:
@@ -140,7 +142,7 @@ class _Part:
 
     path: Path
     settings: Settings
-    runs: dict[int, Run]
+    shared: Archive
     writer: SiteWriter
     cache: PageCache
     force: bool
@@ -163,7 +165,7 @@ class _Part:
             folder = Folder(self.writer, prefix)
             s = self.settings
             key = (s.base_url, s.context_size, s.page_size, self.split_by)
-            inputs = Inputs(conn, self.runs, plan, key)
+            inputs = Inputs(self.shared, plan, key)
             builder = SiteBuilder(conn, renderer, plan, folder, inputs, self.cache)
             builder.build(say)
         finally:
@@ -201,27 +203,21 @@ def _part_reports(writer: SiteWriter, plans: list[Plan], split_by: str | None) -
     split = split_by is not None
     # a part too big is not helped by the split it already is: the other split may help, or another host
     advice = SPLIT_ADVICE if split_by is None else part_advice(split_by)
+    tally = writer.tally()  # (one pass over the files, not one per part)
+    if not split:
+        size, files = sum(n for n, _ in tally.values()), sum(f for _, f in tally.values())
+        plan = plans[0]
+        return [PartReport("", plan.part.label, len(plan.messages), 0, files, size,
+                           limit_warnings(size, files, "", advice))]  # fmt: skip
     out = []
     for plan in plans:
-        prefix = f"{plan.part.folder}/" if split else ""
-        size, files = sum(writer.sizes(prefix).values()), writer.files(prefix)
-        name = plan.part.folder if split else ""
-        out.append(
-            PartReport(
-                name,
-                plan.part.label,
-                len(plan.messages),
-                0,
-                files,
-                size,
-                limit_warnings(size, files, name, advice),
-            )
-        )
-    if split:
-        folders = tuple(p.part.folder for p in plans)
-        size, files = sum(writer.sizes(skip=folders).values()), writer.files(skip=folders)
-        out.append(PartReport("(landing)", "landing page and redirects", 0, 0, files, size,
-                              limit_warnings(size, files, "the landing folder", LANDING_ADVICE)))  # fmt: skip
+        name = plan.part.folder
+        size, files = tally.pop(name, (0, 0))
+        warnings = limit_warnings(size, files, name, advice)
+        out.append(PartReport(name, plan.part.label, len(plan.messages), 0, files, size, warnings))
+    size, files = sum(n for n, _ in tally.values()), sum(f for _, f in tally.values())
+    out.append(PartReport("(landing)", "landing page and redirects", 0, 0, files, size,
+                          limit_warnings(size, files, "the landing folder", LANDING_ADVICE)))  # fmt: skip
     return out
 
 
@@ -235,7 +231,7 @@ def _records_digest(plan: Plan) -> str:
 
 def _keep_bundle(writer: SiteWriter, prefix: str) -> bool:
     """Keep the part's search index of the previous build, if all its files are still there."""
-    files = [f for f in writer.old if f.startswith(f"{prefix}pagefind/")]
+    files = writer.old_under(f"{prefix}pagefind/")
     if not files or not all(writer.had(f) for f in files):
         return False
     for f in files:

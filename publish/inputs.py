@@ -47,30 +47,28 @@ def _digest(*parts: object) -> str:
     return hashlib.blake2b(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
 
 
-class Inputs:
-    """Fingerprints of the pages of one part."""
+class Archive:
+    """What every part's fingerprints read of the whole archive: the walk's indexes (where each message
+    is, its replies, each person's and each conversation's messages), the directory and the policy. Made
+    once per build, before the parts are built (side by side, each forked process inherits it)."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, runs: dict[int, Run], plan: Plan, settings: tuple[object, ...]
-    ) -> None:
+    def __init__(self, conn: sqlite3.Connection, runs: dict[int, Run]) -> None:
         self.runs = runs
-        part = plan.part
-        self.months: dict[str, list[int]] = {}  # the part's live messages by month, for its digests
-        for r in plan.records:
-            self.months.setdefault(r.timestamp[:7], []).append(int(r.id))
-        directory = views.guild_directory(conn)
+        self.directory = views.guild_directory(conn)
         self.channel_meta: dict[int, bytes] = {}
-        names: list[tuple[object, ...]] = []
-        for g in directory:
-            names.append((g["id"], g["name"], g["icon_url"]))
+        self.names: list[tuple[object, ...]] = []
+        for g in self.directory:
+            self.names.append((g["id"], g["name"], g["icon_url"]))
             for c in g["channels"]:
-                names.append((c["id"], c["name"], c["topic"], c["category"], c["type"], c.get("parent_name")))
-                names += [(t["id"], t["name"], t["type"]) for t in c["threads"]]
+                self.names.append(
+                    (c["id"], c["name"], c["topic"], c["category"], c["type"], c.get("parent_name"))
+                )
+                self.names += [(t["id"], t["name"], t["type"]) for t in c["threads"]]
                 self.channel_meta[c["id"]] = orjson.dumps(c, option=orjson.OPT_SORT_KEYS)
                 for t in c["threads"]:
                     self.channel_meta[t["id"]] = orjson.dumps(t, option=orjson.OPT_SORT_KEYS)
-        self.key = _digest(code_version(), settings, part.folder, part.guild, part.period,
-                           views.policy_rows(conn), names)  # fmt: skip
+        self.policy = views.policy_rows(conn)
+        self.code = code_version()
         self.sig: dict[int, bytes] = {}
         self.where: dict[int, tuple[int, int]] = {}
         self.children: dict[int, list[int]] = {}
@@ -88,6 +86,13 @@ class Inputs:
                     self.by_conversation.setdefault(run.conversations[i], []).append(mid)  # type: ignore[arg-type]
         self._shown: dict[int, bytes] = {}
         self._authors: dict[int, str] = {}
+
+    def prime(self) -> None:
+        """Digest every person's messages now, so that parts built side by side inherit the digests
+        instead of each making them again (a month's people post in most months: at a million
+        messages, each part would otherwise digest most of the archive)."""
+        for user_id in self.by_author:
+            self.author(user_id)
 
     def shown(self, mid: int) -> bytes:
         """The digest of a message as a timeline shows it."""
@@ -110,8 +115,43 @@ class Inputs:
         got = self._shown[mid] = h.digest()
         return got
 
-    def _of(self, ids: Iterable[int]) -> list[str]:
+    def of(self, ids: Iterable[int]) -> list[str]:
+        """The `shown` digests of messages, as text."""
         return [self.shown(m).hex() for m in ids]
+
+    def author(self, user_id: int) -> str:
+        """A digest of every message of a person as shown, once per person (not once per page of theirs)."""
+        got = self._authors.get(user_id)
+        if got is None:
+            got = self._authors[user_id] = _digest(self.of(sorted(self.by_author.get(user_id, []))))
+        return got
+
+    def tree(self, root: int) -> list[int]:
+        """A reply tree: the message and its replies, theirs and so on (at most `MAX_TREE`)."""
+        out, todo = [root], [root]
+        while todo and len(out) < MAX_TREE:
+            kids = self.children.get(todo.pop(), [])
+            out += kids
+            todo += kids
+        return sorted(out)[:MAX_TREE]
+
+
+class Inputs:
+    """Fingerprints of the pages of one part."""
+
+    def __init__(self, shared: Archive, plan: Plan, settings: tuple[object, ...]) -> None:
+        self.shared = shared
+        self.runs = shared.runs
+        self.by_conversation = shared.by_conversation
+        self.channel_meta = shared.channel_meta
+        self.sig, self.where, self.children = shared.sig, shared.where, shared.children
+        self._of = shared.of
+        part = plan.part
+        self.months: dict[str, list[int]] = {}  # the part's live messages by month, for its digests
+        for r in plan.records:
+            self.months.setdefault(r.timestamp[:7], []).append(int(r.id))
+        self.key = _digest(shared.code, settings, part.folder, part.guild, part.period,
+                           shared.policy, shared.names)  # fmt: skip
 
     def permalink(self, mid: int, v: int | None, context: int) -> str | None:
         """A permalink (or one of its versions) with its citation files."""
@@ -147,34 +187,19 @@ class Inputs:
                            self._of(_within(run.ids, t.fetch, bounds)))  # fmt: skip
         if t.kind == "thread" or (t.kind == "feed" and head[0] == "t"):  # a thread, or a reply tree
             tid = int(head[1])
-            ids = self.runs[tid].ids[:MAX_TREE] if tid in self.runs else self._tree(tid)
+            ids = self.runs[tid].ids[:MAX_TREE] if tid in self.runs else self.shared.tree(tid)
             return _digest(self.key, t.file, self._of(ids), self.channel_meta.get(tid, b"").hex())
         if t.kind == "conversation" or (t.kind == "feed" and head[0] == "conv"):
             members = self.by_conversation.get(int(head[1]), [])
             return _digest(self.key, t.file, t.fetch, self._of(sorted(members)))
         if t.kind == "user":  # any page shows the person's counts: it depends on all their messages
-            return _digest(self.key, t.file, t.fetch, self._author(int(head[1])))
+            return _digest(self.key, t.file, t.fetch, self.shared.author(int(head[1])))
         if t.kind == "digest":
             return _digest(self.key, t.file, t.fetch, self._of(sorted(self.months.get(head[1], []))))
         if t.kind == "media":
             mid = int(head[1])
             return _digest(self.key, t.file, self.sig[mid].hex()) if mid in self.sig else None
         return None
-
-    def _author(self, user_id: int) -> str:
-        """A digest of every message of a person as shown, once per person (not once per page of theirs)."""
-        got = self._authors.get(user_id)
-        if got is None:
-            got = self._authors[user_id] = _digest(self._of(sorted(self.by_author.get(user_id, []))))
-        return got
-
-    def _tree(self, root: int) -> list[int]:
-        out, todo = [root], [root]
-        while todo and len(out) < MAX_TREE:
-            kids = self.children.get(todo.pop(), [])
-            out += kids
-            todo += kids
-        return sorted(out)[:MAX_TREE]
 
 
 def _within(ids: list[int], fetch: str, bounds: list[tuple[int, int]]) -> list[int]:

@@ -78,6 +78,7 @@ class SiteWriter:
             raise PublishError(
                 f"{out}: the folder has files but no Hallway site in it; choose an empty folder"
             )
+        self._old_by_top: dict[str, list[str]] | None = None
         self.suspect: set[str] = set()  # files a build that died may have left: not to be trusted
         mark = out / BUILDING
         if mark.exists():
@@ -149,24 +150,37 @@ class SiteWriter:
         (self.out / BUILDING).unlink(missing_ok=True)
         return self.counts
 
-    def sizes(self, prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, int]:
-        """Bytes per top-level folder of the site, or of the part under `prefix` (files directly at the
-        top count as "pages"); folders named in `skip` (other parts) are left out."""
+    def index_old(self) -> None:
+        """Group the previous build's files by top-level folder (once: see `old_under`)."""
+        self._old_by_top = {}
+        for f in self.old:
+            self._old_by_top.setdefault(f.split("/", 1)[0], []).append(f)
+
+    def old_under(self, prefix: str) -> list[str]:
+        """The previous build's files under `prefix` (a folder path ending in "/"): looked up in their
+        top-level folder, so a part of a split site doesn't go through every part's files."""
+        if self._old_by_top is None:
+            self.index_old()
+        assert self._old_by_top is not None
+        return [f for f in self._old_by_top.get(prefix.split("/", 1)[0], ()) if f.startswith(prefix)]
+
+    def sizes(self) -> dict[str, int]:
+        """Bytes per top-level folder of the site (files directly at the top count as "pages")."""
         out: dict[str, int] = {}
         for file, (_, size) in self.new.items():
-            if not file.startswith(prefix):
-                continue
-            file = file[len(prefix) :]
             top = file.split("/", 1)[0] if "/" in file else "pages"
-            if top not in skip:
-                out[top] = out.get(top, 0) + size
+            out[top] = out.get(top, 0) + size
         return out
 
-    def files(self, prefix: str = "", skip: tuple[str, ...] = ()) -> int:
-        """How many files the site (or the part under `prefix`) has, leaving out the folders in `skip`."""
-        return sum(
-            1 for f in self.new if f.startswith(prefix) and f[len(prefix) :].split("/", 1)[0] not in skip
-        )
+    def tally(self) -> dict[str, tuple[int, int]]:
+        """Bytes and files per top-level folder, in one pass ("" for the files at the top)."""
+        out: dict[str, list[int]] = {}
+        for file, (_, size) in self.new.items():
+            top = file.split("/", 1)[0] if "/" in file else ""
+            t = out.setdefault(top, [0, 0])
+            t[0] += size
+            t[1] += 1
+        return {top: (n, files) for top, (n, files) in out.items()}
 
 
 class FileWrites:
