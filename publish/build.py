@@ -115,7 +115,8 @@ def publish_site(
     report.seconds["pages"] = sum(r.seconds.get("pages", 0.0) for r in results)
     report.seconds["search"] = sum(r.seconds.get("search", 0.0) for r in results)
     search = {r.prefix: r.search for r in results if r.search}
-    report.counts = writer.finish(cache.dump(), search)
+    landing = next((r.landing for r in results if r.landing), "")
+    report.counts = writer.finish(cache.dump(), search, landing)
     report.pages = sum(r.pages for r in results)
     report.kept = sum(r.kept for r in results)
     report.indexed = any(r.indexed for r in results)
@@ -192,10 +193,10 @@ class _Part:
         assert self.split_by is not None
         renderer = Renderer(self.settings)
         try:
-            write_landing(renderer, plans, self.split_by, self.writer)
+            digest = write_landing(renderer, plans, self.split_by, self.writer, self.shared.code)
         finally:
             renderer.close()
-        return PartResult("")
+        return PartResult("", landing=digest)
 
 
 def _part_reports(writer: SiteWriter, plans: list[Plan], split_by: str | None) -> list[PartReport]:

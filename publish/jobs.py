@@ -12,6 +12,7 @@ next build distrusts (publish/writer.py).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import traceback
@@ -36,6 +37,7 @@ class PartResult:
     kept: int = 0
     indexed: bool = False
     search: str = ""
+    landing: str = ""  # (the landing folder's: the digest of all it holds)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -67,6 +69,12 @@ def run_tasks(tasks: list[Task], jobs: int, writer: SiteWriter, cache: PageCache
     waiting = sorted(range(len(tasks)), key=lambda i: -tasks[i].size)
     running: dict[Connection, tuple[int, BaseProcess]] = {}
     results: dict[int, PartResult] = {}
+    # What the workers inherit (the plan, the walk's indexes, the previous manifest: tens of millions of
+    # objects at a million messages) is left out of their garbage collection: a collection walks every
+    # object it tracks, and in a forked process that writes to every page it walks, so each worker
+    # would copy much of the building process's memory and spend its time on objects it never frees.
+    gc.collect()
+    gc.freeze()
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
@@ -108,6 +116,7 @@ def run_tasks(tasks: list[Task], jobs: int, writer: SiteWriter, cache: PageCache
             process.kill()
             process.join()
             receive.close()
+        gc.unfreeze()
     return [results[i] for i in range(len(tasks))]
 
 

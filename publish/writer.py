@@ -57,6 +57,7 @@ class SiteWriter:
         self.old: dict[str, tuple[str, int]] = {}
         self.pages: dict[str, list[Any]] = {}  # the previous build's page entries (publish/cache.py)
         self.search: dict[str, str] = {}  # search-index digest per part
+        self.landing = ""  # the digest of a split site's landing folder (publish/landing.py)
         self.new: dict[str, tuple[str, int]] = {}
         self.counts = WriteCounts()
         self.changed: list[str] = []  # files written by this build (new or different bytes)
@@ -70,6 +71,7 @@ class SiteWriter:
                 else:
                     self.old = {f: (d, n) for f, (d, n) in data["files"].items()}
                     self.pages, self.search = data["pages"], data["search"]
+                    self.landing = data.get("landing", "")
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 raise PublishError(
                     f"{manifest}: unreadable manifest; delete the folder and publish again"
@@ -133,7 +135,7 @@ class SiteWriter:
         """Wait until every file handed over so far is written; raise the first failure."""
         self._io.close()
 
-    def finish(self, pages: dict[str, list[Any]], search: dict[str, str]) -> WriteCounts:
+    def finish(self, pages: dict[str, list[Any]], search: dict[str, str], landing: str = "") -> WriteCounts:
         """Delete what the previous build had and this one didn't, and save the manifest."""
         self._io.close()
         for file in sorted((set(self.old) | self.suspect) - set(self.new)):
@@ -143,7 +145,7 @@ class SiteWriter:
                 self.counts.removed += 1
             _prune(path.parent, self.out)
         files = {f: [d, n] for f, (d, n) in sorted(self.new.items())}
-        manifest = {"version": 2, "files": files, "pages": pages, "search": search}
+        manifest = {"version": 2, "files": files, "pages": pages, "search": search, "landing": landing}
         tmp = self.out / (MANIFEST + ".tmp")
         tmp.write_bytes(orjson.dumps(manifest))
         os.replace(tmp, self.out / MANIFEST)

@@ -155,3 +155,23 @@ def test_split_by_month_writes_a_site_per_month_each_holding_its_own_messages(
     assert f'url=../../{months[mid]}/m/{mid}/index.html"' in stub
     broken, external, _ = link_problems(out)
     assert (broken, external) == ([], [])
+
+
+def test_a_republish_keeps_the_landing_redirects_until_what_they_hold_changes(
+    by_year, tmp_path: Path
+) -> None:
+    data, out, report = by_year
+    data2, site = copy_site(data, out, tmp_path)
+    mid = archive_ids(data2, "SELECT id FROM messages WHERE deleted = 0 AND redacted IS NULL LIMIT 1")[0]
+    redirect = site / "m" / str(mid) / "index.html"
+    before = redirect.read_bytes()
+    redirect.unlink()  # (a file lost by hand comes back)
+    again = publish_site(data2, site, base_url=BASE, split_by="year")
+    assert redirect.read_bytes() == before
+    assert again.counts.written == 1
+    # kept, not made again and compared: what is compared is only the few pages every build renders
+    assert again.counts.unchanged < again.messages / 4
+    assert again.counts.kept + again.counts.unchanged + 1 == report.files
+    moved = publish_site(data2, site, base_url="https://elsewhere.example", split_by="year")
+    assert f'href="https://elsewhere.example/m/{mid}"' in redirect.read_text()
+    assert moved.counts.written >= moved.messages
