@@ -362,14 +362,21 @@ def thread_messages(conn: sqlite3.Connection, thread_id: int, *, limit: int = 10
 
 
 def user_messages(
-    conn: sqlite3.Connection, user_id: int, *, before: int | None = None, limit: int = 50
+    conn: sqlite3.Connection,
+    user_id: int,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
 ) -> list[Row]:
-    """A user's messages, newest first, older than `before`."""
+    """A user's messages, newest first, older than `before` and newer than `after`."""
     bound = _clamp(before) if before is not None else MAX_ID
+    floor = _clamp(after) if after is not None else -1
     return _rows(
         conn.execute(
-            f"SELECT {_MESSAGE_COLUMNS}{_MESSAGE_FROM} WHERE m.author_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
-            (user_id, bound, limit),
+            f"SELECT {_MESSAGE_COLUMNS}{_MESSAGE_FROM} WHERE m.author_id = ? AND m.id < ? AND m.id > ?"
+            " ORDER BY m.id DESC LIMIT ?",
+            (user_id, bound, floor, limit),
         )
     )
 

@@ -51,7 +51,7 @@ class SiteMap:
     chunk_starts: dict[int, list[int]] = field(default_factory=dict)  # channel → first id of each page
     chunk_ends: dict[int, list[int]] = field(default_factory=dict)  # channel → last id of each page
     digest_in: tuple[str, ...] = ()  # a guild's part: its digests cover only its channels
-    user_floor: int | None = None  # a year's part: a person's pages stop at the year's first message
+    user_floor: int | None = None  # a period's part: a person's pages stop at its first message
     user_ceiling: int | None = None  # … and start at its last
 
     def add_page(self, channel_id: int, first: int, last: int) -> None:
@@ -145,10 +145,13 @@ class SiteMap:
             before = _cursor(q.get("before"))
             if before is not None and self.user_floor is not None and before <= self.user_floor:
                 return None
+            # A period's part shows a person's messages of that period only (`after` the one before its
+            # first): a month's page of theirs would otherwise repeat up to a page of older months' messages.
+            window = f"&after={self.user_floor - 1}" if self.user_floor is not None else ""
             if self.user_ceiling is not None and (before is None or before >= self.user_ceiling):
-                return Target(kind, f"u/{g[0]}/{INDEX}", f"{path}?before={self.user_ceiling}")
+                return Target(kind, f"u/{g[0]}/{INDEX}", f"{path}?before={self.user_ceiling}{window}")
             if before is not None:
-                return Target(kind, f"u/{g[0]}/before/{before}/{INDEX}", f"{path}?before={before}")
+                return Target(kind, f"u/{g[0]}/before/{before}/{INDEX}", f"{path}?before={before}{window}")
             return Target(kind, f"u/{g[0]}/{INDEX}", path)
         if kind == "media":
             sub = f"{g[1]}-{g[2]}" if g[1] else str(g[2])

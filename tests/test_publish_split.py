@@ -148,6 +148,14 @@ def test_split_by_month_writes_a_site_per_month_each_holding_its_own_messages(
     assert [p.folder for p in report.parts] == [*sorted(set(ms)), "(landing)"]
     where = {m: [p.relative_to(out).parts[0] for p in out.glob(f"*/m/{m}/index.html")] for m in rows}
     assert [m for m in rows if where[m] != [months[m]]] == []  # each in its month's part, once
+    # a person's pages in a month's part show their messages of that month, every one, and no other
+    authors = dict(zip(rows, archive_ids(data, "SELECT author_id FROM messages ORDER BY id"), strict=True))
+    shown = {
+        (page.relative_to(out).parts[0], int(mid), page.relative_to(out).parts[2])
+        for page in out.glob("*/u/**/index.html")
+        for mid in re.findall(r'<article [^>]*data-id="(\d+)"', page.read_text(encoding="utf-8"))
+    }
+    assert shown == {(months[m], m, str(authors[m])) for m in rows if authors[m] is not None}
     landing = (out / "index.html").read_text(encoding="utf-8")
     assert "split into" in landing and "one per month" in landing
     mid = rows[-1]

@@ -154,6 +154,25 @@ def test_user_page_lists_their_messages(client: TestClient, community: Community
     assert older["user"] == data["user"]
 
 
+def test_user_page_after_keeps_to_their_messages_newer_than_it(
+    client: TestClient, community: Community
+) -> None:
+    bob = "/u/100000000000000002"
+    newer = client.get(f"{bob}.json?after={community.reply}").json()
+    assert [m["id"] for m in newer["messages"]] == [community.starter]
+    assert (newer["after"], newer["older_url"], newer["newest_url"]) == (str(community.reply), None, None)
+    assert ids_in(client.get(f"{bob}?after={community.reply}").text) == {community.starter}
+    window = client.get(f"{bob}.json?before={community.starter}&after={community.reply}").json()
+    assert window["messages"] == [] and window["newest_url"] == f"{bob}?after={community.reply}"
+    floor = int(community.reply) - 1  # a window holding both: its pages keep to it
+    with TestClient(create_app(Settings(data_dir=community.data_dir, page_size=1))) as c:
+        first = c.get(f"{bob}.json?after={floor}").json()
+        assert [m["id"] for m in first["messages"]] == [community.starter]
+        assert first["older_url"] == f"{bob}?before={community.starter}&after={floor}"
+        older = c.get(first["older_url"].replace(bob, f"{bob}.json")).json()
+        assert [m["id"] for m in older["messages"]] == [community.reply] and older["older_url"] is None
+
+
 def test_search_hits_link_to_permalinks(client: TestClient, community: Community) -> None:
     data = client.get("/search.json?q=alice").json()
     assert data["total"] == 1 and data["available"] is True

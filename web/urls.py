@@ -80,9 +80,11 @@ def conversation_search_url(conversation_id: int | str) -> str:
     return search_url(f"in:conversation:{conversation_id}", sort="oldest")
 
 
-def user_url(user_id: int | str, *, before: int | None = None, fmt: str = "") -> str:
-    """A person's messages."""
-    return _query(f"/u/{user_id}{fmt}", before=before)
+def user_url(
+    user_id: int | str, *, before: int | None = None, after: int | None = None, fmt: str = ""
+) -> str:
+    """A person's messages (older than `before`, and only those newer than `after`)."""
+    return _query(f"/u/{user_id}{fmt}", before=before, after=after)
 
 
 def search_url(q: str = "", *, sort: str | None = None, page: int | None = None, fmt: str = "") -> str:

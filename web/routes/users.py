@@ -19,13 +19,15 @@ router = APIRouter()
 
 
 def build_user_page(
-    conn: sqlite3.Connection, settings: Settings, user_id: int, before: int | None
+    conn: sqlite3.Connection, settings: Settings, user_id: int, before: int | None, after: int | None = None
 ) -> dict[str, Any]:
-    """A person (only as the archive knows them: pseudonyms stay pseudonyms) and a page of their messages."""
+    """A person (only as the archive knows them: pseudonyms stay pseudonyms) and a page of their messages,
+    newest first: older than `before`, and with `after` only those newer than it (a window the pages keep:
+    a static site split by period shows each period's messages in its own part)."""
     user = views.find_user(conn, user_id)
     if user is None:
         raise UserNotFound(user_id)
-    rows = views.user_messages(conn, user_id, before=before, limit=settings.page_size)
+    rows = views.user_messages(conn, user_id, before=before, after=after, limit=settings.page_size)
     channels = views.find_channels(conn, {r["channel_id"] for r in rows})
     messages = enrich(conn, rows)
     for m in messages:
@@ -36,7 +38,7 @@ def build_user_page(
             "url": urls.channel_url(m["channel_id"]),
         }
     more = len(rows) == settings.page_size and bool(
-        views.user_messages(conn, user_id, before=rows[-1]["id"], limit=1)
+        views.user_messages(conn, user_id, before=rows[-1]["id"], after=after, limit=1)
     )
     return {
         "user": {
@@ -59,8 +61,9 @@ def build_user_page(
         ],
         "messages": messages,
         "before": str(before) if before is not None else None,
-        "older_url": urls.user_url(user_id, before=rows[-1]["id"]) if more else None,
-        "newest_url": urls.user_url(user_id) if before is not None else None,
+        "after": str(after) if after is not None else None,
+        "older_url": urls.user_url(user_id, before=rows[-1]["id"], after=after) if more else None,
+        "newest_url": urls.user_url(user_id, after=after) if before is not None else None,
     }
 
 
@@ -70,17 +73,22 @@ def user_json(
     settings: SettingsDep,
     user_id: str,
     before: int | None = Query(None, description="Messages older than this id"),
+    after: int | None = Query(None, description="Only messages newer than this id"),
 ) -> JSONResponse:
     """The same data as /u/{user_id}."""
-    return pages.json(build_user_page(conn, settings, parse_id(user_id, "user"), before))
+    return pages.json(build_user_page(conn, settings, parse_id(user_id, "user"), before, after))
 
 
 @router.get("/u/{user_id}", include_in_schema=False)
 def user_html(
-    request: Request, conn: ConnDep, settings: SettingsDep, user_id: str, before: int | None = None
+    request: Request,
+    conn: ConnDep,
+    settings: SettingsDep,
+    user_id: str,
+    before: int | None = None,
+    after: int | None = None,
 ) -> HTMLResponse:
     """A person's page."""
     uid = parse_id(user_id, "user")
-    return pages.html(
-        request, "user.html", build_user_page(conn, settings, uid, before), canonical=urls.user_url(uid)
-    )
+    page = build_user_page(conn, settings, uid, before, after)
+    return pages.html(request, "user.html", page, canonical=urls.user_url(uid))
