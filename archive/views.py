@@ -249,7 +249,8 @@ def channel_page(
 ) -> tuple[list[Row], bool, bool]:
     """A page of a channel's messages in id order, and whether older and newer messages exist.
 
-    With no cursor the newest page is returned (as in Discord); `around` centers the page on an id.
+    With no cursor the newest page is returned (as in Discord); `around` centers the page on an id; `after`
+    starts the page after an id, and stops it before `before` if that is given too.
     """
     before, after, around = (None if c is None else _clamp(c) for c in (before, after, around))
     base = f"SELECT {_MESSAGE_COLUMNS}{_MESSAGE_FROM} WHERE m.channel_id = ?"
@@ -264,8 +265,13 @@ def channel_page(
             )
         )
         rows = older[::-1] + newer
-    elif after is not None:
-        rows = _rows(conn.execute(f"{base} AND m.id > ? ORDER BY m.id LIMIT ?", (channel_id, after, limit)))
+    elif after is not None:  # (and with `before` too, only the messages between them)
+        bound = before if before is not None else MAX_ID
+        rows = _rows(
+            conn.execute(
+                f"{base} AND m.id > ? AND m.id < ? ORDER BY m.id LIMIT ?", (channel_id, after, bound, limit)
+            )
+        )
     else:
         bound = before if before is not None else MAX_ID
         rows = _rows(

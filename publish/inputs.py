@@ -19,6 +19,7 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
@@ -204,12 +205,14 @@ class Inputs:
 
 def _within(ids: list[int], fetch: str, bounds: list[tuple[int, int]]) -> list[int]:
     """The messages of a channel (`ids`, oldest first) that a channel page fetched as `?after=N` can show:
-    its page's span (the newest page also whatever came after it). Cut by bisection: a page costs its own
-    messages, not the channel's."""
-    after = int(fetch.rsplit("=", 1)[1]) if "after=" in fetch else -1
+    its page's span (the newest page also whatever came after it, up to `&before=M` if it says so). Cut by
+    bisection: a page costs its own messages, not the channel's."""
+    q = dict(parse_qsl(urlsplit(fetch).query))
+    after = int(q.get("after", -1))
     for k, (first, last) in enumerate(bounds):
         if first == after + 1:
             lo = bisect.bisect_left(ids, first)
-            hi = len(ids) if k == len(bounds) - 1 else bisect.bisect_right(ids, last)
-            return ids[lo:hi]
+            if k < len(bounds) - 1:
+                return ids[lo : bisect.bisect_right(ids, last)]
+            return ids[lo : bisect.bisect_left(ids, int(q["before"]))] if "before" in q else ids[lo:]
     return ids

@@ -51,8 +51,10 @@ class SiteMap:
     chunk_starts: dict[int, list[int]] = field(default_factory=dict)  # channel → first id of each page
     chunk_ends: dict[int, list[int]] = field(default_factory=dict)  # channel → last id of each page
     digest_in: tuple[str, ...] = ()  # a guild's part: its digests cover only its channels
-    user_floor: int | None = None  # a period's part: a person's pages stop at its first message
-    user_ceiling: int | None = None  # … and start at its last
+    # A period's part: its first message, and the id after its last. A person's pages keep between them, and
+    # a channel's newest page stops at its last message of the period (not a page into the next one).
+    floor: int | None = None
+    ceiling: int | None = None
 
     def add_page(self, channel_id: int, first: int, last: int) -> None:
         """Record the next page of a channel (pages are added oldest first)."""
@@ -69,6 +71,8 @@ class SiteMap:
         if not starts or index >= len(starts) - 1:
             last = len(starts) - 1
             fetch = f"/c/{channel_id}?after={starts[last] - 1}" if starts else f"/c/{channel_id}"
+            if starts and self.ceiling is not None:
+                fetch += f"&before={self.chunk_ends[channel_id][last] + 1}"
             return Target("channel", f"c/{channel_id}/{INDEX}", fetch)
         return Target(
             "channel", f"c/{channel_id}/p/{index + 1}/{INDEX}", f"/c/{channel_id}?after={starts[index] - 1}"
@@ -143,13 +147,13 @@ class SiteMap:
             return Target(kind, f"conv/{g[0]}/{INDEX}", path)
         if kind == "user":
             before = _cursor(q.get("before"))
-            if before is not None and self.user_floor is not None and before <= self.user_floor:
+            if before is not None and self.floor is not None and before <= self.floor:
                 return None
             # A period's part shows a person's messages of that period only (`after` the one before its
             # first): a month's page of theirs would otherwise repeat up to a page of older months' messages.
-            window = f"&after={self.user_floor - 1}" if self.user_floor is not None else ""
-            if self.user_ceiling is not None and (before is None or before >= self.user_ceiling):
-                return Target(kind, f"u/{g[0]}/{INDEX}", f"{path}?before={self.user_ceiling}{window}")
+            window = f"&after={self.floor - 1}" if self.floor is not None else ""
+            if self.ceiling is not None and (before is None or before >= self.ceiling):
+                return Target(kind, f"u/{g[0]}/{INDEX}", f"{path}?before={self.ceiling}{window}")
             if before is not None:
                 return Target(kind, f"u/{g[0]}/before/{before}/{INDEX}", f"{path}?before={before}{window}")
             return Target(kind, f"u/{g[0]}/{INDEX}", path)

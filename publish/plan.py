@@ -148,5 +148,5 @@ def build_plan(runs: dict[int, Run], page_size: int, part: Part) -> Plan:
     if part.guild is not None:
         plan.sitemap.digest_in = tuple(str(c) for c in plan.channels)
     if part.period is not None and plan.messages:
-        plan.sitemap.user_floor, plan.sitemap.user_ceiling = min(plan.messages), max(plan.messages) + 1
+        plan.sitemap.floor, plan.sitemap.ceiling = min(plan.messages), max(plan.messages) + 1
     return plan

@@ -156,6 +156,14 @@ def test_split_by_month_writes_a_site_per_month_each_holding_its_own_messages(
         for mid in re.findall(r'<article [^>]*data-id="(\d+)"', page.read_text(encoding="utf-8"))
     }
     assert shown == {(months[m], m, str(authors[m])) for m in rows if authors[m] is not None}
+    # … and its channel pages too: a channel's newest page in a month stops at that month's end
+    timeline = {
+        (page.relative_to(out).parts[0], int(mid))
+        for page in out.glob("*/c/**/index.html")
+        for mid in re.findall(r'<article [^>]*data-id="(\d+)"', page.read_text(encoding="utf-8"))
+    }
+    assert {(part, m) for part, m in timeline if months[m] != part} == set()
+    assert {m for _, m in timeline} == set(rows)
     landing = (out / "index.html").read_text(encoding="utf-8")
     assert "split into" in landing and "one per month" in landing
     mid = rows[-1]

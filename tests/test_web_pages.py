@@ -154,6 +154,17 @@ def test_user_page_lists_their_messages(client: TestClient, community: Community
     assert older["user"] == data["user"]
 
 
+def test_channel_page_after_and_before_shows_the_messages_between(
+    client: TestClient, community: Community
+) -> None:
+    after = [m["id"] for m in client.get(f"/c/{GENERAL}.json?after={community.hello}").json()["messages"]]
+    cut = client.get(f"/c/{GENERAL}.json?after={community.hello}&before={community.edited}").json()
+    between = [m["id"] for m in cut["messages"]]
+    assert between == [i for i in after if int(i) < int(community.edited)]
+    assert community.reply in between and community.edited in after and community.edited not in between
+    assert (cut["has_older"], cut["has_newer"]) == (True, True)
+
+
 def test_user_page_after_keeps_to_their_messages_newer_than_it(
     client: TestClient, community: Community
 ) -> None:
