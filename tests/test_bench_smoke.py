@@ -147,6 +147,13 @@ def test_http_bench(client: str) -> None:
     assert names[-2:] == ["non-2xx", "errors"]
 
 
+def test_site_writer_bench() -> None:
+    out = run("site_writer_bench.py", "--files", "400", "--runs", "2").stdout
+    header(out, "400 files, 2 runs", "building thread CPU", "process CPU", "wall")
+    assert re.search(r"^median\s+[\d.]+ s\s+[\d.]+ s\s+[\d.]+ s$", out, re.M), out
+    assert re.search(r"^building thread per file: [\d.]+ µs$", out, re.M), out
+
+
 def test_crash_trials() -> None:
     out = run("crash_trials.py", "--trials", "1", "--size", "300", "--no-record").stdout
     assert re.search(r"^1 trials .* 0 differ from the clean run", out, re.M), out
