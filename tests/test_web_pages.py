@@ -13,6 +13,7 @@ import archive
 import indexer
 from tests import test_web_app
 from tests.test_web_app import BASE_URL, GENERAL, Community
+from web import pages
 from web.app import create_app
 from web.settings import Settings
 
@@ -293,3 +294,12 @@ def test_samples_forum_posts_and_search(sample_client: TestClient) -> None:
     hits = sample_client.get("/search.json", params={"q": '"the tokenizer ate our whitespace again"'}).json()
     assert hits["total"] >= 1
     assert sample_client.get(hits["hits"][0]["url"]).status_code == 200
+
+
+def test_templates_read_a_dicts_keys_before_its_attributes(tmp_path: Path) -> None:
+    env = pages.build_templates(Settings(data_dir=tmp_path)).env
+    t = env.from_string(
+        "{{ m.items }} {{ m.id }} {{ m.gone is defined }} {{ m.keys()|join(',') }} {{ s.real }}"
+    )
+    # a key named like a dict method is the key (Jinja's own order gave the bound method)
+    assert t.render(m={"items": "three", "id": 7}, s=2) == "three 7 False items,id 2"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import nh3
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
@@ -37,9 +38,27 @@ SYSTEM_LABELS = {
 }
 
 
+class PageEnvironment(jinja2.Environment):
+    """Jinja with `m.field` read as a key first when `m` is a dict (what every page builder gives).
+
+    Jinja's own order is an attribute, then an item: on a dict that raises and catches an AttributeError for
+    every field a template reads (1.4 µs a read, against 0.24 µs for the key). A name that isn't a key still
+    falls back to Jinja's lookup, so what a template sees differs only for a key named like a dict method
+    (`m.items`), where it now gets the key.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def build_templates(settings: Settings) -> Jinja2Templates:
     """A Jinja environment with the URL builders and display helpers as globals and filters."""
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates = Jinja2Templates(env=PageEnvironment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR))))
     env = templates.env
     env.autoescape = True
     env.trim_blocks = True
