@@ -280,9 +280,52 @@ def test_the_renderer_runs_every_page_on_one_worker_thread(site: tuple[Path, Pat
     before = set(threading.enumerate())
     try:
         for url in ["/", f"/c/{channel}", "/search?q=the", "/nowhere"] * 5:
-            status = renderer.get(url).status
+            status = renderer.get_asgi(url).status  # (the pages the app answers over ASGI)
             assert status == (404 if url == "/nowhere" else 200), url
             seen |= set(threading.enumerate()) - before
     finally:
         renderer.close()
     assert len(seen) == 1, sorted(t.name for t in seen)
+
+
+def test_pages_called_directly_are_the_apps_own_responses(site: tuple[Path, Path, object]) -> None:
+    """The renderer calls a route's function itself where it can; every page of the sample server reached
+    from its home page by links (and a few bad URLs) is the same status, type and bytes as over ASGI."""
+    from collections import Counter, deque
+    from urllib.parse import urlsplit
+
+    from publish.render import Renderer
+    from web.settings import Settings
+
+    renderer = Renderer(Settings(data_dir=site[0], base_url="https://lab.example/archive"))
+    bad = ["/u/42", "/c/abc", "/u/1?before=x", "/u/1?before=1_0", "/nowhere", "/c/1?after=1&after=2"]
+    conversations = archive_ids(site[0], "SELECT DISTINCT conversation_id FROM links LIMIT 5")
+    one = "FROM messages WHERE author_id IS NOT NULL ORDER BY id LIMIT 1 OFFSET 9"
+    mid, cid, uid = (archive_ids(site[0], f"SELECT {c} {one}")[0] for c in ("id", "channel_id", "author_id"))
+    windows = [f"/c/{cid}?after={mid - 10**12}&before={mid}", f"/u/{uid}?before={mid}&after={mid - 10**12}"]
+    seeds = ["/", *windows, *(f"/conv/{c}" for c in conversations), *bad]
+    queue, seen, direct = deque(seeds), set(), Counter()
+    try:
+        while queue and len(seen) < 500:
+            url = queue.popleft()
+            if url in seen:
+                continue
+            seen.add(url)
+            parts = urlsplit(url)
+            called = renderer._direct(parts.path, parts.query)
+            served = renderer.get_asgi(url)
+            if url in bad:
+                assert called is None and served.status in (400, 404, 422), (url, served.status)
+            if called is not None:
+                direct[parts.path.split("/")[1] or "/"] += 1
+                same = ("content-type", "location", "content-disposition")
+                assert (called.status, called.body, [called.headers.get(h) for h in same]) == (
+                    served.status, served.body, [served.headers.get(h) for h in same]
+                ), url  # fmt: skip
+            if served.headers.get("content-type", "").startswith("text/html"):
+                hrefs = re.findall(r'href="(/[^"#]*)', served.body.decode())
+                queue.extend(html.unescape(h) for h in hrefs)
+    finally:
+        renderer.close()
+    assert {"/", "c", "u", "conv", "t", "search", "m"} <= set(direct), direct
+    assert sum(direct.values()) > 0.8 * len(seen), (sum(direct.values()), len(seen))
