@@ -254,6 +254,7 @@ def channel_page(
     """
     before, after, around = (None if c is None else _clamp(c) for c in (before, after, around))
     base = f"SELECT {_MESSAGE_COLUMNS}{_MESSAGE_FROM} WHERE m.channel_id = ?"
+    bound = before if before is not None else MAX_ID
     if around is not None:
         half = limit // 2
         older = _rows(
@@ -266,14 +267,12 @@ def channel_page(
         )
         rows = older[::-1] + newer
     elif after is not None:  # (and with `before` too, only the messages between them)
-        bound = before if before is not None else MAX_ID
         rows = _rows(
             conn.execute(
                 f"{base} AND m.id > ? AND m.id < ? ORDER BY m.id LIMIT ?", (channel_id, after, bound, limit)
             )
         )
     else:
-        bound = before if before is not None else MAX_ID
         rows = _rows(
             conn.execute(f"{base} AND m.id < ? ORDER BY m.id DESC LIMIT ?", (channel_id, bound, limit))
         )[::-1]
