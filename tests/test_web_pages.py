@@ -303,3 +303,24 @@ def test_templates_read_a_dicts_keys_before_its_attributes(tmp_path: Path) -> No
     )
     # a key named like a dict method is the key (Jinja's own order gave the bound method)
     assert t.render(m={"items": "three", "id": 7}, s=2) == "three 7 False items,id 2"
+
+
+def test_message_html_renders_a_text_once_and_keys_it_on_its_mentions() -> None:
+    pages._content_html.cache_clear()
+    text = "hi <@42> and @Ada, see **this**"
+    first = {"content": text, "mentions": [{"id": "42", "name": "ada", "nickname": "Ada"}]}
+    again = {"content": text, "mentions": [{"id": "42", "name": "ada", "nickname": "Ada"}]}
+    renamed = {"content": text, "mentions": [{"id": "42", "name": "ada", "nickname": "Lovelace"}]}
+    html_first = pages.message_html(first)
+    assert pages.message_html(again) == html_first
+    assert pages._content_html.cache_info()[:2] == (1, 1)  # (hits, misses): the second was not rendered
+    ada = '<a class="mention mention-user" href="/u/42" rel="nofollow noopener noreferrer ugc">@{}</a>'
+    assert html_first == f"<p>hi {ada.format('Ada')} and {ada.format('Ada')}, see <strong>this</strong></p>"
+    # the same text with a renamed mention is rendered anew, not served from the first
+    assert (
+        pages.message_html(renamed)
+        == f"<p>hi {ada.format('Lovelace')} and @Ada, see <strong>this</strong></p>"
+    )
+    # a revision's text (the `content` argument) is its own key
+    assert pages.message_html(first, "**old**") == "<p><strong>old</strong></p>"
+    assert pages.message_html({"content": None}) == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 GROUP_GAP_MS = 7 * 60 * 1000
 THEME_COOKIE = "theme"
 THEMES = ("dark", "light")
+CONTENT_CACHE = 32_768  # rendered texts kept (a month of a large archive: its pages reuse them)
 CONVERSATION_HUES = 12  # .conv-h0 … .conv-h11 in app.css
 SYSTEM_LABELS = {
     "ThreadCreated": "started a thread",
@@ -85,7 +87,19 @@ def build_templates(settings: Settings) -> Jinja2Templates:
 def message_html(message: dict[str, Any], content: str | None = None) -> Markup:
     """A message's content as sanitized HTML, with @mentions of known users linked to their pages."""
     text = message.get("content") if content is None else content
-    return render_content(text, users=mention_refs(message), user_url=urls.user_url, emoji_url=no_emoji_image)
+    if not text:
+        return Markup("")
+    mentions = tuple((m["id"], m["name"], m.get("nickname")) for m in message.get("mentions", ()))
+    return _content_html(text, mentions)
+
+
+@functools.lru_cache(maxsize=CONTENT_CACHE)
+def _content_html(text: str, mentions: tuple[tuple[str, str, str | None], ...]) -> Markup:
+    """The HTML of one text with its mentions: a pure function of the two, so the same message shown on
+    several pages (its timeline, its permalink and its neighbours', a person's page, a conversation, a feed)
+    is rendered once while it stays among the most recently shown. A changed text or mention is another key."""
+    users = {i: UserRef(i, name, nickname) for i, name, nickname in mentions}
+    return render_content(text, users=users, user_url=urls.user_url, emoji_url=no_emoji_image)
 
 
 def no_emoji_image(emoji_id: str, animated: bool) -> None:
