@@ -89,17 +89,17 @@ def message_html(message: dict[str, Any], content: str | None = None) -> Markup:
     text = message.get("content") if content is None else content
     if not text:
         return Markup("")
-    mentions = tuple((m["id"], m["name"], m.get("nickname")) for m in message.get("mentions", ()))
-    return _content_html(text, mentions)
+    return _content_html(text, tuple(mention_refs(message).values()))
 
 
 @functools.lru_cache(maxsize=CONTENT_CACHE)
-def _content_html(text: str, mentions: tuple[tuple[str, str, str | None], ...]) -> Markup:
+def _content_html(text: str, mentions: tuple[UserRef, ...]) -> Markup:
     """The HTML of one text with its mentions: a pure function of the two, so the same message shown on
     several pages (its timeline, its permalink and its neighbours', a person's page, a conversation, a feed)
     is rendered once while it stays among the most recently shown. A changed text or mention is another key."""
-    users = {i: UserRef(i, name, nickname) for i, name, nickname in mentions}
-    return render_content(text, users=users, user_url=urls.user_url, emoji_url=no_emoji_image)
+    return render_content(
+        text, users={u.id: u for u in mentions}, user_url=urls.user_url, emoji_url=no_emoji_image
+    )
 
 
 def no_emoji_image(emoji_id: str, animated: bool) -> None:
