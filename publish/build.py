@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 import archive
+from archive import views
 from publish.cache import PageCache
 from publish.errors import PublishError
 from publish.inputs import Archive, Inputs
@@ -91,8 +92,9 @@ def publish_site(
     conn = archive.connect(path, readonly=True)
     try:  # the plan is read once here; each part opens a connection of its own
         clock = time.monotonic()
-        runs = walk(conn)
-        shared = Archive(conn, runs)
+        directory = views.guild_directory(conn)
+        runs = walk(conn, directory)
+        shared = Archive(conn, runs, directory)
         names = {g["id"]: g["name"] for g in shared.directory}
         parts = split_parts(runs, split_by, names)
         plans = [build_plan(runs, settings.page_size, part) for part in parts]
@@ -161,7 +163,7 @@ class _Part:
 
         clock = time.monotonic()
         conn = archive.connect(self.path, readonly=True)
-        renderer = Renderer(self.settings)
+        renderer = Renderer(self.settings, self.shared.home)
         try:
             folder = Folder(self.writer, prefix)
             s = self.settings
@@ -191,7 +193,7 @@ class _Part:
 
     def landing(self, plans: list[Plan]) -> PartResult:
         assert self.split_by is not None
-        renderer = Renderer(self.settings)
+        renderer = Renderer(self.settings, self.shared.home)
         try:
             digest = write_landing(renderer, plans, self.split_by, self.writer, self.shared.code)
         finally:

@@ -19,13 +19,16 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+import archive
 from archive import views
 from publish.paths import Target
 from publish.plan import Plan, Run
+from web.routes.home import build_home
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = ("publish", "web", "archive/views.py", "archive/conversation_views.py", "archive/digest_views.py")
@@ -53,9 +56,11 @@ class Archive:
     is, its replies, each person's and each conversation's messages), the directory and the policy. Made
     once per build, before the parts are built (side by side, each forked process inherits it)."""
 
-    def __init__(self, conn: sqlite3.Connection, runs: dict[int, Run]) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, runs: dict[int, Run], directory: list[dict[str, Any]] | None = None
+    ) -> None:
         self.runs = runs
-        self.directory = views.guild_directory(conn)
+        self.directory = views.guild_directory(conn) if directory is None else directory
         self.channel_meta: dict[int, bytes] = {}
         self.names: list[tuple[object, ...]] = []
         for g in self.directory:
@@ -69,6 +74,9 @@ class Archive:
                 for t in c["threads"]:
                     self.channel_meta[t["id"]] = orjson.dumps(t, option=orjson.OPT_SORT_KEYS)
         self.policy = views.policy_rows(conn)
+        # The home page's data: the same for every part, and a scan of the archive to build (seconds at a
+        # million messages), so made once here and given to each part's renderer.
+        self.home = (archive.generation(conn), build_home(conn, self.directory))
         self.code = code_version()
         self.sig: dict[int, bytes] = {}
         self.where: dict[int, tuple[int, int]] = {}

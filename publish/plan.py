@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -57,10 +58,10 @@ class Plan:
     records: list[SearchRecord] = field(default_factory=list)
 
 
-def _channel_ids(conn: sqlite3.Connection) -> list[tuple[int, int]]:
+def _channel_ids(directory: list[dict[str, Any]]) -> list[tuple[int, int]]:
     """(guild, channel) for every channel, thread and forum the directory lists."""
     out: list[tuple[int, int]] = []
-    for guild in views.guild_directory(conn):
+    for guild in directory:
         for c in guild["channels"]:
             if c["id"]:
                 out.append((guild["id"], c["id"]))
@@ -68,10 +69,14 @@ def _channel_ids(conn: sqlite3.Connection) -> list[tuple[int, int]]:
     return out
 
 
-def walk(conn: sqlite3.Connection, batch: int = 500) -> dict[int, Run]:
-    """Every channel's messages, oldest first, with the search record of each live message."""
+def walk(
+    conn: sqlite3.Connection, directory: list[dict[str, Any]] | None = None, batch: int = 500
+) -> dict[int, Run]:
+    """Every channel's messages, oldest first, with the search record of each live message (`directory`:
+    `views.guild_directory(conn)`, when the caller has it already)."""
     runs: dict[int, Run] = {}
-    for guild_id, channel_id in _channel_ids(conn):
+    listed = views.guild_directory(conn) if directory is None else directory
+    for guild_id, channel_id in _channel_ids(listed):
         run = runs.setdefault(channel_id, Run(guild_id))
         row = views.find_channel(conn, channel_id)
         name = present.channel(row)["name"] if row else str(channel_id)

@@ -35,6 +35,7 @@ from starlette.routing import Match
 from web import cite, pages, urls
 from web.app import create_app
 from web.deps import get_conn, get_settings
+from web.routes.home import cached_home, seed_home
 from web.routes.messages import build_citation, build_message_page
 from web.settings import Settings
 
@@ -60,9 +61,12 @@ class Rendered:
 class Renderer:
     """The viewer app for one data dir, called without a network; also the permalink fast path."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, home: tuple[int, dict[str, Any]] | None = None) -> None:
+        """`home`: the home page's data, already built for that archive generation (see `seed_home`)."""
         self.settings = settings
         self.app = create_app(settings)
+        if home is not None:
+            seed_home(self.app, *home)
         env = self.app.state.templates.env  # the site's own templates extend the viewer's base.html
         env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
         self._request = Request(self._scope("/", b""))
@@ -198,6 +202,10 @@ class Renderer:
             c = build_citation(self.settings, page, accessed)
             files = {ext: build(c) for ext, build in CITE_BUILDERS.items()}
         return bytes(response.body).decode(), files, page
+
+    def home(self, conn: sqlite3.Connection) -> dict[str, Any]:
+        """The home page's data, as the server's home page has it (built once per archive generation)."""
+        return cached_home(self._request, conn)
 
     def template(self, name: str, page: dict[str, Any], **extra: Any) -> str:
         """Render one of the viewer's templates (or the site's own, which extend them) with a page."""

@@ -28,7 +28,6 @@ from publish.render import Rendered, Renderer
 from publish.writer import Folder
 from web import present, urls
 from web.errors import PageError
-from web.routes.home import build_home
 
 STATIC_DIRS = (Path(__file__).parent / "static", Path(__file__).parents[1] / "web" / "static")
 MAX_REDIRECTS = 3
@@ -285,8 +284,8 @@ class SiteBuilder:
         if guild is None:
             self.fetch_page(Target("home", "index.html", "/"))
             return
-        page = build_home(self.conn)
-        page["guilds"] = [g for g in page["guilds"] if g["id"] == str(guild)]
+        home = self.renderer.home(self.conn)
+        page = {**home, "guilds": [g for g in home["guilds"] if g["id"] == str(guild)]}
         feed = urls.digest_feed_url()
         html = self.renderer.template("home.html", page, feed_url=feed, feed_title="Weekly digest (Atom)")
         self.write_page("index.html", html)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import archive
+from archive import views
 from publish import PublishError, publish_site
 from tests.publish_site import archive_ids, copy_site, exclude_channel, link_problems
 
@@ -119,6 +121,34 @@ def test_parts_built_side_by_side_make_the_same_site_as_one_after_another(by_yea
     again = publish_site(data, side, base_url=BASE, split_by="year", jobs=2)  # kept part by part
     assert (again.counts.written, again.kept, again.indexed) == (0, report.pages - again.pages, False)
     assert again.counts.kept + again.counts.unchanged == report.files
+
+
+def test_a_split_build_reads_the_directory_once_for_all_its_parts(
+    by_year, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, _, _ = by_year
+    calls: list[int] = []
+    real = views.guild_directory
+
+    def counted(conn):  # the real query, counted: it scans the archive (seconds at a million messages)
+        calls.append(1)
+        return real(conn)
+
+    monkeypatch.setattr(views, "guild_directory", counted)
+    out = tmp_path / "site"
+    publish_site(data, out, base_url=BASE, split_by="year")
+    assert len(calls) == 1  # (not once for the walk, once for the fingerprints and once per part's home page)
+    conn = archive.connect(data / archive.ARCHIVE_FILE, readonly=True)
+    try:
+        stats = archive.stats(conn)
+        guilds = [(str(g["id"]), g["name"]) for g in real(conn)]
+    finally:
+        conn.close()
+    lede = f"{stats['messages']:,} messages in {stats['channels']} channels and {stats['threads']} threads"
+    for year in YEARS:
+        home = (out / year / "index.html").read_text(encoding="utf-8")
+        assert re.findall(r'<h2 id="g(\d+)">([^<]*)</h2>', home) == guilds, year
+        assert lede in home, year
 
 
 def test_a_part_that_fails_side_by_side_stops_the_build_with_its_error(by_year, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import threading
 from datetime import date, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 import archive
@@ -70,9 +70,10 @@ def _channel(c: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_home(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Guilds → categories → channels (with threads and forum posts), counts, last activity, monthly activity."""
-    guilds = views.guild_directory(conn)
+def build_home(conn: sqlite3.Connection, directory: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Guilds → categories → channels (with threads and forum posts), counts, last activity, monthly activity;
+    from `directory` when the caller already has `views.guild_directory(conn)` (it is not changed)."""
+    guilds = views.guild_directory(conn) if directory is None else directory
     out = []
     for g in guilds:
         categories: dict[str, list[dict[str, Any]]] = {}
@@ -111,6 +112,14 @@ def cached_home(request: Request, conn: sqlite3.Connection) -> dict[str, Any]:
         cache.clear()
         cache[gen] = data
     return data
+
+
+def seed_home(app: FastAPI, generation: int, data: dict[str, Any]) -> None:
+    """Give an app the directory of `generation` built elsewhere (a static build makes an app per part of the
+    site, over one archive: built once, not once per app). Another generation rebuilds it as usual."""
+    with _LOCK:
+        app.state.home_cache.clear()
+        app.state.home_cache[generation] = data
 
 
 @router.get("/index.json", summary="Guilds, channels, threads, counts and activity", tags=["directory"])
